@@ -1,0 +1,55 @@
+// `echoplex echo`: the echo service.
+import { Command, Option } from "commander";
+import { createLogger } from "../../core/logger.js";
+import {
+  createEchoServer,
+  ECHO_DEFAULT_PORT,
+  ECHO_DEFAULT_PREFIX,
+  type EchoMode,
+} from "../../services/echo/index.js";
+import {
+  addServiceOptions,
+  type CommonServiceFlags,
+  limitsFromFlags,
+  resolveListenAddress,
+} from "../options.js";
+import { runServers } from "../run.js";
+
+interface EchoFlags extends CommonServiceFlags {
+  prefix: string;
+  raw?: boolean;
+}
+
+export function echoCommand(): Command {
+  const cmd = new Command("echo")
+    .description("echo every line back with a prefix (or frames, or raw bytes)")
+    .addOption(new Option("--prefix <text>", "reply prefix ('' for none)").default(ECHO_DEFAULT_PREFIX))
+    .option("--raw", "echo bytes exactly as they arrive, no framing (RFC 862)");
+  addServiceOptions(cmd, ECHO_DEFAULT_PORT);
+  cmd.addHelpText(
+    "after",
+    `
+Examples:
+  echoplex echo                       listen on :${ECHO_DEFAULT_PORT}, answer "ECHO: <line>"
+  echoplex echo 127.0.0.1:0           a free port on loopback (printed)
+  echoplex echo --prefix 'Echo: '     another prefix
+  echoplex echo --framing length      4-byte big-endian length-prefixed frames
+  echoplex echo --raw 7               RFC 862 echo on port 7`,
+  );
+  return cmd.action(async (address: string | undefined, flags: EchoFlags) => {
+    const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+    const mode: EchoMode = flags.raw ? "raw" : flags.framing;
+    const server = createEchoServer({
+      mode,
+      prefix: flags.prefix,
+      maxMessageBytes: flags.maxLine,
+      limits: limitsFromFlags(flags),
+      logger,
+    });
+    const summary = mode === "raw" ? "raw" : `${mode}, prefix ${JSON.stringify(flags.prefix)}`;
+    await runServers(
+      [{ name: "echo", summary, server, address: resolveListenAddress(address, flags, ECHO_DEFAULT_PORT) }],
+      logger,
+    );
+  });
+}

@@ -1,0 +1,10 @@
+// Framing: pure codecs over Buffers, no sockets.
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  encodeFrame,
+  type LengthPrefixedOptions,
+  lengthPrefixed,
+} from "./length-prefixed.js";
+export { DEFAULT_MAX_LINE_BYTES, type LinesOptions, lines } from "./lines.js";
+export { raw } from "./raw.js";
+export type { Codec, Framing, FramingName, MessageCallback } from "./types.js";

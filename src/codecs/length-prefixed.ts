@@ -1,0 +1,116 @@
+// Length-prefixed framing: a 4-byte big-endian length, then that many bytes.
+// The claimed length is checked against the limit before anything is allocated.
+import { EchoplexError } from "../core/errors.js";
+import type { Codec, Framing, MessageCallback } from "./types.js";
+
+export const HEADER_BYTES = 4;
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+
+export interface LengthPrefixedOptions {
+  /** Largest payload accepted, in bytes (the header not included). Default 64 KiB. */
+  maxLength?: number;
+}
+
+export function frameTooLarge(claimed: number, maxLength: number): EchoplexError {
+  return new EchoplexError("ERR_FRAME_TOO_LARGE", `frame of ${claimed} bytes exceeds ${maxLength} bytes`);
+}
+
+/** Encodes one frame as a new Buffer (for clients and tests; servers use the codec). */
+export function encodeFrame(payload: Buffer | string): Buffer {
+  const body = typeof payload === "string" ? Buffer.from(payload) : payload;
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+  frame.writeUInt32BE(body.length, 0);
+  body.copy(frame, HEADER_BYTES);
+  return frame;
+}
+
+class LengthPrefixedCodec implements Codec {
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerFill = 0;
+  /** Body of the frame being assembled across chunks, or undefined between frames. */
+  private body: Buffer | undefined;
+  private bodyFill = 0;
+
+  constructor(
+    private readonly maxLength: number,
+    private readonly onMessage: MessageCallback,
+  ) {}
+
+  get bufferedBytes(): number {
+    return this.headerFill + this.bodyFill;
+  }
+
+  push(chunk: Buffer): void {
+    let off = 0;
+    const size = chunk.length;
+    while (off < size) {
+      if (this.body !== undefined) {
+        const take = Math.min(this.body.length - this.bodyFill, size - off);
+        chunk.copy(this.body, this.bodyFill, off, off + take);
+        this.bodyFill += take;
+        off += take;
+        if (this.bodyFill < this.body.length) return;
+        const frame = this.body;
+        this.body = undefined;
+        this.bodyFill = 0;
+        this.onMessage(frame);
+        continue;
+      }
+      let length: number;
+      if (this.headerFill === 0 && size - off >= HEADER_BYTES) {
+        length = chunk.readUInt32BE(off);
+        off += HEADER_BYTES;
+      } else {
+        const take = Math.min(HEADER_BYTES - this.headerFill, size - off);
+        chunk.copy(this.header, this.headerFill, off, off + take);
+        this.headerFill += take;
+        off += take;
+        if (this.headerFill < HEADER_BYTES) return;
+        this.headerFill = 0;
+        length = this.header.readUInt32BE(0);
+      }
+      if (length > this.maxLength) throw frameTooLarge(length, this.maxLength);
+      if (size - off >= length) {
+        const frame = chunk.subarray(off, off + length);
+        off += length;
+        this.onMessage(frame);
+      } else {
+        this.body = Buffer.allocUnsafe(length);
+        this.bodyFill = 0;
+      }
+    }
+  }
+
+  end(): void {
+    // A frame cut off by the end of the stream is not a message; drop it.
+    this.body = undefined;
+    this.bodyFill = 0;
+    this.headerFill = 0;
+  }
+
+  encode(out: Buffer[], payload: Buffer, prefix?: Buffer): number {
+    const prefixLength = prefix === undefined ? 0 : prefix.length;
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header.writeUInt32BE(prefixLength + payload.length, 0);
+    out.push(header);
+    if (prefixLength > 0) out.push(prefix!);
+    out.push(payload);
+    return HEADER_BYTES + prefixLength + payload.length;
+  }
+}
+
+/** 4-byte big-endian length-prefixed framing with a maximum payload size. */
+export function lengthPrefixed(options: LengthPrefixedOptions = {}): Framing {
+  const maxLength = options.maxLength ?? DEFAULT_MAX_FRAME_BYTES;
+  if (!Number.isInteger(maxLength) || maxLength < 0 || maxLength > 0xffffffff) {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      `max frame size must be an integer from 0 to 2^32-1, got ${maxLength}`,
+    );
+  }
+  return {
+    name: "length",
+    maxMessageBytes: maxLength,
+    create: (onMessage) => new LengthPrefixedCodec(maxLength, onMessage),
+  };
+}

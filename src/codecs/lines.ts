@@ -1,0 +1,117 @@
+// Line framing: messages end in LF; a CR before the LF is tolerated and remembered
+// so that replies use the same line ending. The last line of a stream needs no LF.
+import { EchoplexError } from "../core/errors.js";
+import type { Codec, Framing, MessageCallback } from "./types.js";
+
+const LF = 0x0a;
+const CR = 0x0d;
+const LF_BUF = Buffer.from("\n");
+const CRLF_BUF = Buffer.from("\r\n");
+
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+
+export interface LinesOptions {
+  /** Longest line accepted, in bytes, excluding the line ending. Default 64 KiB. */
+  maxLength?: number;
+}
+
+export function lineTooLong(maxLength: number): EchoplexError {
+  return new EchoplexError("ERR_LINE_TOO_LONG", `line exceeds ${maxLength} bytes`);
+}
+
+class LineCodec implements Codec {
+  /** Pieces of an unterminated line (copied out of their chunks so chunks can be freed). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Whether the last delivered line ended in CRLF. */
+  crlf = false;
+
+  constructor(
+    private readonly maxLength: number,
+    private readonly onMessage: MessageCallback,
+  ) {}
+
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  push(chunk: Buffer): void {
+    const max = this.maxLength;
+    let start = 0;
+    if (this.pendingBytes > 0) {
+      const nl = chunk.indexOf(LF);
+      if (nl < 0) {
+        this.hold(chunk, 0);
+        return;
+      }
+      // +1: a CR may still be stripped from the end of the joined line.
+      if (this.pendingBytes + nl > max + 1) throw lineTooLong(max);
+      this.pending.push(chunk.subarray(0, nl));
+      const line = Buffer.concat(this.pending, this.pendingBytes + nl);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.deliver(line, 0, line.length);
+      start = nl + 1;
+    }
+    let nl: number;
+    while ((nl = chunk.indexOf(LF, start)) >= 0) {
+      this.deliver(chunk, start, nl);
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.hold(chunk, start);
+  }
+
+  end(): void {
+    if (this.pendingBytes === 0) return;
+    const line =
+      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.deliver(line, 0, line.length);
+  }
+
+  encode(out: Buffer[], payload: Buffer, prefix?: Buffer): number {
+    const eol = this.crlf ? CRLF_BUF : LF_BUF;
+    let n = payload.length + eol.length;
+    if (prefix !== undefined && prefix.length > 0) {
+      out.push(prefix);
+      n += prefix.length;
+    }
+    out.push(payload, eol);
+    return n;
+  }
+
+  /** Delivers buf[start, lfAt) minus a trailing CR. */
+  private deliver(buf: Buffer, start: number, lfAt: number): void {
+    let end = lfAt;
+    if (end > start && buf[end - 1] === CR) {
+      end--;
+      this.crlf = true;
+    } else {
+      this.crlf = false;
+    }
+    if (end - start > this.maxLength) throw lineTooLong(this.maxLength);
+    this.onMessage(buf.subarray(start, end));
+  }
+
+  private hold(chunk: Buffer, start: number): void {
+    const size = chunk.length - start;
+    if (this.pendingBytes + size > this.maxLength + 1) throw lineTooLong(this.maxLength);
+    // Copy: a view would pin the whole (up to 64 KiB) chunk for a few bytes of partial line.
+    this.pending.push(Buffer.from(chunk.subarray(start)));
+    this.pendingBytes += size;
+  }
+}
+
+/** Line framing (LF, tolerating CRLF) with a maximum line length. */
+export function lines(options: LinesOptions = {}): Framing {
+  const maxLength = options.maxLength ?? DEFAULT_MAX_LINE_BYTES;
+  if (!Number.isInteger(maxLength) || maxLength < 1) {
+    throw new EchoplexError("ERR_BAD_OPTION", `max line length must be a positive integer, got ${maxLength}`);
+  }
+  return {
+    name: "lines",
+    maxMessageBytes: maxLength,
+    create: (onMessage) => new LineCodec(maxLength, onMessage),
+  };
+}

@@ -1,0 +1,65 @@
+// Typed errors: every failure echoplex reports carries a stable `code` so that
+// callers (and the CLI) can react to the kind of failure, not to its message.
+
+export const ERROR_CODES = {
+  ERR_BAD_ADDRESS: "the address could not be parsed",
+  ERR_ADDRESS_IN_USE: "the address is already in use",
+  ERR_PERMISSION_DENIED: "no permission to listen on the address",
+  ERR_ADDRESS_NOT_AVAILABLE: "the address is not available on this machine",
+  ERR_LINE_TOO_LONG: "a line exceeded the maximum line length",
+  ERR_FRAME_TOO_LARGE: "a frame's length prefix exceeded the maximum frame size",
+  ERR_TOO_MANY_CONNECTIONS: "the server is at its connection limit",
+  ERR_TOO_MANY_CONNECTIONS_PER_IP: "the peer's address is at its connection limit",
+  ERR_IDLE_TIMEOUT: "the peer was idle for longer than the idle timeout",
+  ERR_SLOW_CONSUMER: "the peer did not read its output and its pending output passed the limit",
+  ERR_RATE_LIMITED: "the peer sent messages faster than the rate limit",
+  ERR_BAD_OPTION: "a command-line option or configuration value is invalid",
+  ERR_SERVER_CLOSED: "the server is shutting down",
+  ERR_CONNECT_FAILED: "a connection to the server could not be made",
+  ERR_CONNECTION_CLOSED: "the connection closed before the operation finished",
+  ERR_TIMEOUT: "an operation did not finish in time",
+  ERR_HANDLER: "a service handler failed while processing a message",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const kBrand = Symbol.for("echoplex.error");
+
+export class EchoplexError extends Error {
+  readonly code: ErrorCode;
+  readonly [kBrand] = true;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EchoplexError";
+    this.code = code;
+  }
+
+  /** True for echoplex errors even when two copies of the package are installed. */
+  static is(value: unknown): value is EchoplexError {
+    return typeof value === "object" && value !== null && (value as { [kBrand]?: boolean })[kBrand] === true;
+  }
+}
+
+/** Maps the errno of a failed listen() to an echoplex error that names the address. */
+export function listenError(err: NodeJS.ErrnoException, where: string): EchoplexError {
+  switch (err.code) {
+    case "EADDRINUSE":
+      return new EchoplexError("ERR_ADDRESS_IN_USE", `address ${where} is already in use`, { cause: err });
+    case "EACCES":
+    case "EPERM":
+      return new EchoplexError("ERR_PERMISSION_DENIED", `permission denied to listen on ${where}`, {
+        cause: err,
+      });
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new EchoplexError("ERR_ADDRESS_NOT_AVAILABLE", `address ${where} is not available`, {
+        cause: err,
+      });
+    default:
+      return new EchoplexError("ERR_BAD_ADDRESS", `cannot listen on ${where}: ${err.message}`, {
+        cause: err,
+      });
+  }
+}

@@ -1,0 +1,595 @@
+// The connection engine: accepts peers, frames their bytes into messages, hands
+// each message to the service's handler, batches replies, applies backpressure
+// and limits, tracks every peer, and shuts down without losing a reply.
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import { lines } from "../codecs/lines.js";
+import type { Framing } from "../codecs/types.js";
+import { type Address, formatAddress, parseAddress } from "./address.js";
+import { coarseClock, tickClock } from "./clock.js";
+import { type CloseReason, Connection, type ConnectionHost } from "./connection.js";
+import { EchoplexError, type ErrorCode, listenError } from "./errors.js";
+import { type Limits, resolveLimits } from "./limits.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { ServerStats } from "./stats.js";
+
+/** What a service does with its connections. One handler object serves every connection. */
+export interface Handler<S = undefined> {
+  /** Creates the per-connection state (`conn.state`). */
+  createState(): S;
+  /** A peer connected (send a welcome here). */
+  onConnect?(conn: Connection<S>): void;
+  /** One decoded message. Return a promise to delay the close of this connection until it settles. */
+  onMessage(conn: Connection<S>, payload: Buffer): void | Promise<void>;
+  /** The peer half-closed; every message it sent has been delivered. Default: close once replies flush. */
+  onEnd?(conn: Connection<S>): void;
+  /** The connection is gone. */
+  onClose?(conn: Connection<S>, reason: CloseReason): void;
+  /** The message sent to the peer before a protocol error closes it. Default: `ERROR: <message>`. */
+  errorNotice?(err: EchoplexError): string | Buffer | undefined;
+  /** The message sent to each peer when the server shuts down. Default: none. */
+  shutdownNotice?(conn: Connection<S>): string | Buffer | undefined;
+  /** Service fields shown in peer listings (a chat nick, say). */
+  describe?(conn: Connection<S>): Record<string, string | number>;
+}
+
+export interface ServerOptions<S> {
+  /** A name for logs and metrics. Default "custom". */
+  service?: string;
+  /** How bytes become messages. Default: lines of up to 64 KiB. */
+  framing?: Framing;
+  handler: Handler<S>;
+  limits?: Partial<Limits>;
+  logger?: Logger;
+  /** Serve TLS with these options (key and cert at least). */
+  tls?: TlsOptions;
+}
+
+export interface ListenInfo {
+  host: string;
+  port: number;
+  family: string;
+  /** `host:port` as people write it (`*:8080` for all interfaces). */
+  display: string;
+}
+
+const kConn = Symbol("echoplex.connection");
+type EngineSocket = Socket & { [kConn]?: Connection<unknown> };
+
+/** The connection engine. Create it with createServer(). */
+export class EchoplexServer<S = undefined> implements ConnectionHost {
+  readonly service: string;
+  readonly framing: Framing;
+  readonly limits: Limits;
+  readonly logger: Logger;
+  /** Every live connection by id: the peer registry. */
+  readonly connections = new Map<number, Connection<S>>();
+  readonly stats = new ServerStats();
+  readonly tls: boolean;
+
+  private readonly handler: Handler<S>;
+  private readonly server: NetServer;
+  private nextId = 1;
+  private readonly perIp = new Map<string, number>();
+  /** The connection whose input is being decoded; its replies flush when the read is done. */
+  private reading: Connection<S> | undefined;
+  private dirty: Connection<S>[] = [];
+  private flushScheduled = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private onEmpty: (() => void) | undefined;
+  private listenInfo: ListenInfo | undefined;
+  private readonly lastWarn = new Map<string, number>();
+
+  constructor(options: ServerOptions<S>) {
+    this.service = options.service ?? "custom";
+    this.framing = options.framing ?? lines();
+    this.handler = options.handler;
+    this.limits = resolveLimits(options.limits);
+    this.logger = (options.logger ?? silentLogger()).child({ service: this.service });
+    this.tls = options.tls !== undefined;
+    if (options.tls !== undefined) {
+      const server = createTlsServer({ ...options.tls, allowHalfOpen: true });
+      server.on("secureConnection", (socket: TLSSocket) => this.accept(socket));
+      server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+        this.stats.tlsHandshakeFailures++;
+        this.logger.debug(
+          { remote: socket.remoteAddress, err: err.code ?? err.message },
+          "TLS handshake failed",
+        );
+      });
+      this.server = server;
+    } else {
+      this.server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    }
+  }
+
+  /** Where the server listens, once listen() resolved. */
+  get address(): ListenInfo | undefined {
+    return this.listenInfo;
+  }
+
+  /** True from the start of shutdown on. */
+  get draining(): boolean {
+    return this.shutdownPromise !== undefined;
+  }
+
+  /**
+   * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
+   * `[::1]:8080`, `localhost:8080`; port 0 picks a free port (see the result).
+   */
+  listen(address: string | number | Address = 0): Promise<ListenInfo> {
+    const addr = typeof address === "object" ? address : parseAddress(address);
+    const where = formatAddress(addr.host, addr.port);
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, where));
+      this.server.once("error", onError);
+      this.server.listen({ host: addr.host, port: addr.port, backlog: 4096 }, () => {
+        this.server.off("error", onError);
+        // Accept errors (EMFILE, ENFILE) must not crash the process; they are logged and survived.
+        this.server.on("error", (err: NodeJS.ErrnoException) => this.warnThrottled("accept", err));
+        const bound = this.server.address();
+        if (bound === null || typeof bound === "string") {
+          reject(new EchoplexError("ERR_BAD_ADDRESS", `cannot listen on ${where}`));
+          return;
+        }
+        const host = addr.host ?? bound.address;
+        this.listenInfo = {
+          host,
+          port: bound.port,
+          family: bound.family,
+          display: formatAddress(addr.host, bound.port),
+        };
+        this.startSweep();
+        this.logger.info(
+          { address: this.listenInfo.display, framing: this.framing.name, tls: this.tls },
+          "listening",
+        );
+        resolve(this.listenInfo);
+      });
+    });
+  }
+
+  // --- accepting -------------------------------------------------------------------
+
+  private accept(socket: Socket): void {
+    const remoteAddress = socket.remoteAddress ?? "unknown";
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.limits.maxConnections) {
+      this.reject(
+        socket,
+        "max_connections",
+        new EchoplexError(
+          "ERR_TOO_MANY_CONNECTIONS",
+          `too many connections (limit ${this.limits.maxConnections})`,
+        ),
+      );
+      return;
+    }
+    const perIpLimit = this.limits.maxConnectionsPerIp;
+    if (perIpLimit > 0) {
+      const count = this.perIp.get(remoteAddress) ?? 0;
+      if (count >= perIpLimit) {
+        this.reject(
+          socket,
+          "max_connections_per_ip",
+          new EchoplexError(
+            "ERR_TOO_MANY_CONNECTIONS_PER_IP",
+            `too many connections from ${remoteAddress} (limit ${perIpLimit})`,
+          ),
+        );
+        return;
+      }
+      this.perIp.set(remoteAddress, count + 1);
+    }
+    socket.setNoDelay(true);
+    const conn = new Connection<S>(
+      this.nextId++,
+      socket,
+      this.service,
+      remoteAddress,
+      socket.remotePort ?? 0,
+      this.tls,
+      this,
+      this.handler.createState(),
+    );
+    conn.codec = this.framing.create((payload) => this.deliver(conn, payload));
+    (socket as EngineSocket)[kConn] = conn as Connection<unknown>;
+    socket.on("data", onSocketData);
+    socket.on("end", onSocketEnd);
+    socket.on("drain", onSocketDrain);
+    socket.on("error", onSocketError);
+    socket.on("close", onSocketClose);
+    this.connections.set(conn.id, conn);
+    this.stats.connectionsOpened++;
+    this.logger.info({ conn: conn.id, remote: remoteAddress, port: conn.remotePort }, "connect");
+    this.handler.onConnect?.(conn);
+  }
+
+  /** Refuses a connection with a framed error message, then closes it. */
+  private reject(socket: Socket, reason: string, err: EchoplexError): void {
+    this.stats.countRejected(reason);
+    this.stats.countError(err.code);
+    this.warnThrottled(reason, err, { remote: socket.remoteAddress });
+    const out: Buffer[] = [];
+    const notice = this.errorNotice(err);
+    if (notice !== undefined) this.framing.create(() => {}).encode(out, toBuffer(notice));
+    lingerClose(socket, out.length > 0 ? Buffer.concat(out) : undefined, this.limits.lingerMs);
+  }
+
+  // --- reading -----------------------------------------------------------------------
+
+  /** @internal A chunk arrived from the peer. */
+  handleData(conn: Connection<S>, chunk: Buffer): void {
+    if (conn.status !== "open") return; // closing: the peer's input is discarded
+    conn.bytesIn += chunk.length;
+    conn.lastActivity = coarseClock.now;
+    this.reading = conn;
+    try {
+      conn.codec.push(chunk);
+    } catch (err) {
+      this.protocolError(conn, err);
+    }
+    this.reading = undefined;
+    this.flush(conn);
+  }
+
+  /** @internal The peer half-closed. */
+  handleEnd(conn: Connection<S>): void {
+    conn.peerEnded = true;
+    if (conn.status !== "open") return;
+    this.reading = conn;
+    try {
+      conn.codec.end();
+    } catch (err) {
+      this.protocolError(conn, err);
+    }
+    this.reading = undefined;
+    if (conn.status !== "open") return;
+    if (this.handler.onEnd !== undefined) this.handler.onEnd(conn);
+    if (conn.inflight === 0) this.close(conn, "peer closed");
+    else this.flush(conn);
+  }
+
+  private deliver(conn: Connection<S>, payload: Buffer): void {
+    if (conn.status !== "open") return; // a message after QUIT or an error in the same chunk
+    conn.messagesIn++;
+    const result = this.handler.onMessage(conn, payload);
+    if (result !== undefined) this.track(conn, result);
+  }
+
+  private track(conn: Connection<S>, pending: Promise<void>): void {
+    conn.inflight++;
+    pending.then(
+      () => this.settled(conn),
+      (err: unknown) => {
+        this.logger.error({ conn: conn.id, err }, "handler failed");
+        this.stats.countError("ERR_HANDLER");
+        this.settled(conn);
+      },
+    );
+  }
+
+  private settled(conn: Connection<S>): void {
+    conn.inflight--;
+    if (conn.inflight > 0 || conn.status !== "open") return;
+    if (conn.peerEnded) this.close(conn, "peer closed");
+    else if (this.draining) this.close(conn, "server shutdown", this.shutdownNotice(conn));
+  }
+
+  private protocolError(conn: Connection<S>, err: unknown): void {
+    if (!EchoplexError.is(err)) throw err;
+    this.stats.countError(err.code);
+    this.logger.warn(
+      { conn: conn.id, remote: conn.remoteAddress, code: err.code, err: err.message },
+      "protocol error, closing",
+    );
+    const reason: CloseReason =
+      err.code === "ERR_LINE_TOO_LONG"
+        ? "line too long"
+        : err.code === "ERR_FRAME_TOO_LARGE"
+          ? "frame too large"
+          : "protocol error";
+    this.close(conn, reason, this.errorNotice(err));
+  }
+
+  // --- writing -----------------------------------------------------------------------
+
+  /** @internal Queues a connection for the once-per-tick flush. */
+  scheduleFlush(conn: Connection<S>): void {
+    if (conn === this.reading) return; // flushed when its read is done
+    conn.flushQueued = true;
+    this.dirty.push(conn);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushDirty);
+    }
+  }
+
+  private readonly flushDirty = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const conn of dirty) {
+      conn.flushQueued = false;
+      this.flush(conn);
+    }
+  };
+
+  /** @internal Writes a connection's queued replies as one batch. */
+  flush(conn: Connection<S>): void {
+    const bytes = conn.outBytes;
+    if (bytes === 0) return;
+    const out = conn.out;
+    conn.outBytes = 0;
+    if (conn.status === "closed") {
+      out.length = 0;
+      return;
+    }
+    const socket = conn.socket;
+    if (out.length === 1) {
+      socket.write(out[0]!);
+    } else if (bytes <= 64 * 1024) {
+      socket.write(Buffer.concat(out, bytes));
+    } else {
+      // Large batches are written as views (writev) rather than copied into one buffer.
+      socket.cork();
+      for (const part of out) socket.write(part);
+      socket.uncork();
+    }
+    out.length = 0;
+    conn.bytesOut += bytes;
+    conn.lastActivity = coarseClock.now;
+    const pending = socket.writableLength;
+    if (pending >= this.limits.highWaterBytes) this.backpressure(conn, pending);
+  }
+
+  private backpressure(conn: Connection<S>, pending: number): void {
+    if (pending > this.limits.maxPendingBytes) {
+      this.stats.countError("ERR_SLOW_CONSUMER");
+      this.logger.warn(
+        {
+          conn: conn.id,
+          remote: conn.remoteAddress,
+          pendingBytes: pending,
+          limit: this.limits.maxPendingBytes,
+        },
+        "slow consumer: pending output over the limit, disconnecting",
+      );
+      conn.closeReason = "slow consumer";
+      conn.socket.destroy();
+      return;
+    }
+    if (!conn.paused) {
+      conn.paused = true;
+      conn.socket.pause();
+      this.stats.backpressurePauses++;
+    }
+  }
+
+  /** @internal The socket's output drained: read again. */
+  handleDrain(conn: Connection<S>): void {
+    if (!conn.paused || conn.status !== "open" || this.draining) return;
+    conn.paused = false;
+    conn.socket.resume();
+  }
+
+  // --- closing -----------------------------------------------------------------------
+
+  /** @internal Sends an optional last message, flushes, and half-closes; input is discarded from now on. */
+  close(conn: Connection<S>, reason: CloseReason, notice?: string | Buffer): void {
+    if (conn.status !== "open") return;
+    conn.closeReason = reason;
+    if (notice !== undefined) conn.send(notice);
+    conn.status = "closing";
+    this.flush(conn);
+    lingerClose(conn.socket, undefined, this.limits.lingerMs);
+  }
+
+  /** @internal The socket is gone: forget the connection and log its totals. */
+  handleClose(conn: Connection<S>): void {
+    if (conn.status === "closed") return;
+    if (conn.status === "open" && conn.closeReason === undefined) {
+      conn.closeReason = conn.peerEnded ? "peer closed" : "peer reset";
+    }
+    conn.status = "closed";
+    conn.out.length = 0;
+    conn.outBytes = 0;
+    this.connections.delete(conn.id);
+    if (this.limits.maxConnectionsPerIp > 0) {
+      const count = (this.perIp.get(conn.remoteAddress) ?? 1) - 1;
+      if (count <= 0) this.perIp.delete(conn.remoteAddress);
+      else this.perIp.set(conn.remoteAddress, count);
+    }
+    this.stats.retire(conn);
+    const reason = conn.closeReason ?? "peer closed";
+    this.logger.info(
+      {
+        conn: conn.id,
+        remote: conn.remoteAddress,
+        reason,
+        durationMs: Date.now() - conn.connectedAt,
+        bytesIn: conn.bytesIn,
+        bytesOut: conn.bytesOut,
+        messagesIn: conn.messagesIn,
+        messagesOut: conn.messagesOut,
+      },
+      "disconnect",
+    );
+    this.handler.onClose?.(conn, reason);
+    if (this.connections.size === 0) this.onEmpty?.();
+  }
+
+  /** @internal */
+  handleError(conn: Connection<S>, err: NodeJS.ErrnoException): void {
+    if (conn.closeReason === undefined) {
+      conn.closeReason = err.code === "ECONNRESET" || err.code === "EPIPE" ? "peer reset" : "socket error";
+    }
+    this.logger.debug({ conn: conn.id, err: err.code ?? err.message }, "socket error");
+  }
+
+  private errorNotice(err: EchoplexError): string | Buffer | undefined {
+    return this.handler.errorNotice !== undefined ? this.handler.errorNotice(err) : `ERROR: ${err.message}`;
+  }
+
+  private shutdownNotice(conn: Connection<S>): string | Buffer | undefined {
+    return this.handler.shutdownNotice?.(conn);
+  }
+
+  // --- idle sweep ----------------------------------------------------------------------
+
+  private startSweep(): void {
+    if (this.sweepTimer !== undefined) return;
+    const idle = this.limits.idleTimeoutMs;
+    const every = idle > 0 ? Math.max(50, Math.min(1000, Math.floor(idle / 4))) : 1000;
+    // One timer for all connections instead of one per socket.
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
+  }
+
+  private sweep(): void {
+    const now = tickClock();
+    const idle = this.limits.idleTimeoutMs;
+    if (idle === 0) return;
+    for (const conn of this.connections.values()) {
+      if (conn.status !== "open" || now - conn.lastActivity <= idle) continue;
+      this.stats.countError("ERR_IDLE_TIMEOUT");
+      const err = new EchoplexError(
+        "ERR_IDLE_TIMEOUT",
+        `idle timeout: no traffic for ${formatSeconds(idle)}, closing`,
+      );
+      this.logger.info(
+        { conn: conn.id, remote: conn.remoteAddress, idleMs: now - conn.lastActivity },
+        "idle timeout",
+      );
+      this.close(conn, "idle timeout", this.errorNotice(err));
+    }
+  }
+
+  // --- shutdown ------------------------------------------------------------------------
+
+  /**
+   * Graceful shutdown: stop accepting; answer what was already received; send each
+   * peer the service's notice; wait for replies to flush; force-close whatever is
+   * left after `drainTimeoutMs`. Safe to call more than once.
+   */
+  shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    if (this.shutdownPromise === undefined) {
+      this.shutdownPromise = this.runShutdown(options.drainTimeoutMs ?? this.limits.drainTimeoutMs);
+    }
+    return this.shutdownPromise;
+  }
+
+  private async runShutdown(drainTimeoutMs: number): Promise<void> {
+    const started = Date.now();
+    this.logger.info({ connections: this.connections.size, drainTimeoutMs }, "shutting down");
+    const listenerClosed = new Promise<void>((resolve) => {
+      if (!this.server.listening) resolve();
+      else this.server.close(() => resolve());
+    });
+    // Two turns of the event loop: bytes already in the kernel's buffers are read and answered.
+    await nextTurn();
+    await nextTurn();
+    for (const conn of this.connections.values()) {
+      if (conn.status !== "open") continue;
+      conn.socket.pause();
+      conn.paused = true;
+      if (conn.inflight === 0) this.close(conn, "server shutdown", this.shutdownNotice(conn));
+    }
+    if (this.connections.size > 0) {
+      const drained = new Promise<void>((resolve) => {
+        this.onEmpty = resolve;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), drainTimeoutMs);
+      });
+      const forced = await Promise.race([drained.then(() => false), timedOut]);
+      clearTimeout(timer);
+      if (forced) {
+        this.logger.warn(
+          { connections: this.connections.size, drainTimeoutMs },
+          "drain timeout: force-closing the remaining connections",
+        );
+        for (const conn of this.connections.values()) conn.socket.destroy();
+        await new Promise<void>((resolve) => {
+          if (this.connections.size === 0) resolve();
+          else this.onEmpty = resolve;
+        });
+      }
+    }
+    await listenerClosed;
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.logger.info({ durationMs: Date.now() - started }, "shut down");
+  }
+
+  private warnThrottled(key: string, err: Error, fields: Record<string, unknown> = {}): void {
+    // Floods (a connection storm over the limit) must not turn into a flood of log lines.
+    const now = Date.now();
+    if (now - (this.lastWarn.get(key) ?? 0) < 1000) return;
+    this.lastWarn.set(key, now);
+    this.logger.warn({ ...fields, code: (err as NodeJS.ErrnoException).code, err: err.message }, key);
+  }
+}
+
+/** Creates a server around a handler. Call listen() to start it. */
+export function createServer<S = undefined>(options: ServerOptions<S>): EchoplexServer<S> {
+  return new EchoplexServer<S>(options);
+}
+
+// Socket handlers live at module level (one function for all sockets, no closure
+// per connection); the connection hangs off the socket.
+function onSocketData(this: EngineSocket, chunk: Buffer): void {
+  const conn = this[kConn]!;
+  (conn.host as EchoplexServer<unknown>).handleData(conn, chunk);
+}
+function onSocketEnd(this: EngineSocket): void {
+  const conn = this[kConn]!;
+  (conn.host as EchoplexServer<unknown>).handleEnd(conn);
+}
+function onSocketDrain(this: EngineSocket): void {
+  const conn = this[kConn]!;
+  (conn.host as EchoplexServer<unknown>).handleDrain(conn);
+}
+function onSocketError(this: EngineSocket, err: NodeJS.ErrnoException): void {
+  const conn = this[kConn]!;
+  (conn.host as EchoplexServer<unknown>).handleError(conn, err);
+}
+function onSocketClose(this: EngineSocket): void {
+  const conn = this[kConn]!;
+  (conn.host as EchoplexServer<unknown>).handleClose(conn);
+}
+
+/**
+ * Half-closes after `last`, then keeps reading and discarding until the peer closes
+ * or `lingerMs` passes. Resetting at once could destroy our last message in the
+ * peer's receive queue before it reads it.
+ */
+function lingerClose(socket: Socket, last: Buffer | undefined, lingerMs: number): void {
+  socket.on("error", noop);
+  if (last !== undefined) socket.end(last);
+  else socket.end();
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), lingerMs);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+}
+
+function noop(): void {}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function toBuffer(value: string | Buffer): Buffer {
+  return typeof value === "string" ? Buffer.from(value) : value;
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+export type { ErrorCode };

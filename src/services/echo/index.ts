@@ -1,0 +1,49 @@
+// The echo service: each line (or frame) comes back with a prefix, "ECHO: " by
+// default; in raw mode bytes come back exactly as they arrived (RFC 862).
+import { lengthPrefixed } from "../../codecs/length-prefixed.js";
+import { lines } from "../../codecs/lines.js";
+import { raw } from "../../codecs/raw.js";
+import type { Framing } from "../../codecs/types.js";
+import { createServer, type EchoplexServer, type Handler, type ServerOptions } from "../../core/server.js";
+
+export const ECHO_DEFAULT_PORT = 8080;
+export const ECHO_DEFAULT_PREFIX = "ECHO: ";
+const SHUTDOWN_NOTICE = "NOTICE: server shutting down";
+
+export type EchoMode = "lines" | "length" | "raw";
+
+export interface EchoOptions extends Omit<ServerOptions<undefined>, "handler" | "framing" | "service"> {
+  /** Reply prefix for lines and frames. Default "ECHO: ". Ignored in raw mode. */
+  prefix?: string;
+  mode?: EchoMode;
+  /** Longest line or frame accepted, in bytes. Default 64 KiB. */
+  maxMessageBytes?: number;
+}
+
+export function echoHandler(prefix: string, mode: EchoMode): Handler<undefined> {
+  const prefixBytes = mode === "raw" || prefix === "" ? undefined : Buffer.from(prefix);
+  return {
+    createState: () => undefined,
+    // The payload is a view into the received chunk: it is queued, not copied.
+    onMessage: (conn, payload) => conn.send(payload, prefixBytes),
+    shutdownNotice: () => (mode === "raw" ? undefined : SHUTDOWN_NOTICE),
+    errorNotice: (err) => (mode === "raw" ? undefined : `ERROR: ${err.message}`),
+  };
+}
+
+export function echoFraming(mode: EchoMode, maxMessageBytes?: number): Framing {
+  const limit = maxMessageBytes === undefined ? {} : { maxLength: maxMessageBytes };
+  if (mode === "raw") return raw();
+  return mode === "length" ? lengthPrefixed(limit) : lines(limit);
+}
+
+export function createEchoServer(options: EchoOptions = {}): EchoplexServer<undefined> {
+  const mode = options.mode ?? "lines";
+  const { prefix, maxMessageBytes, mode: _mode, ...engine } = options;
+  return createServer({
+    ...engine,
+    service: "echo",
+    framing: echoFraming(mode, maxMessageBytes),
+    handler: echoHandler(prefix ?? ECHO_DEFAULT_PREFIX, mode),
+  });
+}

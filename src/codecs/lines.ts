@@ -53,8 +53,7 @@ class LineCodec implements Codec {
       this.deliver(line, 0, line.length);
       start = nl + 1;
     }
-    let nl: number;
-    while ((nl = chunk.indexOf(LF, start)) >= 0) {
+    for (let nl = chunk.indexOf(LF, start); nl >= 0; nl = chunk.indexOf(LF, start)) {
       this.deliver(chunk, start, nl);
       start = nl + 1;
     }

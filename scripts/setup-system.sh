@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the system programs the tests drive as real peers (nc, curl, ab, openssl,
+# redis-server, chromium), from Debian's packages, only when one is missing.
+# Idempotent and quiet when everything is there. Never downloads anything else.
+set -euo pipefail
+
+declare -A NEED=(
+  [nc]=netcat-openbsd
+  [curl]=curl
+  [ab]=apache2-utils
+  [openssl]=openssl
+  [redis-server]=redis-server
+  [chromium]=chromium
+  [tmux]=tmux
+)
+missing=()
+for cmd in "${!NEED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
+  echo "setup-system: missing ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root" >&2
+  exit 1
+fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "setup-system: installing ${missing[*]} from Debian's packages" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

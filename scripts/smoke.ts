@@ -1,0 +1,83 @@
+// Smoke test of every service through the built CLI, for runtimes whose test
+// runner differs from Node's (Bun): `bun scripts/smoke.ts`. Exits non-zero on failure.
+import { spawn } from "node:child_process";
+import { connect } from "node:net";
+
+const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
+
+interface Case {
+  name: string;
+  args: string[];
+  send: string;
+  expect: RegExp;
+}
+
+const cases: Case[] = [
+  { name: "echo", args: ["echo", "127.0.0.1:0"], send: "hello\n", expect: /^ECHO: hello\n/ },
+];
+
+async function start(args: string[]): Promise<{ port: number; stop: () => Promise<number | null> }> {
+  const proc = spawn(process.execPath, [CLI, ...args, "--log-level", "warn"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 10_000);
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on \S*:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.once("exit", (code) => reject(new Error(`${args[0]} exited with ${code}: ${out}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        proc.once("exit", (code) => resolve(code));
+        proc.kill("SIGTERM");
+      }),
+  };
+}
+
+function exchange(port: number, send: string, expect: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    let got = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no reply matching ${expect}; got ${JSON.stringify(got)}`));
+    }, 5000);
+    socket.on("data", (d) => {
+      got += d.toString();
+      if (expect.test(got)) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(got);
+      }
+    });
+    socket.on("error", reject);
+    socket.write(send);
+  });
+}
+
+let failed = 0;
+for (const c of cases) {
+  try {
+    const server = await start(c.args);
+    await exchange(server.port, c.send, c.expect);
+    const code = await server.stop();
+    if (code !== 0) throw new Error(`exit code ${code} after SIGTERM`);
+    console.log(`ok   ${c.name}`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${c.name}: ${(err as Error).message}`);
+  }
+}
+console.log(
+  `${cases.length - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
+);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,94 @@
+// Runs the real CLI (dist/cli/main.js, built by `pretest`) as a child process.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+export interface RunningCli {
+  proc: ChildProcess;
+  /** The port of the first "listening on" line. */
+  port: number;
+  /** Ports by service name, from every "echoplex NAME listening on HOST:PORT" line. */
+  ports: Record<string, number>;
+  stdout: () => string;
+  stderr: () => string;
+  /** Sends a signal and resolves with the exit code (or the signal name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+  exited: Promise<number | string>;
+}
+
+/** Starts `echoplex ...args` and waits until it prints that it listens (`count` services). */
+export async function startCli(
+  args: string[],
+  options: { count?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunningCli> {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  proc.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    out += d;
+  });
+  proc.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    proc.once("exit", (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  const ports: Record<string, number> = {};
+  const want = options.count ?? 1;
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  for (;;) {
+    ports_from(out, ports);
+    if (Object.keys(ports).length >= want) break;
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`echoplex ${args.join(" ")} exited early (${proc.exitCode}):\n${out}\n${err}`);
+    }
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`echoplex ${args.join(" ")} did not start:\n${out}\n${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const first = Object.values(ports)[0]!;
+  return {
+    proc,
+    port: first,
+    ports,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+function ports_from(out: string, ports: Record<string, number>): void {
+  for (const m of out.matchAll(/echoplex (\S+) listening on \S*:(\d+)/g)) ports[m[1]!] = Number(m[2]);
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export async function runCli(
+  args: string[],
+  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env } });
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+  });
+  proc.stderr.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  proc.stdin.end(options.input ?? "");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 15_000);
+  const [code] = (await once(proc, "close")) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}

@@ -6,7 +6,13 @@ import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../core/logger.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 
-export interface CommonServiceFlags {
+/** --admin and --admin-token, taken by every service command (runServers reads them). */
+export interface AdminFlags {
+  admin?: string;
+  adminToken?: string;
+}
+
+export interface CommonServiceFlags extends AdminFlags {
   port?: string;
   host?: string;
   framing: "lines" | "length";
@@ -40,7 +46,22 @@ export function addLoggingOptions(cmd: Command): Command {
     );
 }
 
-/** Adds the address, framing, limit and logging flags every line service takes. */
+/** Adds --admin and --admin-token (the observability endpoint, off by default). */
+export function addAdminOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--admin <addr>",
+      "serve /metrics, /healthz, /readyz, /api/* and a status page at ADDR (a bare port binds 127.0.0.1)",
+    )
+    .addOption(
+      new Option(
+        "--admin-token <token>",
+        "require this bearer token on the admin endpoint (all but /healthz)",
+      ).env("ECHOPLEX_ADMIN_TOKEN"),
+    );
+}
+
+/** Adds the address, framing, limit, admin and logging flags every line service takes. */
 export function addServiceOptions(cmd: Command, defaultPort: number): Command {
   cmd
     .argument("[address]", `where to listen: PORT, :PORT, HOST:PORT, [IPv6]:PORT (default :${defaultPort})`)
@@ -89,6 +110,7 @@ export function addServiceOptions(cmd: Command, defaultPort: number): Command {
         .argParser((v) => parseDuration(v, "--drain-timeout"))
         .default(DEFAULT_LIMITS.drainTimeoutMs, seconds(DEFAULT_LIMITS.drainTimeoutMs)),
     );
+  addAdminOptions(cmd);
   return addLoggingOptions(cmd);
 }
 

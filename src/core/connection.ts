@@ -69,6 +69,8 @@ export class Connection<S = unknown> {
   outBytes = 0;
   /** Queued for the once-per-tick flush. */
   flushQueued = false;
+  /** When a read sampled for the latency histogram arrived (performance.now()); 0: none pending. */
+  sampleStart = 0;
   codec!: Codec;
 
   constructor(

@@ -49,9 +49,14 @@ export function addLoggingOptions(cmd: Command): Command {
 /** Adds --admin and --admin-token (the observability endpoint, off by default). */
 export function addAdminOptions(cmd: Command): Command {
   return cmd
-    .option(
-      "--admin <addr>",
-      "serve /metrics, /healthz, /readyz, /api/* and a status page at ADDR (a bare port binds 127.0.0.1)",
+    .addOption(
+      new Option(
+        "--admin <addr>",
+        "serve /metrics, /healthz, /readyz, /api/* and a status page at ADDR (a bare port binds 127.0.0.1)",
+      ).argParser((v) => {
+        parseAddress(v); // a bad address fails before any service starts
+        return v;
+      }),
     )
     .addOption(
       new Option(

@@ -54,6 +54,7 @@ export async function startAdmin(
   const token =
     options.token === undefined || options.token === "" ? undefined : new TokenCheck(options.token);
   const startedAt = Date.now();
+  let lastAuthWarn = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://admin");
@@ -71,7 +72,11 @@ export async function startAdmin(
         res.setHeader("Location", "/");
         return send(res, 303, "text/plain", "see /\n");
       }
-      logger.warn({ remote: req.socket.remoteAddress, path }, "admin request without a valid token");
+      // At most one line a second: a client retrying without the token must not flood the log.
+      if (Date.now() - lastAuthWarn >= 1000) {
+        lastAuthWarn = Date.now();
+        logger.warn({ remote: req.socket.remoteAddress, path }, "admin request without a valid token");
+      }
       res.setHeader("WWW-Authenticate", 'Bearer realm="echoplex"');
       return send(
         res,

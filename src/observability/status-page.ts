@@ -68,7 +68,7 @@ export const STATUS_PAGE = `<!doctype html>
 <script>
 "use strict";
 var POINTS = 60, LIMIT = ${PAGE_PEER_LIMIT};
-var history = { conn: [], min: [], mout: [], bin: [], bout: [] };
+var hist = { conn: [], min: [], mout: [], bin: [], bout: [] };
 var prev = null;
 function $(id) { return document.getElementById(id); }
 function fmt(n) { return Math.round(n).toLocaleString("en-US"); }
@@ -129,9 +129,9 @@ function renderStats(s) {
   }
   if (prev === null || now > prev.time) {
     prev = { time: now, t: t };
-    push(history.conn, t.connectionsActive);
-    push(history.min, rate.min); push(history.mout, rate.mout);
-    push(history.bin, rate.bin); push(history.bout, rate.bout);
+    push(hist.conn, t.connectionsActive);
+    push(hist.min, rate.min); push(hist.mout, rate.mout);
+    push(hist.bin, rate.bin); push(hist.bout, rate.bout);
   }
   $("c-active").textContent = fmt(t.connectionsActive);
   $("c-opened").textContent = fmt(t.connectionsOpened);
@@ -140,9 +140,9 @@ function renderStats(s) {
   $("l-conn").textContent = fmt(t.connectionsActive);
   $("l-min").textContent = fmt(rate.min); $("l-mout").textContent = fmt(rate.mout);
   $("l-bin").textContent = bytes(rate.bin); $("l-bout").textContent = bytes(rate.bout);
-  draw($("ch-conn"), [{ data: history.conn, color: "#2f6fde" }]);
-  draw($("ch-msg"), [{ data: history.min, color: "#2f6fde" }, { data: history.mout, color: "#e07b24" }]);
-  draw($("ch-bytes"), [{ data: history.bin, color: "#2f6fde", bytes: true }, { data: history.bout, color: "#e07b24" }]);
+  draw($("ch-conn"), [{ data: hist.conn, color: "#2f6fde" }]);
+  draw($("ch-msg"), [{ data: hist.min, color: "#2f6fde" }, { data: hist.mout, color: "#e07b24" }]);
+  draw($("ch-bytes"), [{ data: hist.bin, color: "#2f6fde", bytes: true }, { data: hist.bout, color: "#e07b24" }]);
   var state = $("state");
   state.textContent = s.ready ? "ready" : "draining";
   state.className = s.ready ? "ready" : "draining";

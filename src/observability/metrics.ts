@@ -3,8 +3,8 @@
 // per chunk and never touches prom-client; only the sampled latency is observed live.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Logger } from "../core/logger.js";
-import type { MetricSample, ServiceMetric } from "../core/stats.js";
-import type { ObservedServer } from "./source.js";
+import type { ServiceMetric } from "../core/stats.js";
+import { type ObservedServer, readServiceMetric } from "./source.js";
 
 export const METRIC_PREFIX = "echoplex_";
 
@@ -147,14 +147,16 @@ function registerServiceMetrics(
       for (const owner of owners) {
         const own = owner.metrics.find((m) => m.name === name);
         if (own === undefined) continue;
-        try {
-          const value = own.read();
-          const samples: readonly MetricSample[] =
-            typeof value === "number" ? [{ labels: {}, value }] : value;
-          for (const sample of samples) add({ ...sample.labels, service: owner.service }, sample.value);
-        } catch (err) {
-          // A faulty service metric must not take /metrics down with it.
+        // A faulty service metric (a reader that throws, a label it did not declare)
+        // must not take /metrics down with it.
+        const failed = (err: unknown) =>
           logger?.warn({ err, metric: name, service: owner.service }, "service metric failed");
+        for (const sample of readServiceMetric(own, failed) ?? []) {
+          try {
+            add({ ...sample.labels, service: owner.service }, sample.value);
+          } catch (err) {
+            failed(err);
+          }
         }
       }
     };

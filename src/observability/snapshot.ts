@@ -2,7 +2,7 @@
 // total) and /api/peers (every connection), computed from the engine on demand.
 import type { PeerInfo } from "../core/connection.js";
 import type { TrafficTotals } from "../core/stats.js";
-import type { ObservedServer } from "./source.js";
+import { type ObservedServer, readServiceMetric } from "./source.js";
 
 export interface ServiceStats extends TrafficTotals {
   service: string;
@@ -64,16 +64,11 @@ export function statsSnapshot(servers: readonly ObservedServer[], startedAt: num
 function serviceStats(server: ObservedServer): ServiceStats {
   const extra: Record<string, number> = {};
   for (const metric of server.metrics) {
-    const value = metric.read();
-    if (typeof value === "number") {
-      extra[metric.name] = value;
-      continue;
-    }
-    for (const sample of value) {
+    for (const sample of readServiceMetric(metric) ?? []) {
       const labels = Object.entries(sample.labels)
         .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
         .join(",");
-      extra[`${metric.name}{${labels}}`] = sample.value;
+      extra[labels === "" ? metric.name : `${metric.name}{${labels}}`] = sample.value;
     }
   }
   return {

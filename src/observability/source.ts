@@ -2,7 +2,7 @@
 // peer registry and the service's own metrics. EchoplexServer satisfies it as is.
 import type { Connection, PeerInfo } from "../core/connection.js";
 import type { LatencyRecorder, ListenInfo } from "../core/server.js";
-import type { ServerStats, ServiceMetric } from "../core/stats.js";
+import type { MetricSample, ServerStats, ServiceMetric } from "../core/stats.js";
 
 export interface ObservedServer {
   /** The `service` label of its metrics. */
@@ -27,4 +27,21 @@ export function isObservable(value: unknown): value is ObservedServer {
     v.connections instanceof Map &&
     typeof v.stats === "object"
   );
+}
+
+/**
+ * Reads a service metric as samples; a reader that throws yields undefined (and is
+ * reported through `onError`), so one faulty metric never takes a whole page down.
+ */
+export function readServiceMetric(
+  metric: ServiceMetric,
+  onError?: (err: unknown) => void,
+): readonly MetricSample[] | undefined {
+  try {
+    const value = metric.read();
+    return typeof value === "number" ? [{ labels: {}, value }] : value;
+  } catch (err) {
+    onError?.(err);
+    return undefined;
+  }
 }

@@ -122,11 +122,12 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     return this.handler.metrics ?? [];
   }
 
-  /** A snapshot of every live connection, with the service's details (Handler.describe). */
-  peers(): PeerInfo[] {
+  /** A snapshot of the live connections (the oldest `limit`), with the service's details (Handler.describe). */
+  peers(limit = Number.POSITIVE_INFINITY): PeerInfo[] {
     const out: PeerInfo[] = [];
     const describe = this.handler.describe;
     for (const conn of this.connections.values()) {
+      if (out.length >= limit) break;
       out.push(conn.info(describe === undefined ? undefined : describe.call(this.handler, conn)));
     }
     return out;

@@ -95,10 +95,7 @@ export function peersSnapshot(
   for (const server of servers) {
     total += server.connections.size;
     if (peers.length >= limit) continue;
-    for (const peer of server.peers()) {
-      if (peers.length >= limit) break;
-      peers.push(peer);
-    }
+    for (const peer of server.peers(limit - peers.length)) peers.push(peer);
   }
   return { total, peers };
 }

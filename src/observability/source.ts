@@ -12,7 +12,7 @@ export interface ObservedServer {
   readonly stats: ServerStats;
   readonly connections: ReadonlyMap<number, Connection<unknown>>;
   readonly metrics: readonly ServiceMetric[];
-  peers(): PeerInfo[];
+  peers(limit?: number): PeerInfo[];
   observeLatency(record: LatencyRecorder, every?: number): void;
 }
 

@@ -17,7 +17,7 @@ export const LATENCY_BUCKETS = [
 const REJECT_REASONS = ["max_connections", "max_connections_per_ip"];
 
 export interface MetricsOptions {
-  /** Time 1 read in this many (and each connection's first); default 16. */
+  /** Time 1 read in this many (starting with the first); default 16. */
   latencySampleEvery?: number;
   /** Add the library's process metrics (event loop lag, heap, fds, CPU). Default true. */
   processMetrics?: boolean;

@@ -10,13 +10,24 @@ interface Case {
   args: string[];
   send: string;
   expect: RegExp;
+  /** With --admin: a path of the admin endpoint to GET after the exchange, and what it must contain. */
+  admin?: { path: string; expect: RegExp };
 }
 
 const cases: Case[] = [
   { name: "echo", args: ["echo", "127.0.0.1:0"], send: "hello\n", expect: /^ECHO: hello\n/ },
+  {
+    name: "echo --admin (metrics)",
+    args: ["echo", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
+    send: "hello\n",
+    expect: /^ECHO: hello\n/,
+    admin: { path: "/metrics", expect: /^echoplex_messages_received_total\{service="echo"\} 1$/m },
+  },
 ];
 
-async function start(args: string[]): Promise<{ port: number; stop: () => Promise<number | null> }> {
+async function start(
+  args: string[],
+): Promise<{ port: number; adminPort: number | undefined; stop: () => Promise<number | null> }> {
   const proc = spawn(process.execPath, [CLI, ...args, "--log-level", "warn"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -26,15 +37,17 @@ async function start(args: string[]): Promise<{ port: number; stop: () => Promis
     proc.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /listening on \S*:(\d+)/.exec(out);
-      if (m) {
+      if (m && (!args.includes("--admin") || /echoplex admin listening/.test(out))) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
     });
     proc.once("exit", (code) => reject(new Error(`${args[0]} exited with ${code}: ${out}`)));
   });
+  const admin = /echoplex admin listening on \S*:(\d+)/.exec(out);
   return {
     port,
+    adminPort: admin ? Number(admin[1]) : undefined,
     stop: () =>
       new Promise((resolve) => {
         proc.once("exit", (code) => resolve(code));
@@ -69,6 +82,13 @@ for (const c of cases) {
   try {
     const server = await start(c.args);
     await exchange(server.port, c.send, c.expect);
+    if (c.admin !== undefined) {
+      const res = await fetch(`http://127.0.0.1:${server.adminPort}${c.admin.path}`);
+      const body = await res.text();
+      if (res.status !== 200 || !c.admin.expect.test(body)) {
+        throw new Error(`admin ${c.admin.path}: HTTP ${res.status}, no match for ${c.admin.expect}`);
+      }
+    }
     const code = await server.stop();
     if (code !== 0) throw new Error(`exit code ${code} after SIGTERM`);
     console.log(`ok   ${c.name}`);

@@ -9,10 +9,19 @@ export {
   createServer,
   EchoplexServer,
   type Handler,
+  type LatencyRecorder,
   type ListenInfo,
   type ServerOptions,
 } from "./core/server.js";
-export { ServerStats, type TrafficTotals } from "./core/stats.js";
+export {
+  counter,
+  gauge,
+  type MetricSample,
+  ServerStats,
+  type ServiceMetric,
+  type TrafficTotals,
+} from "./core/stats.js";
+export * from "./observability/index.js";
 export {
   createEchoServer,
   ECHO_DEFAULT_PORT,

@@ -7,7 +7,13 @@ import { LOG_LEVELS, type LogFormat, type LogLevel } from "../core/logger.js";
 import { parseWorkers } from "./cluster.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 
-export interface CommonServiceFlags {
+/** --admin and --admin-token, taken by every service command (runServers reads them). */
+export interface AdminFlags {
+  admin?: string;
+  adminToken?: string;
+}
+
+export interface CommonServiceFlags extends AdminFlags {
   port?: string;
   host?: string;
   framing: "lines" | "length";
@@ -42,7 +48,27 @@ export function addLoggingOptions(cmd: Command): Command {
     );
 }
 
-/** Adds the address, framing, limit and logging flags every line service takes. */
+/** Adds --admin and --admin-token (the observability endpoint, off by default). */
+export function addAdminOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        "--admin <addr>",
+        "serve /metrics, /healthz, /readyz, /api/* and a status page at ADDR (a bare port binds 127.0.0.1)",
+      ).argParser((v) => {
+        parseAddress(v); // a bad address fails before any service starts
+        return v;
+      }),
+    )
+    .addOption(
+      new Option(
+        "--admin-token <token>",
+        "require this bearer token on the admin endpoint (all but /healthz)",
+      ).env("ECHOPLEX_ADMIN_TOKEN"),
+    );
+}
+
+/** Adds the address, framing, limit, admin and logging flags every line service takes. */
 export function addServiceOptions(cmd: Command, defaultPort: number): Command {
   cmd
     .argument("[address]", `where to listen: PORT, :PORT, HOST:PORT, [IPv6]:PORT (default :${defaultPort})`)
@@ -96,6 +122,7 @@ export function addServiceOptions(cmd: Command, defaultPort: number): Command {
         .argParser(parseWorkers)
         .default(1),
     );
+  addAdminOptions(cmd);
   return addLoggingOptions(cmd);
 }
 

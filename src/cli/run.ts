@@ -1,10 +1,15 @@
 // Runs one or more servers as a foreground process: prints where they listen,
-// drains them on SIGINT/SIGTERM (a second signal exits at once), exits 0.
-// With --workers N the process becomes a supervisor of N such processes.
+// starts the admin endpoint when asked (--admin), drains them on SIGINT/SIGTERM
+// (a second signal exits at once), exits 0. With --workers N the process becomes
+// a supervisor of N such processes.
 import type { Address } from "../core/address.js";
+import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { EchoplexServer, ListenInfo } from "../core/server.js";
+import { type AdminServer, startAdmin } from "../observability/admin.js";
+import { isObservable, type ObservedServer } from "../observability/source.js";
 import { isClusterWorker, onPrimaryShutdown, reportListening, runPrimary } from "./cluster.js";
+import type { AdminFlags } from "./options.js";
 
 export interface Runnable {
   /** Label in the start-up line, e.g. "echo". */
@@ -13,20 +18,28 @@ export interface Runnable {
   summary: string;
   server: Pick<EchoplexServer<unknown>, "listen" | "shutdown">;
   address: Address;
+  /** What the admin endpoint reads; defaults to `server` when it is an engine server. */
+  observe?: ObservedServer;
 }
 
-export interface RunOptions {
+export interface RunFlags extends AdminFlags {
   /** Worker processes (node:cluster); 1 runs the servers in this process. */
   workers?: number;
 }
 
-export async function runServers(
-  runnables: Runnable[],
-  logger: Logger,
-  options: RunOptions = {},
-): Promise<void> {
-  const workers = options.workers ?? 1;
+/**
+ * Starts every runnable (and, with `flags.admin`, the admin endpoint over all of
+ * them); pass the command's parsed flags as `flags`.
+ */
+export async function runServers(runnables: Runnable[], logger: Logger, flags: RunFlags = {}): Promise<void> {
+  const workers = flags.workers ?? 1;
   if (workers > 1 && !isClusterWorker()) {
+    if (flags.admin !== undefined) {
+      throw new EchoplexError(
+        "ERR_BAD_OPTION",
+        "--admin with --workers > 1 is not supported yet: each worker has its own counters (run one admin per process by not using --workers)",
+      );
+    }
     runPrimary(workers, logger);
     return;
   }
@@ -48,9 +61,24 @@ export async function runServers(
       throw err;
     }
   }
+  let admin: AdminServer | undefined;
+  if (flags.admin !== undefined) {
+    try {
+      admin = await startRunnableAdmin(runnables, logger, flags.admin, flags.adminToken);
+    } catch (err) {
+      await Promise.all(started.map((s) => s.run.server.shutdown({ drainTimeoutMs: 0 })));
+      throw err;
+    }
+  }
   const lines = started.map(
     ({ run, info }) => `echoplex ${run.name} listening on ${info.display} (${run.summary})`,
   );
+  if (admin !== undefined) {
+    const url = `http://${admin.address.display}/`;
+    lines.push(
+      `echoplex admin listening on ${admin.address.display} (status page ${url}, /metrics, /healthz, /readyz, /api/peers, /api/stats${flags.adminToken ? ", token required" : ""})`,
+    );
+  }
   if (isClusterWorker()) reportListening(lines);
   else for (const line of lines) process.stdout.write(`${line}\n`);
 
@@ -58,8 +86,12 @@ export async function runServers(
   drain = () => {
     if (draining) return;
     draining = true;
+    // The admin endpoint stays up while draining, so /readyz can say so.
     Promise.all(started.map((s) => s.run.server.shutdown())).then(
-      () => process.exit(0),
+      async () => {
+        await admin?.close();
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err }, "shutdown failed");
         process.exit(1);
@@ -79,4 +111,21 @@ export async function runServers(
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (stopRequested) drain();
+}
+
+function startRunnableAdmin(
+  runnables: Runnable[],
+  logger: Logger,
+  address: string,
+  token: string | undefined,
+): Promise<AdminServer> {
+  const observed: ObservedServer[] = [];
+  for (const run of runnables) {
+    const source = run.observe ?? (isObservable(run.server) ? run.server : undefined);
+    if (source === undefined) {
+      throw new EchoplexError("ERR_BAD_OPTION", `--admin: the ${run.name} service cannot be observed`);
+    }
+    observed.push(source);
+  }
+  return startAdmin(observed, { address, logger, ...(token === undefined ? {} : { token }) });
 }

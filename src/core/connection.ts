@@ -69,6 +69,8 @@ export class Connection<S = unknown> {
   outBytes = 0;
   /** Queued for the once-per-tick flush. */
   flushQueued = false;
+  /** When a read sampled for the latency histogram arrived (performance.now()); 0: none pending. */
+  sampleStart = 0;
   codec!: Codec;
 
   constructor(
@@ -117,7 +119,8 @@ export class Connection<S = unknown> {
       remotePort: this.remotePort,
       tls: this.tls,
       connectedAt: new Date(this.connectedAt).toISOString(),
-      idleMs: Math.max(0, coarseClock.now - this.lastActivity),
+      // The coarse clock can run up to a sweep interval behind: never report more idle time than age.
+      idleMs: Math.max(0, Math.min(Date.now() - this.connectedAt, coarseClock.now - this.lastActivity)),
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       messagesIn: this.messagesIn,

@@ -7,11 +7,11 @@ import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
 import { type Address, formatAddress, parseAddress } from "./address.js";
 import { coarseClock, tickClock } from "./clock.js";
-import { type CloseReason, Connection, type ConnectionHost } from "./connection.js";
+import { type CloseReason, Connection, type ConnectionHost, type PeerInfo } from "./connection.js";
 import { EchoplexError, type ErrorCode, listenError } from "./errors.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { type Logger, silentLogger } from "./logger.js";
-import { ServerStats } from "./stats.js";
+import { ServerStats, type ServiceMetric } from "./stats.js";
 
 /** What a service does with its connections. One handler object serves every connection. */
 export interface Handler<S = undefined> {
@@ -31,7 +31,12 @@ export interface Handler<S = undefined> {
   shutdownNotice?(conn: Connection<S>): string | Buffer | undefined;
   /** Service fields shown in peer listings (a chat nick, say). */
   describe?(conn: Connection<S>): Record<string, string | number>;
+  /** The service's own metrics (chat rooms, records written), read when scraped. */
+  metrics?: readonly ServiceMetric[];
 }
+
+/** Receives sampled request-to-reply latencies, in milliseconds. */
+export type LatencyRecorder = (ms: number) => void;
 
 export interface ServerOptions<S> {
   /** A name for logs and metrics. Default "custom". */
@@ -83,6 +88,9 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   /** Connections accepted or refused so far (shutdown watches it to drain the backlog). */
   private acceptCount = 0;
   private readonly lastWarn = new Map<string, number>();
+  private latencyRecorder: LatencyRecorder | undefined;
+  private latencyEvery = 0;
+  private readsUntilSample = 1;
 
   constructor(options: ServerOptions<S>) {
     this.service = options.service ?? "custom";
@@ -110,6 +118,33 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   /** Where the server listens, once listen() resolved. */
   get address(): ListenInfo | undefined {
     return this.listenInfo;
+  }
+
+  /** The service's own metrics (Handler.metrics). */
+  get metrics(): readonly ServiceMetric[] {
+    return this.handler.metrics ?? [];
+  }
+
+  /** A snapshot of the live connections (the oldest `limit`), with the service's details (Handler.describe). */
+  peers(limit = Number.POSITIVE_INFINITY): PeerInfo[] {
+    const out: PeerInfo[] = [];
+    const describe = this.handler.describe;
+    for (const conn of this.connections.values()) {
+      if (out.length >= limit) break;
+      out.push(conn.info(describe === undefined ? undefined : describe.call(this.handler, conn)));
+    }
+    return out;
+  }
+
+  /**
+   * Samples request-to-reply latency: 1 read in `every` (and the first) is timed from
+   * the chunk's arrival to the write of the replies it caused, also when a promise
+   * produces them later. Costs one branch per read while nobody observes.
+   */
+  observeLatency(record: LatencyRecorder, every = 16): void {
+    this.latencyRecorder = record;
+    this.latencyEvery = Math.max(1, Math.floor(every));
+    this.readsUntilSample = 1;
   }
 
   /** True from the start of shutdown on. */
@@ -231,6 +266,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     if (conn.status !== "open") return; // closing: the peer's input is discarded
     conn.bytesIn += chunk.length;
     conn.lastActivity = coarseClock.now;
+    if (this.latencyRecorder !== undefined && --this.readsUntilSample <= 0) this.startSample(conn);
     this.reading = conn;
     try {
       conn.codec.push(chunk);
@@ -239,6 +275,13 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     }
     this.reading = undefined;
     this.flush(conn);
+    // A chunk that completed no request (half a line) has no reply to time.
+    if (conn.sampleStart !== 0 && conn.inflight === 0) conn.sampleStart = 0;
+  }
+
+  private startSample(conn: Connection<S>): void {
+    this.readsUntilSample = this.latencyEvery;
+    if (conn.sampleStart === 0) conn.sampleStart = performance.now();
   }
 
   /** @internal The peer half-closed. */
@@ -347,6 +390,10 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     out.length = 0;
     conn.bytesOut += bytes;
     conn.lastActivity = coarseClock.now;
+    if (conn.sampleStart !== 0) {
+      this.latencyRecorder?.(performance.now() - conn.sampleStart);
+      conn.sampleStart = 0;
+    }
     const pending = socket.writableLength;
     if (pending >= this.limits.highWaterBytes) this.backpressure(conn, pending);
   }

@@ -10,6 +10,51 @@ export interface TrafficTotals {
   messagesOut: number;
 }
 
+/** One labelled value of a service metric. */
+export interface MetricSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * A metric a service contributes (chat rooms, sink records written), read only when
+ * scraped so that the service keeps plain fields on its hot path. The admin endpoint
+ * exports it as `echoplex_<name>` with a `service` label added.
+ */
+export interface ServiceMetric {
+  /** Snake case, without the `echoplex_` prefix; counters end in `_total`. */
+  name: string;
+  help: string;
+  type: "gauge" | "counter";
+  /** Label names of the samples `read` returns (besides `service`). */
+  labelNames?: readonly string[];
+  read(): number | readonly MetricSample[];
+}
+
+/** A gauge read at scrape time: `gauge("chat_rooms", "rooms with a user", () => rooms.size)`. */
+export function gauge(
+  name: string,
+  help: string,
+  read: ServiceMetric["read"],
+  labelNames?: string[],
+): ServiceMetric {
+  return labelNames === undefined
+    ? { name, help, type: "gauge", read }
+    : { name, help, type: "gauge", read, labelNames };
+}
+
+/** A counter read at scrape time; `name` should end in `_total`. */
+export function counter(
+  name: string,
+  help: string,
+  read: ServiceMetric["read"],
+  labelNames?: string[],
+): ServiceMetric {
+  return labelNames === undefined
+    ? { name, help, type: "counter", read }
+    : { name, help, type: "counter", read, labelNames };
+}
+
 export class ServerStats {
   connectionsOpened = 0;
   backpressurePauses = 0;

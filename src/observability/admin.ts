@@ -1,0 +1,181 @@
+// The admin HTTP endpoint (node:http): /metrics, /healthz, /readyz, /api/peers,
+// /api/stats and the live status page at /. Loopback unless told otherwise.
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { Registry } from "prom-client";
+import { type Address, formatAddress, parseAddress } from "../core/address.js";
+import { listenError } from "../core/errors.js";
+import { type Logger, silentLogger } from "../core/logger.js";
+import type { ListenInfo } from "../core/server.js";
+import { TokenCheck, tokenCookie } from "./auth.js";
+import { createMetricsRegistry } from "./metrics.js";
+import { isReady, peersSnapshot, statsSnapshot } from "./snapshot.js";
+import type { ObservedServer } from "./source.js";
+import { STATUS_PAGE } from "./status-page.js";
+
+/** Where the admin endpoint listens when `--admin` names only a port. */
+export const ADMIN_DEFAULT_HOST = "127.0.0.1";
+
+export interface AdminOptions {
+  /** `9090`, `:9090` (both on 127.0.0.1), `0.0.0.0:9090`, `[::1]:9090`… */
+  address: string | number | Address;
+  /** Require `Authorization: Bearer <token>` (or the page's cookie) everywhere but /healthz. */
+  token?: string;
+  logger?: Logger;
+  /** Time 1 read in this many for the latency histogram; default 16. */
+  latencySampleEvery?: number;
+  /** Include prom-client's process metrics; default true. */
+  processMetrics?: boolean;
+}
+
+export interface AdminServer {
+  readonly address: ListenInfo;
+  readonly registry: Registry;
+  close(): Promise<void>;
+}
+
+/** Starts the admin endpoint over `servers` (they may be listening already or not yet). */
+export async function startAdmin(
+  servers: readonly ObservedServer[],
+  options: AdminOptions,
+): Promise<AdminServer> {
+  const logger = (options.logger ?? silentLogger()).child({ service: "admin" });
+  const parsed = typeof options.address === "object" ? options.address : parseAddress(options.address);
+  const addr: Address = { host: parsed.host ?? ADMIN_DEFAULT_HOST, port: parsed.port };
+  const registry = createMetricsRegistry(servers, {
+    logger,
+    ...(options.latencySampleEvery === undefined ? {} : { latencySampleEvery: options.latencySampleEvery }),
+    ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
+  });
+  const token =
+    options.token === undefined || options.token === "" ? undefined : new TokenCheck(options.token);
+  const startedAt = Date.now();
+  let lastAuthWarn = 0;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://admin");
+    const path = url.pathname;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("Allow", "GET, HEAD");
+      return send(res, 405, "text/plain", "method not allowed\n");
+    }
+    if (path === "/healthz") return send(res, 200, "text/plain", "ok\n");
+    if (token !== undefined && !token.allows(req)) {
+      const given = url.searchParams.get("token");
+      if (path === "/" && given !== null && token.matches(given)) {
+        // Store the token in a cookie and drop it from the address bar and history.
+        res.setHeader("Set-Cookie", tokenCookie(given));
+        res.setHeader("Location", "/");
+        return send(res, 303, "text/plain", "see /\n");
+      }
+      // At most one line a second: a client retrying without the token must not flood the log.
+      if (Date.now() - lastAuthWarn >= 1000) {
+        lastAuthWarn = Date.now();
+        logger.warn({ remote: req.socket.remoteAddress, path }, "admin request without a valid token");
+      }
+      res.setHeader("WWW-Authenticate", 'Bearer realm="echoplex"');
+      return send(
+        res,
+        401,
+        "text/plain",
+        "unauthorized: send Authorization: Bearer <token>, or open /?token=<token>\n",
+      );
+    }
+    switch (path) {
+      case "/":
+        res.setHeader(
+          "Content-Security-Policy",
+          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
+        );
+        return send(res, 200, "text/html; charset=utf-8", STATUS_PAGE);
+      case "/metrics":
+        return send(res, 200, registry.contentType, await registry.metrics());
+      case "/readyz": {
+        const ready = isReady(servers);
+        return sendJson(res, ready ? 200 : 503, {
+          ready,
+          draining: servers.filter((s) => s.draining).map((s) => s.service),
+        });
+      }
+      case "/api/stats":
+        return sendJson(res, 200, statsSnapshot(servers, startedAt));
+      case "/api/peers": {
+        const limitText = url.searchParams.get("limit");
+        const limit = limitText === null ? Number.POSITIVE_INFINITY : Number(limitText);
+        if (!Number.isInteger(limit) && limit !== Number.POSITIVE_INFINITY) {
+          return send(res, 400, "text/plain", "bad limit: expected a whole number\n");
+        }
+        return sendJson(res, 200, peersSnapshot(servers, Math.max(0, limit)));
+      }
+      default:
+        return send(
+          res,
+          404,
+          "text/plain",
+          "not found: try /, /metrics, /healthz, /readyz, /api/peers, /api/stats\n",
+        );
+    }
+  };
+
+  const http = createHttpServer(
+    { requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        logger.error({ err, path: req.url }, "admin request failed");
+        if (!res.headersSent) send(res, 500, "text/plain", "internal error\n");
+        else res.destroy();
+      });
+    },
+  );
+  const address = await listen(http, addr);
+  logger.info({ address: address.display, token: token !== undefined }, "admin listening");
+  return {
+    address,
+    registry,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections?.();
+      }),
+  };
+}
+
+function listen(http: Server, addr: Address): Promise<ListenInfo> {
+  const where = formatAddress(addr.host, addr.port);
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, `${where} (admin)`));
+    http.once("error", onError);
+    http.listen({ host: addr.host, port: addr.port }, () => {
+      http.off("error", onError);
+      const bound = http.address();
+      if (bound === null || typeof bound === "string") {
+        reject(new Error(`admin endpoint: cannot read the bound address of ${where}`));
+        return;
+      }
+      resolve({
+        host: addr.host ?? bound.address,
+        port: bound.port,
+        family: bound.family,
+        display: formatAddress(addr.host, bound.port),
+      });
+    });
+  });
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, {
+    "Content-Type": type,
+    "Content-Length": Buffer.byteLength(body),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+  });
+  res.end(res.req.method === "HEAD" ? undefined : body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, "application/json; charset=utf-8", `${JSON.stringify(value)}\n`);
+}

@@ -1,0 +1,186 @@
+// The Prometheus registry of the admin endpoint. Engine counters are read at scrape
+// time through collect() callbacks, so the hot path keeps incrementing plain fields
+// per chunk and never touches prom-client; only the sampled latency is observed live.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Logger } from "../core/logger.js";
+import type { ServiceMetric } from "../core/stats.js";
+import { type ObservedServer, readServiceMetric } from "./source.js";
+
+export const METRIC_PREFIX = "echoplex_";
+
+/** Seconds; replies inside one process take microseconds to a few ms, async services longer. */
+export const LATENCY_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+/** Reasons the engine refuses connections; exported as 0 before the first refusal. */
+const REJECT_REASONS = ["max_connections", "max_connections_per_ip"];
+
+export interface MetricsOptions {
+  /** Time 1 read in this many (starting with the first); default 16. */
+  latencySampleEvery?: number;
+  /** Add the library's process metrics (event loop lag, heap, fds, CPU). Default true. */
+  processMetrics?: boolean;
+  logger?: Logger;
+}
+
+type Read = (server: ObservedServer) => number;
+type ReadByLabel = (server: ObservedServer) => ReadonlyMap<string, number>;
+
+/** Builds a registry over `servers` and starts their latency sampling. */
+export function createMetricsRegistry(
+  servers: readonly ObservedServer[],
+  options: MetricsOptions = {},
+): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const counter = (name: string, help: string, read: Read): void => {
+    new Counter({
+      name: METRIC_PREFIX + name,
+      help,
+      labelNames: ["service"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of servers) this.inc({ service: s.service }, read(s));
+      },
+    });
+  };
+  const counterByLabel = (name: string, help: string, label: string, read: ReadByLabel, known: string[]) => {
+    new Counter({
+      name: METRIC_PREFIX + name,
+      help,
+      labelNames: ["service", label],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of servers) {
+          for (const key of known) this.inc({ service: s.service, [label]: key }, 0);
+          for (const [key, value] of read(s)) this.inc({ service: s.service, [label]: key }, value);
+        }
+      },
+    });
+  };
+  const gaugeOf = (name: string, help: string, read: Read): void => {
+    new Gauge({
+      name: METRIC_PREFIX + name,
+      help,
+      labelNames: ["service"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of servers) this.inc({ service: s.service }, read(s));
+      },
+    });
+  };
+  const traffic = (s: ObservedServer) => s.stats.totals(s.connections.values());
+
+  counter("connections_opened_total", "Connections accepted since start", (s) => s.stats.connectionsOpened);
+  gaugeOf("connections_active", "Connections open now", (s) => s.connections.size);
+  counterByLabel(
+    "connections_rejected_total",
+    "Connections refused at accept, by reason",
+    "reason",
+    (s) => s.stats.rejected,
+    REJECT_REASONS,
+  );
+  counter("received_bytes_total", "Bytes received from peers", (s) => traffic(s).bytesIn);
+  counter("sent_bytes_total", "Bytes written to peers", (s) => traffic(s).bytesOut);
+  counter(
+    "messages_received_total",
+    "Messages (lines, frames, chunks) received",
+    (s) => traffic(s).messagesIn,
+  );
+  counter("messages_sent_total", "Messages queued to peers", (s) => traffic(s).messagesOut);
+  counterByLabel("errors_total", "Errors by code (see docs/ERRORS.md)", "code", (s) => s.stats.errors, []);
+  counter(
+    "backpressure_pauses_total",
+    "Times reading from a peer paused because its replies were not read",
+    (s) => s.stats.backpressurePauses,
+  );
+  counter("tls_handshake_failures_total", "TLS handshakes that failed", (s) => s.stats.tlsHandshakeFailures);
+  gaugeOf("draining", "1 while the service shuts down", (s) => (s.draining ? 1 : 0));
+
+  const latency = new Histogram({
+    name: `${METRIC_PREFIX}reply_latency_seconds`,
+    help: "Sampled time from a request's arrival to the write of its reply",
+    labelNames: ["service"],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  for (const s of servers) {
+    const child = latency.labels(s.service);
+    s.observeLatency((ms) => child.observe(ms / 1000), options.latencySampleEvery ?? 16);
+  }
+
+  registerServiceMetrics(registry, servers, options.logger);
+
+  if (options.processMetrics !== false) {
+    try {
+      collectDefaultMetrics({ register: registry });
+    } catch (err) {
+      // A runtime without some of Node's perf hooks still gets the echoplex metrics.
+      options.logger?.warn({ err }, "process metrics unavailable");
+    }
+  }
+  return registry;
+}
+
+/** One prom metric per service metric name, fed by every server that defines it. */
+function registerServiceMetrics(
+  registry: Registry,
+  servers: readonly ObservedServer[],
+  logger?: Logger,
+): void {
+  const byName = new Map<string, { def: ServiceMetric; owners: ObservedServer[] }>();
+  for (const server of servers) {
+    for (const def of server.metrics) {
+      const entry = byName.get(def.name);
+      if (entry === undefined) byName.set(def.name, { def, owners: [server] });
+      else entry.owners.push(server);
+    }
+  }
+  for (const [name, { def, owners }] of byName) {
+    const labelNames = ["service", ...(def.labelNames ?? [])];
+    const fill = (add: (labels: Record<string, string>, value: number) => void) => {
+      for (const owner of owners) {
+        const own = owner.metrics.find((m) => m.name === name);
+        if (own === undefined) continue;
+        // A faulty service metric (a reader that throws, a label it did not declare)
+        // must not take /metrics down with it.
+        const failed = (err: unknown) =>
+          logger?.warn({ err, metric: name, service: owner.service }, "service metric failed");
+        for (const sample of readServiceMetric(own, failed) ?? []) {
+          try {
+            add({ ...sample.labels, service: owner.service }, sample.value);
+          } catch (err) {
+            failed(err);
+          }
+        }
+      }
+    };
+    const config = { name: METRIC_PREFIX + name, help: def.help, labelNames, registers: [registry] };
+    try {
+      if (def.type === "counter") {
+        new Counter({
+          ...config,
+          collect() {
+            this.reset();
+            fill((labels, value) => this.inc(labels, value));
+          },
+        });
+      } else {
+        new Gauge({
+          ...config,
+          collect() {
+            this.reset();
+            fill((labels, value) => this.set(labels, value));
+          },
+        });
+      }
+    } catch (err) {
+      logger?.warn({ err, metric: name }, "service metric not registered");
+    }
+  }
+}

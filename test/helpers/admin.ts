@@ -1,0 +1,81 @@
+// Talks to the admin endpoint over real HTTP and reads Prometheus text format.
+
+export interface HttpReply {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** GET http://127.0.0.1:port/path without following redirects. */
+export async function adminGet(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<HttpReply> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers, redirect: "manual" });
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** GET a JSON document; throws on a status other than 200. */
+export async function adminJson<T>(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const reply = await adminGet(port, path, headers);
+  if (reply.status !== 200) throw new Error(`${path}: HTTP ${reply.status}: ${reply.body}`);
+  return JSON.parse(reply.body) as T;
+}
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses the Prometheus text exposition format into samples (comments skipped). */
+export function parseMetrics(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (m === null) throw new Error(`not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
+/** The value of the sample named `name` whose labels include `labels`; undefined when absent. */
+export function metric(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  const found = samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
+  return found?.value;
+}
+
+/** Scrapes /metrics. */
+export async function scrape(port: number, headers: Record<string, string> = {}): Promise<Sample[]> {
+  const reply = await adminGet(port, "/metrics", headers);
+  if (reply.status !== 200) throw new Error(`/metrics: HTTP ${reply.status}: ${reply.body}`);
+  return parseMetrics(reply.body);
+}
+
+/** Polls `check` until it returns true, or throws with `what` after timeoutMs. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -13,7 +13,11 @@ export interface Runnable {
   address: Address;
 }
 
-export async function runServers(runnables: Runnable[], logger: Logger): Promise<void> {
+/** Starts every server (all or none), prints where each listens, and returns that. */
+export async function runServers(
+  runnables: Runnable[],
+  logger: Logger,
+): Promise<Array<{ run: Runnable; info: ListenInfo }>> {
   const started: Array<{ run: Runnable; info: ListenInfo }> = [];
   for (const run of runnables) {
     try {
@@ -24,7 +28,8 @@ export async function runServers(runnables: Runnable[], logger: Logger): Promise
     }
   }
   for (const { run, info } of started) {
-    process.stdout.write(`echoplex ${run.name} listening on ${info.display} (${run.summary})\n`);
+    const summary = info.tls ? `${run.summary}, TLS` : run.summary;
+    process.stdout.write(`echoplex ${run.name} listening on ${info.display} (${summary})\n`);
   }
 
   let signals = 0;
@@ -45,4 +50,5 @@ export async function runServers(runnables: Runnable[], logger: Logger): Promise
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  return started;
 }

@@ -51,6 +51,8 @@ export interface ListenInfo {
   family: string;
   /** `host:port` as people write it (`*:8080` for all interfaces). */
   display: string;
+  /** True when peers must speak TLS. */
+  tls: boolean;
 }
 
 const kConn = Symbol("echoplex.connection");
@@ -80,6 +82,8 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private onEmpty: (() => void) | undefined;
   private listenInfo: ListenInfo | undefined;
   private readonly lastWarn = new Map<string, number>();
+  /** TLS sockets accepted but not yet through their handshake (not peers yet; dropped at shutdown). */
+  private readonly handshaking = new Set<Socket>();
 
   constructor(options: ServerOptions<S>) {
     this.service = options.service ?? "custom";
@@ -90,7 +94,21 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     this.tls = options.tls !== undefined;
     if (options.tls !== undefined) {
       const server = createTlsServer({ ...options.tls, allowHalfOpen: true });
-      server.on("secureConnection", (socket: TLSSocket) => this.accept(socket));
+      server.on("connection", (socket: Socket) => {
+        if (this.draining) {
+          socket.destroy();
+          return;
+        }
+        this.handshaking.add(socket);
+        socket.once("close", () => this.handshaking.delete(socket));
+      });
+      server.on("secureConnection", (socket: TLSSocket) => {
+        // The raw socket's entry goes; the TLS socket's own close is the engine's from now on.
+        this.handshaking.delete((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
+        this.accept(socket);
+      });
+      // A plain-text client, a refused client certificate or a stalled handshake: the
+      // socket is destroyed by node; this is routine, so debug level and a counter.
       server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
         this.stats.tlsHandshakeFailures++;
         this.logger.debug(
@@ -139,6 +157,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
           port: bound.port,
           family: bound.family,
           display: formatAddress(addr.host, bound.port),
+          tls: this.tls,
         };
         this.startSweep();
         this.logger.info(
@@ -521,6 +540,10 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
         });
       }
     }
+    // Half-done TLS handshakes are not peers with requests to answer, but they would hold
+    // up close() until their handshake timeout. Every peer is gone by now.
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
     await listenerClosed;
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.logger.info({ durationMs: Date.now() - started }, "shut down");

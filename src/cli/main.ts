@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../core/errors.js";
 import { echoCommand } from "./commands/echo.js";
+import { httpCommand } from "./commands/http.js";
 
 const require = createRequire(import.meta.url);
 const { version } = require("../../package.json") as { version: string };
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   program.addCommand(echoCommand());
+  program.addCommand(httpCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

@@ -32,7 +32,7 @@ export interface ServerTls {
   fingerprint256: string;
   selfSigned: boolean;
   /** The names the certificate is valid for. */
-  subjectAltName: string;
+  names: string[];
   clientCerts: ClientCertPolicy;
   /** The certificate in PEM, for clients that should trust exactly it. */
   certPem: string;
@@ -49,13 +49,14 @@ export async function loadServerTls(config: ServerTlsConfig): Promise<ServerTls>
       "verifying client certificates needs a CA (--tls-ca FILE) to check them against",
     );
   }
+  const hosts = config.certificate.kind === "self-signed" ? (config.certificate.hosts ?? defaultHosts()) : [];
   const { cert, key } =
     config.certificate.kind === "files"
       ? {
           cert: await readPem(config.certificate.certFile, "certificate"),
           key: await readPem(config.certificate.keyFile, "key"),
         }
-      : await selfSigned(config.certificate.hosts ?? defaultHosts());
+      : await selfSigned(hosts);
   const ca = config.caFile === undefined ? undefined : await readPem(config.caFile, "CA");
   let x509: X509Certificate;
   try {
@@ -82,7 +83,13 @@ export async function loadServerTls(config: ServerTlsConfig): Promise<ServerTls>
     options,
     fingerprint256: x509.fingerprint256,
     selfSigned: config.certificate.kind === "self-signed",
-    subjectAltName: x509.subjectAltName ?? x509.subject,
+    names:
+      hosts.length > 0
+        ? hosts
+        : (x509.subjectAltName ?? x509.subject)
+            .split(/,\s*|\n/)
+            .map((n) => n.replace(/^(DNS:|IP Address:|CN=)/, ""))
+            .filter((n) => n !== ""),
     clientCerts: policy,
     certPem: cert,
   };
@@ -92,7 +99,7 @@ export async function loadServerTls(config: ServerTlsConfig): Promise<ServerTls>
 export function describeServerTls(tls: ServerTls): string {
   const origin = tls.selfSigned ? "self-signed certificate" : "certificate";
   const clients = tls.clientCerts === "none" ? "" : `, client certificates ${tls.clientCerts}`;
-  return `TLS ${origin} for ${tls.subjectAltName.replaceAll("DNS:", "").replaceAll("IP Address:", "")}${clients}, SHA-256 fingerprint ${tls.fingerprint256}`;
+  return `TLS ${origin} for ${tls.names.join(", ")}${clients}, SHA-256 fingerprint ${tls.fingerprint256}`;
 }
 
 async function readPem(file: string, what: string): Promise<string> {

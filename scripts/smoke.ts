@@ -2,6 +2,7 @@
 // runner differs from Node's (Bun): `bun scripts/smoke.ts`. Exits non-zero on failure.
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
 
@@ -10,10 +11,31 @@ interface Case {
   args: string[];
   send: string;
   expect: RegExp;
+  /** Speak TLS (without verifying the self-signed certificate). */
+  tls?: boolean;
 }
 
 const cases: Case[] = [
   { name: "echo", args: ["echo", "127.0.0.1:0"], send: "hello\n", expect: /^ECHO: hello\n/ },
+  {
+    name: "http",
+    args: ["http", "127.0.0.1:0", "--delay", "100ms"],
+    send: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    expect: /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nHello World!$/,
+  },
+  {
+    name: "echo over TLS (self-signed)",
+    args: ["echo", "127.0.0.1:0", "--tls-self-signed"],
+    send: "hello\n",
+    expect: /^ECHO: hello\n/,
+    tls: true,
+  },
+  {
+    name: "serve (echo + http)",
+    args: ["serve", "--config", new URL("./smoke-serve.json", import.meta.url).pathname],
+    send: "hello\n",
+    expect: /^ECHO: hello\n/,
+  },
 ];
 
 async function start(args: string[]): Promise<{ port: number; stop: () => Promise<number | null> }> {
@@ -43,9 +65,11 @@ async function start(args: string[]): Promise<{ port: number; stop: () => Promis
   };
 }
 
-function exchange(port: number, send: string, expect: RegExp): Promise<string> {
+function exchange(port: number, send: string, expect: RegExp, tls = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1" });
+    const socket = tls
+      ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false })
+      : connect({ port, host: "127.0.0.1" });
     let got = "";
     const timer = setTimeout(() => {
       socket.destroy();
@@ -68,7 +92,7 @@ let failed = 0;
 for (const c of cases) {
   try {
     const server = await start(c.args);
-    await exchange(server.port, c.send, c.expect);
+    await exchange(server.port, c.send, c.expect, c.tls);
     const code = await server.stop();
     if (code !== 0) throw new Error(`exit code ${code} after SIGTERM`);
     console.log(`ok   ${c.name}`);

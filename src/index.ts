@@ -14,6 +14,14 @@ export {
 } from "./core/server.js";
 export { ServerStats, type TrafficTotals } from "./core/stats.js";
 export {
+  type CertificateSource,
+  type ClientCertPolicy,
+  describeServerTls,
+  loadServerTls,
+  type ServerTls,
+  type ServerTlsConfig,
+} from "./core/tls.js";
+export {
   createEchoServer,
   ECHO_DEFAULT_PORT,
   ECHO_DEFAULT_PREFIX,
@@ -21,3 +29,14 @@ export {
   type EchoOptions,
   echoHandler,
 } from "./services/echo/index.js";
+export {
+  createHttpResponder,
+  HTTP_DEFAULT_PORT,
+  HTTP_DEFAULTS,
+  type HttpPeer,
+  HttpResponder,
+  type HttpResponderOptions,
+  HttpStats,
+  planResponse,
+  type ResponsePlan,
+} from "./services/http/index.js";

@@ -113,6 +113,17 @@ describe("server-side TLS", () => {
     stuck.destroy();
   });
 
+  it("drops a peer that never finishes its handshake after the handshake timeout", async () => {
+    const { server, port } = await tlsEcho({ certificate: { kind: "self-signed" }, handshakeTimeoutMs: 300 });
+    const silent = connect({ port, host: "127.0.0.1" });
+    silent.on("error", () => {});
+    const started = Date.now();
+    await new Promise((r) => silent.once("close", r));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(server.stats.tlsHandshakeFailures).toBe(1);
+    await server.shutdown();
+  });
+
   it("reports unreadable files and mismatched keys as ERR_TLS_CONFIG", async () => {
     const missing = await loadServerTls({
       certificate: { kind: "files", certFile: "/nonexistent/cert.pem", keyFile: certs.serverKey },

@@ -180,6 +180,11 @@ export class HttpResponder {
           { remote: socket.remoteAddress, err: err.code ?? err.message },
           "TLS handshake failed",
         );
+        // With a listener attached node leaves the socket open (a stalled handshake would
+        // stay forever). end() lets a pending alert out first; destroy() follows regardless.
+        socket.on("error", noop);
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
       });
       this.server = server;
     } else {

@@ -127,6 +127,17 @@ describe("http responder", () => {
     expect(server.stats.errors.get("ERR_HTTP_REQUEST_TIMEOUT")).toBe(1);
   });
 
+  it("answers 400 to a malformed request and 431 to oversized headers", async () => {
+    const { server } = await start({ delayMs: 0 });
+    const garbage = await rawExchange(server.address!.port, "NOT HTTP AT ALL\r\n\r\n");
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*malformed request/);
+    const huge = await rawExchange(
+      server.address!.port,
+      `GET / HTTP/1.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+  });
+
   it("answers 503 beyond --max-connections while the others are served", async () => {
     const { server, base } = await start({ delayMs: 1000, maxConnections: 2 });
     const first = [httpGet(`${base}/`), httpGet(`${base}/`)];

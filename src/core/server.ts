@@ -107,8 +107,8 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
         this.handshaking.delete((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
         this.accept(socket);
       });
-      // A plain-text client, a refused client certificate or a stalled handshake: the
-      // socket is destroyed by node; this is routine, so debug level and a counter.
+      // A plain-text client, a refused client certificate or a stalled handshake: routine,
+      // so a counter and a debug line, never an error.
       server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
         this.stats.tlsHandshakeFailures++;
         this.logger.debug(

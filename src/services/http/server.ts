@@ -319,7 +319,8 @@ export class HttpResponder {
     this.stats.requests++;
     const peer = (req.socket as PeerSocket)[kPeer];
     if (peer === undefined) {
-      res.destroy();
+      // A connection refused at accept: its 503 is already on the way and the socket is ending.
+      req.resume();
       return;
     }
     peer.requests++;

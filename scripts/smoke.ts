@@ -2,6 +2,7 @@
 // runner differs from Node's (Bun): `bun scripts/smoke.ts`. Exits non-zero on failure.
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
 
@@ -12,6 +13,8 @@ interface Case {
   expect: RegExp;
   /** With --admin: a path of the admin endpoint to GET after the exchange, and what it must contain. */
   admin?: { path: string; expect: RegExp };
+  /** Speak TLS (without verifying the self-signed certificate). */
+  tls?: boolean;
 }
 
 const cases: Case[] = [
@@ -22,6 +25,25 @@ const cases: Case[] = [
     send: "hello\n",
     expect: /^ECHO: hello\n/,
     admin: { path: "/metrics", expect: /^echoplex_messages_received_total\{service="echo"\} 1$/m },
+  },
+  {
+    name: "http",
+    args: ["http", "127.0.0.1:0", "--delay", "100ms"],
+    send: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    expect: /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nHello World!$/,
+  },
+  {
+    name: "echo over TLS (self-signed)",
+    args: ["echo", "127.0.0.1:0", "--tls-self-signed"],
+    send: "hello\n",
+    expect: /^ECHO: hello\n/,
+    tls: true,
+  },
+  {
+    name: "serve (echo + http)",
+    args: ["serve", "--config", new URL("./smoke-serve.json", import.meta.url).pathname],
+    send: "hello\n",
+    expect: /^ECHO: hello\n/,
   },
 ];
 
@@ -56,9 +78,11 @@ async function start(
   };
 }
 
-function exchange(port: number, send: string, expect: RegExp): Promise<string> {
+function exchange(port: number, send: string, expect: RegExp, tls = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1" });
+    const socket = tls
+      ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false })
+      : connect({ port, host: "127.0.0.1" });
     let got = "";
     const timer = setTimeout(() => {
       socket.destroy();
@@ -81,7 +105,7 @@ let failed = 0;
 for (const c of cases) {
   try {
     const server = await start(c.args);
-    await exchange(server.port, c.send, c.expect);
+    await exchange(server.port, c.send, c.expect, c.tls);
     if (c.admin !== undefined) {
       const res = await fetch(`http://127.0.0.1:${server.adminPort}${c.admin.path}`);
       const body = await res.text();

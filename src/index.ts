@@ -21,6 +21,14 @@ export {
   type ServiceMetric,
   type TrafficTotals,
 } from "./core/stats.js";
+export {
+  type CertificateSource,
+  type ClientCertPolicy,
+  describeServerTls,
+  loadServerTls,
+  type ServerTls,
+  type ServerTlsConfig,
+} from "./core/tls.js";
 export * from "./observability/index.js";
 export {
   createEchoServer,
@@ -30,3 +38,14 @@ export {
   type EchoOptions,
   echoHandler,
 } from "./services/echo/index.js";
+export {
+  createHttpResponder,
+  HTTP_DEFAULT_PORT,
+  HTTP_DEFAULTS,
+  type HttpPeer,
+  HttpResponder,
+  type HttpResponderOptions,
+  HttpStats,
+  planResponse,
+  type ResponsePlan,
+} from "./services/http/index.js";

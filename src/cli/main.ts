@@ -5,6 +5,8 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../core/errors.js";
 import { echoCommand } from "./commands/echo.js";
+import { httpCommand } from "./commands/http.js";
+import { serveCommand } from "./commands/serve.js";
 
 const require = createRequire(import.meta.url);
 const { version } = require("../../package.json") as { version: string };
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   program.addCommand(echoCommand());
+  program.addCommand(httpCommand());
+  program.addCommand(serveCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv);
@@ -38,7 +42,9 @@ export async function main(argv: string[]): Promise<void> {
     if (EchoplexError.is(err)) {
       fail(
         `${err.message} (${err.code})`,
-        err.code === "ERR_BAD_OPTION" || err.code === "ERR_BAD_ADDRESS" ? EXIT_USAGE : EXIT_FAILURE,
+        err.code === "ERR_BAD_OPTION" || err.code === "ERR_BAD_ADDRESS" || err.code === "ERR_CONFIG"
+          ? EXIT_USAGE
+          : EXIT_FAILURE,
       );
     }
     fail(err instanceof Error ? err.message : String(err), EXIT_FAILURE);

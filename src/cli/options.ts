@@ -1,9 +1,18 @@
 // Flags shared by every TCP service command, and their translation into engine options.
+import type { TlsOptions } from "node:tls";
 import { type Command, Option } from "commander";
 import { type Address, parseAddress } from "../core/address.js";
 import { EchoplexError } from "../core/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../core/logger.js";
+import {
+  type ClientCertPolicy,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  describeServerTls,
+  loadServerTls,
+  type ServerTls,
+  type ServerTlsConfig,
+} from "../core/tls.js";
 import { parseWorkers } from "./cluster.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 
@@ -13,9 +22,21 @@ export interface AdminFlags {
   adminToken?: string;
 }
 
-export interface CommonServiceFlags extends AdminFlags {
+export interface ListenFlags {
   port?: string;
   host?: string;
+}
+
+export interface TlsFlags {
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsSelfSigned?: boolean;
+  tlsCa?: string;
+  tlsRequireClientCert?: boolean;
+  tlsHandshakeTimeout: number;
+}
+
+export interface CommonServiceFlags extends ListenFlags, TlsFlags, AdminFlags {
   framing: "lines" | "length";
   maxLine: number;
   idleTimeout: number;
@@ -68,12 +89,93 @@ export function addAdminOptions(cmd: Command): Command {
     );
 }
 
-/** Adds the address, framing, limit, admin and logging flags every line service takes. */
-export function addServiceOptions(cmd: Command, defaultPort: number): Command {
-  cmd
+/** Adds the [address] argument and --port/--host. */
+export function addListenOptions(cmd: Command, defaultPort: number): Command {
+  return cmd
     .argument("[address]", `where to listen: PORT, :PORT, HOST:PORT, [IPv6]:PORT (default :${defaultPort})`)
     .option("-p, --port <port>", "port to listen on (overrides the address's port)")
-    .option("--host <host>", "interface to listen on (default: all interfaces)")
+    .option("--host <host>", "interface to listen on (default: all interfaces)");
+}
+
+/** Adds the server-side TLS flags (see tlsFromFlags). */
+export function addTlsOptions(cmd: Command): Command {
+  return cmd
+    .option("--tls-cert <file>", "serve TLS with this certificate (PEM; with --tls-key)")
+    .option("--tls-key <file>", "the certificate's private key (PEM)")
+    .option("--tls-self-signed", "serve TLS with a certificate generated at start-up (fingerprint printed)")
+    .option("--tls-ca <file>", "CA bundle (PEM) to verify client certificates against (asked for, optional)")
+    .option(
+      "--tls-require-client-cert",
+      "refuse clients without a certificate signed by --tls-ca (mutual TLS)",
+    )
+    .addOption(
+      new Option("--tls-handshake-timeout <duration>", "drop a peer that has not finished its TLS handshake")
+        .argParser((v) => parseDuration(v, "--tls-handshake-timeout"))
+        .default(DEFAULT_HANDSHAKE_TIMEOUT_MS, seconds(DEFAULT_HANDSHAKE_TIMEOUT_MS)),
+    );
+}
+
+/** The TLS configuration the flags ask for, or undefined for plain TCP. */
+export function tlsConfigFromFlags(flags: TlsFlags): ServerTlsConfig | undefined {
+  const { tlsCert, tlsKey, tlsSelfSigned, tlsCa, tlsRequireClientCert } = flags;
+  const fromFiles = tlsCert !== undefined || tlsKey !== undefined;
+  if (!fromFiles && !tlsSelfSigned) {
+    if (tlsCa !== undefined || tlsRequireClientCert) {
+      throw new EchoplexError(
+        "ERR_BAD_OPTION",
+        "--tls-ca and --tls-require-client-cert need a server certificate: --tls-cert/--tls-key or --tls-self-signed",
+      );
+    }
+    return undefined;
+  }
+  if (fromFiles && tlsSelfSigned) {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      "use either --tls-cert/--tls-key or --tls-self-signed, not both",
+    );
+  }
+  if (fromFiles && (tlsCert === undefined || tlsKey === undefined)) {
+    throw new EchoplexError("ERR_BAD_OPTION", "--tls-cert and --tls-key go together");
+  }
+  if (tlsRequireClientCert && tlsCa === undefined) {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      "--tls-require-client-cert needs --tls-ca FILE to check certificates",
+    );
+  }
+  const clientCerts: ClientCertPolicy =
+    tlsCa === undefined ? "none" : tlsRequireClientCert ? "required" : "optional";
+  return {
+    certificate:
+      tlsCert !== undefined && tlsKey !== undefined
+        ? { kind: "files", certFile: tlsCert, keyFile: tlsKey }
+        : { kind: "self-signed" },
+    ...(tlsCa === undefined ? {} : { caFile: tlsCa }),
+    clientCerts,
+    handshakeTimeoutMs: flags.tlsHandshakeTimeout,
+  };
+}
+
+/** Loads a TLS configuration and prints what the certificate is (`echoplex NAME TLS …`) on stdout. */
+export async function loadAndAnnounceTls(config: ServerTlsConfig, service: string): Promise<ServerTls> {
+  const tls = await loadServerTls(config);
+  process.stdout.write(`echoplex ${service} ${describeServerTls(tls)}\n`);
+  return tls;
+}
+
+/**
+ * The engine's `tls` option from the TLS flags (undefined: plain TCP). Generates the
+ * certificate for --tls-self-signed and prints its fingerprint. Wiring a service:
+ * `tls: await tlsFromFlags(flags, "chat")` in its server options.
+ */
+export async function tlsFromFlags(flags: TlsFlags, service: string): Promise<TlsOptions | undefined> {
+  const config = tlsConfigFromFlags(flags);
+  return config === undefined ? undefined : (await loadAndAnnounceTls(config, service)).options;
+}
+
+/** Adds the address, framing, limit, TLS, admin, worker and logging flags every line service takes. */
+export function addServiceOptions(cmd: Command, defaultPort: number): Command {
+  addListenOptions(cmd, defaultPort)
     .addOption(
       new Option("--framing <framing>", "message framing: LF-terminated lines or 4-byte length prefix")
         .choices(["lines", "length"])
@@ -122,6 +224,7 @@ export function addServiceOptions(cmd: Command, defaultPort: number): Command {
         .argParser(parseWorkers)
         .default(1),
     );
+  addTlsOptions(cmd);
   addAdminOptions(cmd);
   return addLoggingOptions(cmd);
 }

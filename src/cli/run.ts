@@ -28,10 +28,15 @@ export interface RunFlags extends AdminFlags {
 }
 
 /**
- * Starts every runnable (and, with `flags.admin`, the admin endpoint over all of
- * them); pass the command's parsed flags as `flags`.
+ * Starts every runnable (all or none; with `flags.admin`, also the admin endpoint
+ * over all of them), prints where each listens and returns that. Pass the command's
+ * parsed flags as `flags`.
  */
-export async function runServers(runnables: Runnable[], logger: Logger, flags: RunFlags = {}): Promise<void> {
+export async function runServers(
+  runnables: Runnable[],
+  logger: Logger,
+  flags: RunFlags = {},
+): Promise<Array<{ run: Runnable; info: ListenInfo }>> {
   const workers = flags.workers ?? 1;
   if (workers > 1 && !isClusterWorker()) {
     if (flags.admin !== undefined) {
@@ -41,7 +46,7 @@ export async function runServers(runnables: Runnable[], logger: Logger, flags: R
       );
     }
     runPrimary(workers, logger);
-    return;
+    return [];
   }
   // A worker may be asked to stop before it has finished starting.
   let stopRequested = false;
@@ -71,7 +76,8 @@ export async function runServers(runnables: Runnable[], logger: Logger, flags: R
     }
   }
   const lines = started.map(
-    ({ run, info }) => `echoplex ${run.name} listening on ${info.display} (${run.summary})`,
+    ({ run, info }) =>
+      `echoplex ${run.name} listening on ${info.display} (${info.tls ? `${run.summary}, TLS` : run.summary})`,
   );
   if (admin !== undefined) {
     const url = `http://${admin.address.display}/`;
@@ -111,6 +117,7 @@ export async function runServers(runnables: Runnable[], logger: Logger, flags: R
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (stopRequested) drain();
+  return started;
 }
 
 function startRunnableAdmin(

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   ERR_CONNECTION_CLOSED: "the connection closed before the operation finished",
   ERR_TIMEOUT: "an operation did not finish in time",
   ERR_HANDLER: "a service handler failed while processing a message",
+  ERR_TLS_CONFIG: "a TLS certificate, key or CA could not be loaded or does not match",
+  ERR_CONFIG: "a configuration file could not be read, parsed or validated",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -56,6 +56,8 @@ export interface ListenInfo {
   family: string;
   /** `host:port` as people write it (`*:8080` for all interfaces). */
   display: string;
+  /** True when peers must speak TLS. */
+  tls: boolean;
 }
 
 const kConn = Symbol("echoplex.connection");
@@ -91,6 +93,8 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private latencyRecorder: LatencyRecorder | undefined;
   private latencyEvery = 0;
   private readsUntilSample = 1;
+  /** TLS sockets accepted but not yet through their handshake (not peers yet; dropped at shutdown). */
+  private readonly handshaking = new Set<Socket>();
 
   constructor(options: ServerOptions<S>) {
     this.service = options.service ?? "custom";
@@ -101,13 +105,32 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     this.tls = options.tls !== undefined;
     if (options.tls !== undefined) {
       const server = createTlsServer({ ...options.tls, allowHalfOpen: true });
-      server.on("secureConnection", (socket: TLSSocket) => this.accept(socket));
+      server.on("connection", (socket: Socket) => {
+        if (this.draining) {
+          socket.destroy();
+          return;
+        }
+        this.handshaking.add(socket);
+        socket.once("close", () => this.handshaking.delete(socket));
+      });
+      server.on("secureConnection", (socket: TLSSocket) => {
+        // The raw socket's entry goes; the TLS socket's own close is the engine's from now on.
+        this.handshaking.delete((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
+        this.accept(socket);
+      });
+      // A plain-text client, a refused client certificate or a stalled handshake: routine,
+      // so a counter and a debug line, never an error.
       server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
         this.stats.tlsHandshakeFailures++;
         this.logger.debug(
           { remote: socket.remoteAddress, err: err.code ?? err.message },
           "TLS handshake failed",
         );
+        // With a listener attached node leaves the socket open (a stalled handshake would
+        // stay forever). end() lets a pending alert out first; destroy() follows regardless.
+        socket.on("error", noop);
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
       });
       this.server = server;
     } else {
@@ -177,6 +200,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
           port: bound.port,
           family: bound.family,
           display: formatAddress(addr.host, bound.port),
+          tls: this.tls,
         };
         this.startSweep();
         this.logger.info(
@@ -584,6 +608,10 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
         });
       }
     }
+    // Half-done TLS handshakes are not peers with requests to answer, but they would hold
+    // up close() until their handshake timeout. Every peer is gone by now.
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
     await listenerClosed;
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.logger.info({ durationMs: Date.now() - started }, "shut down");

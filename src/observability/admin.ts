@@ -161,6 +161,7 @@ function listen(http: Server, addr: Address): Promise<ListenInfo> {
         port: bound.port,
         family: bound.family,
         display: formatAddress(addr.host, bound.port),
+        tls: false,
       });
     });
   });

@@ -12,6 +12,7 @@ import {
   type CommonServiceFlags,
   limitsFromFlags,
   resolveListenAddress,
+  tlsFromFlags,
 } from "../options.js";
 import { runServers } from "../run.js";
 
@@ -45,6 +46,7 @@ Examples:
       maxMessageBytes: flags.maxLine,
       limits: limitsFromFlags(flags),
       logger,
+      tls: await tlsFromFlags(flags, "echo"),
     });
     const summary = mode === "raw" ? "raw" : `${mode}, prefix ${JSON.stringify(flags.prefix)}`;
     await runServers(

@@ -1,0 +1,134 @@
+// `echoplex serve`: several services in one process, with one logger and one shutdown.
+import { Command } from "commander";
+import { EchoplexError } from "../../core/errors.js";
+import { createLogger, type LogFormat, type LogLevel } from "../../core/logger.js";
+import { loadConfig, type ServeConfig } from "../config.js";
+import { type CommonEntry, tlsConfigFromEntry } from "../config-schema.js";
+import {
+  addLoggingOptions,
+  type LoggingFlags,
+  loadAndAnnounceTls,
+  resolveListenAddress,
+} from "../options.js";
+import { type RegisteredService, SERVICES } from "../registry.js";
+import { type Runnable, runServers } from "../run.js";
+
+interface ServeFlags extends LoggingFlags {
+  config?: string;
+  only?: string;
+}
+
+/** Which services to start: --only, else those in the config, else all; minus `enabled: false`. */
+export function selectServices(
+  registry: readonly RegisteredService[],
+  config: ServeConfig,
+  only: string | undefined,
+): RegisteredService[] {
+  const byName = new Map(registry.map((s) => [s.name, s]));
+  let names: string[];
+  if (only !== undefined) {
+    names = only
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n !== "");
+    for (const name of names) {
+      if (!byName.has(name)) {
+        throw new EchoplexError(
+          "ERR_BAD_OPTION",
+          `--only: unknown service "${name}" (known: ${registry.map((s) => s.name).join(", ")})`,
+        );
+      }
+    }
+  } else if (config.services !== undefined) {
+    names = Object.keys(config.services);
+  } else {
+    names = registry.map((s) => s.name);
+  }
+  const selected = names
+    .filter((name) => config.services?.[name]?.enabled !== false)
+    .map((name) => byName.get(name)!);
+  if (selected.length === 0) throw new EchoplexError("ERR_CONFIG", "no services to start");
+  return selected;
+}
+
+async function prepare(
+  service: RegisteredService,
+  entry: CommonEntry,
+  logger: ReturnType<typeof createLogger>,
+): Promise<Runnable> {
+  let address: Runnable["address"];
+  try {
+    address = resolveListenAddress(
+      entry.address === undefined ? undefined : String(entry.address),
+      {
+        ...(entry.port === undefined ? {} : { port: String(entry.port) }),
+        ...(entry.host === undefined ? {} : { host: entry.host }),
+      },
+      service.defaultPort,
+    );
+  } catch (err) {
+    throw new EchoplexError("ERR_CONFIG", `services.${service.name}.address: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const tls =
+    entry.tls === undefined
+      ? undefined
+      : (await loadAndAnnounceTls(tlsConfigFromEntry(entry.tls), service.name)).options;
+  const { server, summary } = service.create(entry, { logger, tls });
+  return { name: service.name, summary, server, address };
+}
+
+export function serveCommand(registry: readonly RegisteredService[] = SERVICES): Command {
+  const cmd = new Command("serve")
+    .description(
+      `run several services in one process (${registry.map((s) => `${s.name} :${s.defaultPort}`).join(", ")})`,
+    )
+    .option("-c, --config <file>", "JSON or YAML file choosing services, addresses and options")
+    .option("--only <names>", "comma-separated services to start (default: all, or those in the config)");
+  addLoggingOptions(cmd);
+  cmd.addHelpText(
+    "after",
+    `
+Examples:
+  echoplex serve                          every service on its default port
+  echoplex serve --only echo,http
+  echoplex serve --config examples/serve.yaml`,
+  );
+  return cmd.action(async (flags: ServeFlags) => {
+    const config: ServeConfig = flags.config === undefined ? {} : await loadConfig(flags.config, registry);
+    // A flag given on the command line wins over the config file's log settings.
+    const level: LogLevel =
+      cmd.getOptionValueSource("logLevel") === "cli" ? flags.logLevel : (config.log?.level ?? flags.logLevel);
+    const format: LogFormat =
+      cmd.getOptionValueSource("logFormat") === "cli"
+        ? flags.logFormat
+        : (config.log?.format ?? flags.logFormat);
+    const logger = createLogger({ level, format });
+    const runnables: Runnable[] = [];
+    for (const service of selectServices(registry, config, flags.only)) {
+      const entry = (config.services?.[service.name] ?? service.schema.parse({})) as CommonEntry;
+      runnables.push(await prepare(service, entry, logger));
+    }
+    const started = await runServers(runnables, logger);
+    process.stdout.write(
+      formatTable([
+        ["SERVICE", "ADDRESS", "TLS", "DETAILS"],
+        ...started.map(({ run, info }) => [run.name, info.display, info.tls ? "yes" : "no", run.summary]),
+      ]),
+    );
+  });
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map(
+      (r) =>
+        `${r
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd()}\n`,
+    )
+    .join("");
+}

@@ -1,0 +1,68 @@
+// `echoplex serve --config FILE`: reads JSON or YAML, validates it against the schema
+// the service registry builds, and reports every mistake with its exact path.
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { EchoplexError } from "../core/errors.js";
+import { LOG_LEVELS } from "../core/logger.js";
+import { type CommonEntry, formatIssues } from "./config-schema.js";
+import type { RegisteredService } from "./registry.js";
+
+export interface ServeConfig {
+  log?: { level?: (typeof LOG_LEVELS)[number]; format?: "auto" | "pretty" | "json" };
+  /** Validated entries by service name; each is its service schema's output. */
+  services?: Record<string, CommonEntry>;
+}
+
+/** The schema of a whole config file for these services. */
+export function configSchema(services: readonly RegisteredService[]): z.ZodType<ServeConfig> {
+  const entries: Record<string, z.ZodOptional<z.ZodType>> = {};
+  for (const service of services) entries[service.name] = service.schema.optional();
+  return z.strictObject({
+    log: z
+      .strictObject({
+        level: z.enum(LOG_LEVELS).optional(),
+        format: z.enum(["auto", "pretty", "json"]).optional(),
+      })
+      .optional(),
+    services: z.strictObject(entries).optional(),
+  }) as z.ZodType<ServeConfig>;
+}
+
+/** Validates already-parsed config data; throws ERR_CONFIG naming each bad field. */
+export function validateConfig(
+  data: unknown,
+  services: readonly RegisteredService[],
+  source = "config",
+): ServeConfig {
+  const result = configSchema(services).safeParse(data ?? {}, { reportInput: true });
+  if (!result.success) {
+    throw new EchoplexError("ERR_CONFIG", `${source}: ${formatIssues(result.error.issues)}`);
+  }
+  return result.data;
+}
+
+/** Reads a JSON (.json) or YAML (anything else) config file and validates it. */
+export async function loadConfig(file: string, services: readonly RegisteredService[]): Promise<ServeConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new EchoplexError("ERR_CONFIG", `cannot read config file ${file} (${code})`, { cause: err });
+  }
+  let data: unknown;
+  try {
+    data = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    const message = (err as Error).message.split("\n")[0];
+    throw new EchoplexError(
+      "ERR_CONFIG",
+      `${file}: not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return validateConfig(data, services, file);
+}

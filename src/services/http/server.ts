@@ -1,0 +1,494 @@
+// The HTTP responder's server on node:http (or node:https): delays each answer with a
+// timer, tracks its peers, enforces its limits, and drains in-flight responses on shutdown.
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { Socket } from "node:net";
+import type { TLSSocket, TlsOptions } from "node:tls";
+import { type Address, formatAddress, parseAddress } from "../../core/address.js";
+import { EchoplexError, listenError } from "../../core/errors.js";
+import { type Logger, silentLogger } from "../../core/logger.js";
+import type { ListenInfo } from "../../core/server.js";
+import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
+
+export const HTTP_DEFAULT_PORT = 1729;
+
+export interface HttpResponderOptions {
+  /** Wait this long before answering. Default 4 s. */
+  delayMs?: number;
+  /** Default 200. */
+  status?: number;
+  /** Default `Hello World!`. */
+  body?: string;
+  /** Extra response headers, in order; a name given twice is sent twice. */
+  headers?: Array<[string, string]>;
+  /** Longest delay a request may ask for (`/delay/N`, `?delay=`). Default 60 s. */
+  maxDelayMs?: number;
+  /** A client must send its whole header block within this. Default 10 s. */
+  headersTimeoutMs?: number;
+  /** A client must send its whole request (headers and body) within this. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Close a keep-alive connection idle this long between requests. Default 5 s. */
+  keepAliveTimeoutMs?: number;
+  /** Largest request body accepted; larger gets 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Connections beyond this get a 503 and are closed. Default 10,000. */
+  maxConnections?: number;
+  /** On shutdown, force-close whatever is still open after this. Default: max delay + 5 s. */
+  drainTimeoutMs?: number;
+  logger?: Logger;
+  /** Serve HTTPS with these options. */
+  tls?: TlsOptions;
+}
+
+export type HttpSettings = Required<Omit<HttpResponderOptions, "logger" | "tls">>;
+
+export const HTTP_DEFAULTS: Readonly<Omit<HttpSettings, "drainTimeoutMs">> = Object.freeze({
+  delayMs: 4000,
+  status: 200,
+  body: "Hello World!",
+  headers: [],
+  maxDelayMs: 60_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxBodyBytes: 1024 * 1024,
+  maxConnections: 10_000,
+});
+
+/** One connected client, as the peer registry lists it. */
+export interface HttpPeer {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  tls: boolean;
+  connectedAt: number;
+  requests: number;
+  /** Requests received and not answered yet (waiting for their delay). */
+  inflight: number;
+  readonly socket: Socket;
+}
+
+export class HttpStats {
+  connectionsOpened = 0;
+  requests = 0;
+  tlsHandshakeFailures = 0;
+  /** Clients that went away before their delayed answer. */
+  abandoned = 0;
+  readonly responses = new Map<number, number>();
+  readonly rejected = new Map<string, number>();
+  readonly errors = new Map<string, number>();
+
+  count(map: Map<string, number>, key: string): void {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+}
+
+interface Pending {
+  timer: NodeJS.Timeout | undefined;
+  res: ServerResponse;
+  peer: HttpPeer;
+}
+
+const kPeer = Symbol("echoplex.httpPeer");
+type PeerSocket = Socket & { [kPeer]?: HttpPeer };
+
+/** The HTTP responder. Fits runServers: listen(address), shutdown(). */
+export class HttpResponder {
+  readonly service = "http";
+  readonly settings: HttpSettings;
+  readonly logger: Logger;
+  readonly tls: boolean;
+  /** Every connected client by id: the peer registry. */
+  readonly connections = new Map<number, HttpPeer>();
+  readonly stats = new HttpStats();
+
+  private readonly server: Server;
+  private readonly defaults: PlanDefaults;
+  private readonly body: Buffer;
+  private readonly headers: Record<string, string | string[] | number>;
+  private readonly pending = new Set<Pending>();
+  private readonly handshaking = new Set<Socket>();
+  private nextId = 1;
+  private listenInfo: ListenInfo | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private onIdle: (() => void) | undefined;
+  private readonly lastWarn = new Map<string, number>();
+
+  constructor(options: HttpResponderOptions = {}) {
+    const maxDelayMs = options.maxDelayMs ?? HTTP_DEFAULTS.maxDelayMs;
+    const { logger, tls, ...given } = options;
+    this.settings = {
+      ...HTTP_DEFAULTS,
+      ...definedOnly(given),
+      drainTimeoutMs: options.drainTimeoutMs ?? maxDelayMs + 5_000,
+    } as HttpSettings;
+    const s = this.settings;
+    if (s.delayMs > s.maxDelayMs) {
+      throw new EchoplexError(
+        "ERR_BAD_OPTION",
+        `delay ${formatMs(s.delayMs)} exceeds the maximum delay ${formatMs(s.maxDelayMs)} (raise --max-delay)`,
+      );
+    }
+    if (!Number.isInteger(s.status) || s.status < 200 || s.status > 599) {
+      throw new EchoplexError("ERR_BAD_OPTION", `bad status ${s.status}: use a code from 200 to 599`);
+    }
+    this.logger = (logger ?? silentLogger()).child({ service: this.service });
+    this.tls = options.tls !== undefined;
+    this.defaults = { delayMs: s.delayMs, status: s.status, maxDelayMs: s.maxDelayMs };
+    this.body = Buffer.from(s.body);
+    this.headers = { "content-type": "text/plain; charset=utf-8" };
+    for (const [name, value] of s.headers) {
+      const key = name.toLowerCase();
+      const prev = this.headers[key];
+      this.headers[key] =
+        prev === undefined || key === "content-type"
+          ? value
+          : Array.isArray(prev)
+            ? [...prev, value]
+            : [String(prev), value];
+    }
+
+    const serverOptions = {
+      keepAliveTimeout: s.keepAliveTimeoutMs,
+      // Node insists on headers within the request timeout.
+      headersTimeout:
+        s.requestTimeoutMs > 0 ? Math.min(s.headersTimeoutMs, s.requestTimeoutMs) : s.headersTimeoutMs,
+      requestTimeout: s.requestTimeoutMs,
+      // Node checks header/request timeouts on this interval (30 s by default: too coarse).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.headersTimeoutMs / 4))),
+      // Test clients (and HTTP/1.0 tools) often omit Host; a test responder should not care.
+      requireHostHeader: false,
+    };
+    if (options.tls !== undefined) {
+      const server = createHttpsServer({ ...options.tls, ...serverOptions });
+      server.on("connection", (socket: Socket) => {
+        this.handshaking.add(socket);
+        socket.once("close", () => this.handshaking.delete(socket));
+      });
+      server.on("secureConnection", (socket: TLSSocket) => {
+        this.handshaking.delete((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
+        this.accept(socket);
+      });
+      server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+        this.stats.tlsHandshakeFailures++;
+        this.logger.debug(
+          { remote: socket.remoteAddress, err: err.code ?? err.message },
+          "TLS handshake failed",
+        );
+        // With a listener attached node leaves the socket open (a stalled handshake would
+        // stay forever). end() lets a pending alert out first; destroy() follows regardless.
+        socket.on("error", noop);
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      });
+      this.server = server;
+    } else {
+      this.server = createHttpServer(serverOptions);
+      this.server.on("connection", (socket: Socket) => this.accept(socket));
+    }
+    this.server.on("request", (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
+    this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
+      this.clientError(err, socket),
+    );
+  }
+
+  get address(): ListenInfo | undefined {
+    return this.listenInfo;
+  }
+
+  get draining(): boolean {
+    return this.shutdownPromise !== undefined;
+  }
+
+  /** Responses waiting for their delay. */
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  listen(address: string | number | Address = 0): Promise<ListenInfo> {
+    const addr = typeof address === "object" ? address : parseAddress(address);
+    const where = formatAddress(addr.host, addr.port);
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, where));
+      this.server.once("error", onError);
+      this.server.listen({ host: addr.host, port: addr.port, backlog: 4096 }, () => {
+        this.server.off("error", onError);
+        this.server.on("error", (err: NodeJS.ErrnoException) =>
+          this.warnThrottled("accept", err.code ?? "", err.message),
+        );
+        const bound = this.server.address();
+        if (bound === null || typeof bound === "string") {
+          reject(new EchoplexError("ERR_BAD_ADDRESS", `cannot listen on ${where}`));
+          return;
+        }
+        this.listenInfo = {
+          host: addr.host ?? bound.address,
+          port: bound.port,
+          family: bound.family,
+          display: formatAddress(addr.host, bound.port),
+          tls: this.tls,
+        };
+        this.logger.info(
+          { address: this.listenInfo.display, delayMs: this.settings.delayMs, tls: this.tls },
+          "listening",
+        );
+        resolve(this.listenInfo);
+      });
+    });
+  }
+
+  // --- connections -------------------------------------------------------------------
+
+  private accept(socket: Socket): void {
+    if (this.connections.size >= this.settings.maxConnections) {
+      this.stats.count(this.stats.rejected, "max_connections");
+      this.warnThrottled(
+        "max_connections",
+        "ERR_TOO_MANY_CONNECTIONS",
+        `too many connections (limit ${this.settings.maxConnections}), answering 503`,
+      );
+      // Answered here, before node's parser sees the socket: this client gets no request handling.
+      socket.on("error", noop);
+      const body = `too many connections (limit ${this.settings.maxConnections})\n`;
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
+    }
+    const peer: HttpPeer = {
+      id: this.nextId++,
+      remoteAddress: socket.remoteAddress ?? "unknown",
+      remotePort: socket.remotePort ?? 0,
+      tls: this.tls,
+      connectedAt: Date.now(),
+      requests: 0,
+      inflight: 0,
+      socket,
+    };
+    (socket as PeerSocket)[kPeer] = peer;
+    this.connections.set(peer.id, peer);
+    this.stats.connectionsOpened++;
+    this.logger.debug({ conn: peer.id, remote: peer.remoteAddress, port: peer.remotePort }, "connect");
+    socket.once("close", () => {
+      this.connections.delete(peer.id);
+      this.logger.debug(
+        {
+          conn: peer.id,
+          remote: peer.remoteAddress,
+          requests: peer.requests,
+          durationMs: Date.now() - peer.connectedAt,
+        },
+        "disconnect",
+      );
+      this.checkIdle();
+    });
+  }
+
+  /** Malformed requests and slow clients (header/request timeouts): node hands them here. */
+  private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const code = err.code ?? "ERR_HTTP_CLIENT";
+    this.stats.count(this.stats.errors, code);
+    if (code === "ECONNRESET" || code === "EPIPE" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, message] =
+      code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout", "request not received in time (--headers-timeout / --request-timeout)"]
+        : code === "HPE_HEADER_OVERFLOW"
+          ? [431, "Request Header Fields Too Large", "request headers too large"]
+          : [400, "Bad Request", `malformed request (${code})`];
+    const text = `${message}\n`;
+    this.logger.info({ remote: socket.remoteAddress, code, status }, "client error, closing");
+    socket.on("error", noop);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+    setTimeout(() => socket.destroy(), 2000).unref();
+  }
+
+  // --- requests ----------------------------------------------------------------------
+
+  private request(req: IncomingMessage, res: ServerResponse): void {
+    this.stats.requests++;
+    const peer = (req.socket as PeerSocket)[kPeer];
+    if (peer === undefined) {
+      // A connection refused at accept: its 503 is already on the way and the socket is ending.
+      req.resume();
+      return;
+    }
+    peer.requests++;
+    const plan = planResponse(req.url ?? "/", this.defaults);
+    if (plan.kind === "health") {
+      req.resume();
+      this.send(res, 200, { "content-type": "text/plain; charset=utf-8" }, "ok\n");
+      return;
+    }
+    if (plan.kind === "bad") {
+      this.logger.info({ conn: peer.id, url: req.url, err: plan.message }, "bad override, answering 400");
+      req.resume();
+      this.send(res, 400, { "content-type": "text/plain; charset=utf-8" }, `${plan.message}\n`);
+      return;
+    }
+    const item: Pending = { timer: undefined, res, peer };
+    this.pending.add(item);
+    peer.inflight++;
+    res.once("close", () => this.settle(item));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.settings.maxBodyBytes) {
+        if (res.headersSent) return;
+        this.stats.count(this.stats.errors, "ERR_BODY_TOO_LARGE");
+        this.logger.info(
+          { conn: peer.id, limit: this.settings.maxBodyBytes },
+          "request body over the limit, 413",
+        );
+        req.pause();
+        res.shouldKeepAlive = false;
+        this.send(
+          res,
+          413,
+          { "content-type": "text/plain; charset=utf-8", connection: "close" },
+          `request body exceeds ${this.settings.maxBodyBytes} bytes (--max-body)\n`,
+        );
+        return;
+      }
+      if (plan.kind === "echo") chunks.push(chunk);
+    });
+    req.once("end", () => {
+      if (res.headersSent || res.destroyed) return;
+      // The delay is a timer: thousands of requests wait at once without blocking anything.
+      item.timer = setTimeout(() => {
+        item.timer = undefined;
+        if (plan.kind === "echo") {
+          const json = `${JSON.stringify(
+            {
+              method: req.method,
+              url: req.url,
+              path: (req.url ?? "/").split("?")[0],
+              query: Object.fromEntries(new URLSearchParams((req.url ?? "").split("?")[1] ?? "")),
+              headers: req.headers,
+              body: Buffer.concat(chunks, Math.min(size, this.settings.maxBodyBytes)).toString("utf8"),
+              remote: peer.remoteAddress,
+            },
+            null,
+            2,
+          )}\n`;
+          this.send(res, plan.status, { "content-type": "application/json" }, json);
+        } else {
+          this.send(res, plan.status, this.headers, this.body);
+        }
+      }, plan.delayMs);
+    });
+  }
+
+  private send(
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | string[] | number>,
+    body: string | Buffer,
+  ): void {
+    if (res.headersSent || res.destroyed) return;
+    // While draining, every answer ends its connection: keep-alive clients must reconnect elsewhere.
+    if (this.draining) res.shouldKeepAlive = false;
+    res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
+    res.end(body);
+    this.stats.responses.set(status, (this.stats.responses.get(status) ?? 0) + 1);
+  }
+
+  private settle(item: Pending): void {
+    if (!this.pending.delete(item)) return;
+    item.peer.inflight--;
+    if (item.timer !== undefined) {
+      // The client went away before its answer; the timer would only write to a dead socket.
+      clearTimeout(item.timer);
+      this.stats.abandoned++;
+      this.logger.debug({ conn: item.peer.id }, "client went away before its delayed answer");
+    }
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (!this.draining) return;
+    // Keep-alive connections that just finished their last answer are closed now.
+    this.server.closeIdleConnections();
+    if (this.pending.size === 0 && this.connections.size === 0) this.onIdle?.();
+  }
+
+  // --- shutdown ----------------------------------------------------------------------
+
+  /**
+   * Graceful shutdown: stop accepting, close idle keep-alive connections, answer every
+   * request already received (their delays run out), then close; force-close whatever
+   * is left after `drainTimeoutMs`. Safe to call more than once.
+   */
+  shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    if (this.shutdownPromise === undefined) {
+      this.shutdownPromise = this.runShutdown(options.drainTimeoutMs ?? this.settings.drainTimeoutMs);
+    }
+    return this.shutdownPromise;
+  }
+
+  private async runShutdown(drainTimeoutMs: number): Promise<void> {
+    const started = Date.now();
+    this.logger.info(
+      { connections: this.connections.size, inflight: this.pending.size, drainTimeoutMs },
+      "shutting down",
+    );
+    const closed = new Promise<void>((resolve) => {
+      if (!this.server.listening) resolve();
+      else this.server.close(() => resolve());
+    });
+    this.server.closeIdleConnections();
+    if (this.pending.size > 0 || this.connections.size > 0) {
+      const idle = new Promise<boolean>((resolve) => {
+        this.onIdle = () => resolve(false);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), drainTimeoutMs);
+      });
+      this.checkIdle();
+      const forced = await Promise.race([idle, timedOut]);
+      clearTimeout(timer);
+      if (forced) {
+        this.logger.warn(
+          { connections: this.connections.size, inflight: this.pending.size, drainTimeoutMs },
+          "drain timeout: force-closing the remaining connections",
+        );
+        for (const item of this.pending) clearTimeout(item.timer);
+        this.server.closeAllConnections();
+        for (const peer of this.connections.values()) peer.socket.destroy();
+      }
+    }
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
+    await closed;
+    this.logger.info({ durationMs: Date.now() - started }, "shut down");
+  }
+
+  private warnThrottled(key: string, code: string, message: string): void {
+    const now = Date.now();
+    if (now - (this.lastWarn.get(key) ?? 0) < 1000) return;
+    this.lastWarn.set(key, now);
+    this.logger.warn({ code, err: message }, key);
+  }
+}
+
+export function createHttpResponder(options: HttpResponderOptions = {}): HttpResponder {
+  return new HttpResponder(options);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function noop(): void {}

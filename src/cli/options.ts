@@ -41,7 +41,13 @@ export function addLoggingOptions(cmd: Command): Command {
 }
 
 /** Adds the address, framing, limit and logging flags every line service takes. */
-export function addServiceOptions(cmd: Command, defaultPort: number): Command {
+export function addServiceOptions(
+  cmd: Command,
+  defaultPort: number,
+  /** Per-service defaults that differ from the engine's (a chat keeps less pending output per peer). */
+  defaults: { maxPendingBytes?: number } = {},
+): Command {
+  const maxPending = defaults.maxPendingBytes ?? DEFAULT_LIMITS.maxPendingBytes;
   cmd
     .argument("[address]", `where to listen: PORT, :PORT, HOST:PORT, [IPv6]:PORT (default :${defaultPort})`)
     .option("-p, --port <port>", "port to listen on (overrides the address's port)")
@@ -82,7 +88,7 @@ export function addServiceOptions(cmd: Command, defaultPort: number): Command {
     .addOption(
       new Option("--max-pending <size>", "disconnect a peer whose unsent output passes this")
         .argParser((v) => parseSize(v, "--max-pending"))
-        .default(DEFAULT_LIMITS.maxPendingBytes, kib(DEFAULT_LIMITS.maxPendingBytes)),
+        .default(maxPending, kib(maxPending)),
     )
     .addOption(
       new Option("--drain-timeout <duration>", "on shutdown, force-close connections still open after this")

@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../core/errors.js";
 import { chatCommand } from "./commands/chat.js";
 import { echoCommand } from "./commands/echo.js";
+import { sinkCommand } from "./commands/sink.js";
 
 const require = createRequire(import.meta.url);
 const { version } = require("../../package.json") as { version: string };
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   program.addCommand(echoCommand());
   program.addCommand(chatCommand());
+  program.addCommand(sinkCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

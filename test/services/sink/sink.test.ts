@@ -91,20 +91,26 @@ describe("sink: recording", () => {
     const port = await sink("--out", out);
     const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i).filter((b) => b !== 0x0a));
     const c = await client(port);
-    await written(c, Buffer.concat([binary, Buffer.from('\nquote " and \\ backslash, ünïcode ✓\n\x1b[31mred\n')]));
+    await written(
+      c,
+      Buffer.concat([binary, Buffer.from('\nquote " and \\ backslash, ünïcode ✓\n\x1b[31mred\n')]),
+    );
     c.end();
     await c.readToEnd();
     expect(await cli!.stop("SIGTERM")).toBe(0);
-    const [bin, text, escape] = records(out);
+    const [bin, text, coloured] = records(out);
     expect(bin!.text).toBeUndefined();
     expect(Buffer.from(bin!.base64!, "base64").equals(binary)).toBe(true);
     expect(bin!.bytes).toBe(255);
     expect(text!.text).toBe('quote " and \\ backslash, ünïcode ✓');
     expect(text!.bytes).toBe(Buffer.byteLength(text!.text!));
     // A control character (ESC) makes it binary: recorded exactly, not interpreted.
-    expect(Buffer.from(escape!.base64!, "base64").toString("latin1")).toBe("\x1b[31mred");
+    expect(Buffer.from(coloured!.base64!, "base64").toString("latin1")).toBe("\x1b[31mred");
     // jq and base64 get the bytes back.
-    const decoded = execFileSync("sh", ["-c", `jq -r 'select(.base64) | .base64' '${out}' | head -1 | base64 -d`]);
+    const decoded = execFileSync("sh", [
+      "-c",
+      `jq -r 'select(.base64) | .base64' '${out}' | head -1 | base64 -d`,
+    ]);
     expect(decoded.equals(binary)).toBe(true);
   });
 
@@ -139,7 +145,9 @@ describe("sink: acknowledgements and durability", () => {
         if (i % 10 === 0) {
           await c.waitFor((d) => d.toString().endsWith(`OK ${i}\n`), 10_000, `OK ${i}`);
           // By the time OK n arrives, records 1..n are in the file.
-          expect(records(out).map((r) => r.text)).toEqual(Array.from({ length: i }, (_, k) => `message ${k + 1}`));
+          expect(records(out).map((r) => r.text)).toEqual(
+            Array.from({ length: i }, (_, k) => `message ${k + 1}`),
+          );
         }
       }
       expect(c.received.toString()).toBe(Array.from({ length: 50 }, (_, k) => `OK ${k + 1}\n`).join(""));
@@ -169,7 +177,13 @@ describe("sink: observability", () => {
       .filter((l) => l.includes('"msg":"message"'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logs).toEqual([
-      expect.objectContaining({ level: 20, conn: 1, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/), bytes: 10, text: "hello sink" }),
+      expect.objectContaining({
+        level: 20,
+        conn: 1,
+        peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        bytes: 10,
+        text: "hello sink",
+      }),
       expect.objectContaining({ level: 20, conn: 1, bytes: 2, base64: "AAE=" }),
     ]);
 
@@ -191,9 +205,14 @@ describe("sink: observability", () => {
     b.send("three");
     await sleep(100);
     const deadline = Date.now() + 10_000;
-    let status: { peers: number; messages: number; bytes: number; recent: Array<Record<string, unknown>> } | undefined;
+    let status:
+      | { peers: number; messages: number; bytes: number; recent: Array<Record<string, unknown>> }
+      | undefined;
     while (Date.now() < deadline) {
-      const lines = cli!.stderr().split("\n").filter((l) => l.includes('"msg":"status"'));
+      const lines = cli!
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes('"msg":"status"'));
       const last = lines.length > 0 ? JSON.parse(lines[lines.length - 1]!) : undefined;
       if (last?.messages === 3) {
         status = last;
@@ -204,7 +223,12 @@ describe("sink: observability", () => {
     expect(status).toMatchObject({ peers: 2, messages: 3, bytes: 11 });
     expect(status!.recent).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ conn: 1, messages: 2, bytes: 6, peer: expect.stringMatching(/^127\.0\.0\.1:/) }),
+        expect.objectContaining({
+          conn: 1,
+          messages: 2,
+          bytes: 6,
+          peer: expect.stringMatching(/^127\.0\.0\.1:/),
+        }),
         expect.objectContaining({ conn: 2, messages: 1, bytes: 5 }),
       ]),
     );
@@ -234,7 +258,9 @@ describe("sink: a disk slower than the network", () => {
     await sleep(2000);
     const stalledAt = sent * 1001;
     const rssStalled = rssKiB(cli!.proc.pid!);
-    console.log(`sink stalled disk: ${(stalledAt / 1e6).toFixed(1)} MB accepted, RSS ${rssBefore} -> ${rssStalled} KiB`);
+    console.log(
+      `sink stalled disk: ${(stalledAt / 1e6).toFixed(1)} MB accepted, RSS ${rssBefore} -> ${rssStalled} KiB`,
+    );
     // The sink stopped reading: the peer could hand over only what the buffers hold.
     expect(stalledAt).toBeLessThan(40e6);
     expect(rssStalled - rssBefore).toBeLessThan(64 * 1024);

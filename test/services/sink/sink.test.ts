@@ -57,8 +57,12 @@ function written(c: TestClient, data: string | Buffer): Promise<void> {
 describe("sink: recording", () => {
   it("100 peers x 1,000 lines, then SIGTERM: the file holds exactly the 100,000 records", async () => {
     const out = join(dir, "log.jsonl");
-    const port = await sink("--out", out, "--log-level", "warn");
+    const port = await sink("--out", out);
     const peers = await Promise.all(Array.from({ length: 100 }, () => client(port)));
+    // Wait until the server has accepted all of them (a connection still in the kernel's
+    // accept queue at shutdown is not the server's yet).
+    const deadline = Date.now() + 20_000;
+    while (cli!.stderr().split('"msg":"connect"').length - 1 < 100 && Date.now() < deadline) await sleep(20);
     await Promise.all(
       peers.map((c, p) => {
         let data = "";

@@ -14,6 +14,7 @@ export {
 } from "./core/server.js";
 export { ServerStats, type TrafficTotals } from "./core/stats.js";
 export {
+  CHAT_DEFAULT_IDLE_TIMEOUT_MS,
   CHAT_DEFAULT_MAX_PENDING_BYTES,
   CHAT_DEFAULT_PORT,
   type ChatEvent,

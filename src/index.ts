@@ -31,6 +31,34 @@ export {
 } from "./core/tls.js";
 export * from "./observability/index.js";
 export {
+  CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+  CHAT_DEFAULT_MAX_PENDING_BYTES,
+  CHAT_DEFAULT_PORT,
+  type ChatEvent,
+  ChatHub,
+  type ChatOptions,
+  ChatServer,
+  type ChatSession,
+  type ChatSettings,
+  type ChatTransport,
+  chatHandler,
+  createChatServer,
+  DEFAULT_CHAT_SETTINGS,
+  DEFAULT_FLOOD_LIMITS,
+  type EventSink,
+  type FloodLimits,
+  type HistoryEvent,
+  type MaybePromise,
+  type MemberListing,
+  MemoryTransport,
+  type MemoryTransportOptions,
+  type RoomListing,
+  renderEvent,
+  sanitize,
+  TokenBucket,
+  type UserRef,
+} from "./services/chat/index.js";
+export {
   createEchoServer,
   ECHO_DEFAULT_PORT,
   ECHO_DEFAULT_PREFIX,
@@ -49,3 +77,13 @@ export {
   planResponse,
   type ResponsePlan,
 } from "./services/http/index.js";
+export {
+  createSinkServer,
+  FileRecorder,
+  SINK_DEFAULT_MAX_BUFFERED,
+  SINK_DEFAULT_PORT,
+  type SinkOptions,
+  type SinkPeer,
+  SinkServer,
+  type SinkStatus,
+} from "./services/sink/index.js";

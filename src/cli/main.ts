@@ -4,9 +4,11 @@
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../core/errors.js";
+import { chatCommand } from "./commands/chat.js";
 import { echoCommand } from "./commands/echo.js";
 import { httpCommand } from "./commands/http.js";
 import { serveCommand } from "./commands/serve.js";
+import { sinkCommand } from "./commands/sink.js";
 
 const require = createRequire(import.meta.url);
 const { version } = require("../../package.json") as { version: string };
@@ -31,6 +33,8 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(echoCommand());
   program.addCommand(httpCommand());
   program.addCommand(serveCommand());
+  program.addCommand(chatCommand());
+  program.addCommand(sinkCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

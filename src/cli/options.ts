@@ -174,7 +174,14 @@ export async function tlsFromFlags(flags: TlsFlags, service: string): Promise<Tl
 }
 
 /** Adds the address, framing, limit, TLS, admin, worker and logging flags every line service takes. */
-export function addServiceOptions(cmd: Command, defaultPort: number): Command {
+export function addServiceOptions(
+  cmd: Command,
+  defaultPort: number,
+  /** Per-service defaults that differ from the engine's (a chat keeps less pending output per peer). */
+  defaults: { maxPendingBytes?: number; idleTimeoutMs?: number } = {},
+): Command {
+  const maxPending = defaults.maxPendingBytes ?? DEFAULT_LIMITS.maxPendingBytes;
+  const idleTimeout = defaults.idleTimeoutMs ?? DEFAULT_LIMITS.idleTimeoutMs;
   addListenOptions(cmd, defaultPort)
     .addOption(
       new Option("--framing <framing>", "message framing: LF-terminated lines or 4-byte length prefix")
@@ -189,7 +196,7 @@ export function addServiceOptions(cmd: Command, defaultPort: number): Command {
     .addOption(
       new Option("--idle-timeout <duration>", "close connections idle this long (0: never)")
         .argParser((v) => parseDuration(v, "--idle-timeout"))
-        .default(DEFAULT_LIMITS.idleTimeoutMs, seconds(DEFAULT_LIMITS.idleTimeoutMs)),
+        .default(idleTimeout, seconds(idleTimeout)),
     )
     .addOption(
       new Option("--max-connections <n>", "refuse connections beyond this many, with an error line")
@@ -212,7 +219,7 @@ export function addServiceOptions(cmd: Command, defaultPort: number): Command {
     .addOption(
       new Option("--max-pending <size>", "disconnect a peer whose unsent output passes this")
         .argParser((v) => parseSize(v, "--max-pending"))
-        .default(DEFAULT_LIMITS.maxPendingBytes, kib(DEFAULT_LIMITS.maxPendingBytes)),
+        .default(maxPending, kib(maxPending)),
     )
     .addOption(
       new Option("--drain-timeout <duration>", "on shutdown, force-close connections still open after this")

@@ -4,12 +4,19 @@ import type { TlsOptions } from "node:tls";
 import { z } from "zod";
 import type { Logger } from "../core/logger.js";
 import {
+  CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+  CHAT_DEFAULT_MAX_PENDING_BYTES,
+  CHAT_DEFAULT_PORT,
+  createChatServer,
+} from "../services/chat/index.js";
+import {
   createEchoServer,
   ECHO_DEFAULT_PORT,
   ECHO_DEFAULT_PREFIX,
   type EchoMode,
 } from "../services/echo/index.js";
 import { createHttpResponder, HTTP_DEFAULT_PORT } from "../services/http/index.js";
+import { createSinkServer, SINK_DEFAULT_PORT } from "../services/sink/index.js";
 import { httpSummary } from "./commands/http.js";
 import {
   commonEntryShape,
@@ -29,6 +36,8 @@ export interface ServiceContext {
 
 export interface ServiceInstance {
   server: Runnable["server"];
+  /** What the admin endpoint reads when `server` is a wrapper around an engine server. */
+  observe?: Runnable["observe"];
   /** Shown after the address at start-up, as the single-service command shows it. */
   summary: string;
 }
@@ -127,5 +136,83 @@ export const httpService = defineService({
   },
 });
 
+export const chatService = defineService({
+  name: "chat",
+  defaultPort: CHAT_DEFAULT_PORT,
+  options: {
+    ...lineServiceShape,
+    framing: z.enum(["lines", "length"]).optional(),
+    room: z.string().optional(),
+    password: z.string().optional(),
+    motd: z.string().optional(),
+    history: count.optional(),
+    echoSelf: z.boolean().optional(),
+    maxMessage: size.optional(),
+    floodRate: z.number().min(0).optional(),
+    floodBurst: z.number().min(1).optional(),
+  },
+  create(o, ctx) {
+    const limits = limitsFromEntry(o);
+    const chat = createChatServer({
+      ...(o.room === undefined ? {} : { room: o.room }),
+      ...(o.password === undefined ? {} : { password: o.password }),
+      ...(o.motd === undefined ? {} : { motd: o.motd }),
+      ...(o.history === undefined ? {} : { history: o.history }),
+      ...(o.echoSelf === undefined ? {} : { echoSelf: o.echoSelf }),
+      ...(o.maxMessage === undefined ? {} : { maxMessageBytes: o.maxMessage }),
+      ...(o.maxLine === undefined ? {} : { maxLineBytes: o.maxLine }),
+      flood: {
+        ...(o.floodRate === undefined ? {} : { rate: o.floodRate }),
+        ...(o.floodBurst === undefined ? {} : { burst: o.floodBurst }),
+      },
+      framing: o.framing ?? "lines",
+      limits: {
+        idleTimeoutMs: CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+        maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES,
+        ...limits,
+      },
+      logger: ctx.logger,
+      tls: ctx.tls,
+    });
+    return {
+      server: chat,
+      observe: chat.server,
+      summary: `${o.framing ?? "lines"}, room ${o.room ?? "#lobby"}`,
+    };
+  },
+});
+
+export const sinkService = defineService({
+  name: "sink",
+  defaultPort: SINK_DEFAULT_PORT,
+  options: {
+    ...lineServiceShape,
+    framing: z.enum(["lines", "length"]).optional(),
+    out: z.string().optional(),
+    fsync: z.boolean().optional(),
+    ack: z.boolean().optional(),
+    statusInterval: duration.optional(),
+    outBuffer: size.optional(),
+  },
+  create(o, ctx) {
+    const sink = createSinkServer({
+      ...(o.out === undefined ? {} : { out: o.out }),
+      fsync: o.fsync === true,
+      ack: o.ack === true,
+      statusIntervalMs: o.statusInterval ?? 60_000,
+      ...(o.outBuffer === undefined ? {} : { maxBufferedBytes: o.outBuffer }),
+      ...(o.maxLine === undefined ? {} : { maxLineBytes: o.maxLine }),
+      framing: o.framing ?? "lines",
+      limits: limitsFromEntry(o),
+      logger: ctx.logger,
+      tls: ctx.tls,
+    });
+    const parts = [o.framing ?? "lines", o.out === undefined ? "log only" : `out ${o.out}`];
+    if (o.fsync) parts.push("fsync");
+    if (o.ack) parts.push("ack");
+    return { server: sink, observe: sink.server, summary: parts.join(", ") };
+  },
+});
+
 /** Every service `serve` knows, in start-up order. */
-export const SERVICES: readonly RegisteredService[] = [echoService, httpService];
+export const SERVICES: readonly RegisteredService[] = [echoService, chatService, sinkService, httpService];

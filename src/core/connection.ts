@@ -59,6 +59,8 @@ export class Connection<S = unknown> {
   inflight = 0;
   /** True while reading is paused because the peer is not reading its replies. */
   paused = false;
+  /** Reads held by the service (holdInput), independent of the engine's own backpressure pause. */
+  inputHolds = 0;
   /** True once the peer half-closed (FIN received). */
   peerEnded = false;
   closeReason: CloseReason | undefined;
@@ -104,6 +106,21 @@ export class Connection<S = unknown> {
   /** Sends an optional last message, then closes gracefully (replies already queued go first). */
   close(reason: CloseReason = "closed by service", notice?: string | Buffer): void {
     this.host.close(this, reason, notice);
+  }
+
+  /**
+   * Stops reading from the peer until releaseInput() is called as often: for services
+   * whose own consumer (a file, say) is slower than the network.
+   */
+  holdInput(): void {
+    if (this.inputHolds++ === 0 && this.status === "open") this.socket.pause();
+  }
+
+  /** Undoes one holdInput(); reading resumes when no hold is left and the engine has not paused it. */
+  releaseInput(): void {
+    if (this.inputHolds === 0) return;
+    this.inputHolds--;
+    if (this.inputHolds === 0 && !this.paused && this.status === "open") this.socket.resume();
   }
 
   /** Bytes waiting to reach the peer: queued here plus buffered in the socket. */

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   ERR_HANDLER: "a service handler failed while processing a message",
   ERR_TLS_CONFIG: "a TLS certificate, key or CA could not be loaded or does not match",
   ERR_CONFIG: "a configuration file could not be read, parsed or validated",
+  ERR_OUTPUT_FILE: "an output file could not be opened or written",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -449,7 +449,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   handleDrain(conn: Connection<S>): void {
     if (!conn.paused || conn.status !== "open" || this.draining) return;
     conn.paused = false;
-    conn.socket.resume();
+    if (conn.inputHolds === 0) conn.socket.resume();
   }
 
   // --- closing -----------------------------------------------------------------------

@@ -35,6 +35,19 @@ const PROBES: Record<string, (port: number) => Promise<void>> = {
     expect(await c.readLine()).toBe("ECHO: ping");
     c.destroy();
   },
+  async chat(port) {
+    const c = await connectClient(port);
+    expect(await c.readLine()).toMatch(/^\* welcome/i);
+    c.send("/nick probe");
+    await c.waitFor((d) => d.toString().includes("probe"));
+    c.destroy();
+  },
+  async sink(port) {
+    const c = await connectClient(port);
+    c.send("recorded");
+    c.end();
+    await c.readToEnd();
+  },
   async http(port) {
     const res = await httpGet(`http://127.0.0.1:${port}/`);
     expect(`${res.status} ${res.body}`).toBe("200 Hello World!");

@@ -75,8 +75,8 @@ async function prepare(
     entry.tls === undefined
       ? undefined
       : (await loadAndAnnounceTls(tlsConfigFromEntry(entry.tls), service.name)).options;
-  const { server, summary } = service.create(entry, { logger, tls });
-  return { name: service.name, summary, server, address };
+  const { server, summary, observe } = service.create(entry, { logger, tls });
+  return { name: service.name, summary, server, address, ...(observe === undefined ? {} : { observe }) };
 }
 
 export function serveCommand(registry: readonly RegisteredService[] = SERVICES): Command {

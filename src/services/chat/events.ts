@@ -1,0 +1,57 @@
+// What travels between connections (and, with a shared transport, between
+// processes): plain serialisable events, and how each becomes the one line that
+// every recipient receives.
+
+/** A user as other users see them: a server-unique id and the current nick. */
+export interface UserRef {
+  /** Unique across every process sharing a transport (e.g. `<process>:<conn id>`). */
+  readonly id: string;
+  readonly nick: string;
+}
+
+export type ChatEvent =
+  | {
+      readonly kind: "say";
+      readonly room: string;
+      readonly from: UserRef;
+      readonly text: string;
+      readonly ts: number;
+    }
+  | {
+      readonly kind: "action";
+      readonly room: string;
+      readonly from: UserRef;
+      readonly text: string;
+      readonly ts: number;
+    }
+  | { readonly kind: "join"; readonly room: string; readonly user: UserRef }
+  | { readonly kind: "leave"; readonly room: string; readonly user: UserRef; readonly reason: string }
+  | { readonly kind: "rename"; readonly room: string; readonly user: UserRef; readonly from: string }
+  | { readonly kind: "private"; readonly to: string; readonly from: UserRef; readonly text: string };
+
+/** Events that go to everyone in a room. */
+export type RoomEvent = Exclude<ChatEvent, { kind: "private" }>;
+/** Events kept in a room's history and replayed to people who join. */
+export type HistoryEvent = Extract<ChatEvent, { kind: "say" | "action" }>;
+
+export function isHistoryEvent(event: ChatEvent): event is HistoryEvent {
+  return event.kind === "say" || event.kind === "action";
+}
+
+/** The line recipients see (without line ending). Built once per event, shared by every recipient. */
+export function renderEvent(event: ChatEvent): string {
+  switch (event.kind) {
+    case "say":
+      return `<${event.from.nick}> ${event.text}`;
+    case "action":
+      return `* ${event.from.nick} ${event.text}`;
+    case "join":
+      return `* ${event.user.nick} joined ${event.room}`;
+    case "leave":
+      return `* ${event.user.nick} left ${event.room} (${event.reason})`;
+    case "rename":
+      return `* ${event.from} is now known as ${event.user.nick}`;
+    case "private":
+      return `*${event.from.nick}* ${event.text}`;
+  }
+}

@@ -1,0 +1,140 @@
+// The chat service: `echoplex chat`. Users connect with nc or telnet, get a guest
+// nick, talk in rooms, and are protected from each other (sanitised text, flood
+// control, slow consumers cut off). The room and user model is ChatHub; shared
+// state and delivery go through a ChatTransport (in-process by default).
+
+import { randomBytes } from "node:crypto";
+import { lengthPrefixed } from "../../codecs/length-prefixed.js";
+import { lines } from "../../codecs/lines.js";
+import type { Address } from "../../core/address.js";
+import { silentLogger } from "../../core/logger.js";
+import {
+  createServer,
+  type EchoplexServer,
+  type Handler,
+  type ListenInfo,
+  type ServerOptions,
+} from "../../core/server.js";
+import { gauge } from "../../core/stats.js";
+import type { FloodLimits } from "./flood.js";
+import {
+  ChatHub,
+  type ChatHub as ChatHubType,
+  type ChatSession,
+  type ChatSettings,
+  DEFAULT_CHAT_SETTINGS,
+} from "./hub.js";
+import { MemoryTransport } from "./memory-transport.js";
+import type { ChatTransport } from "./transport.js";
+
+export const CHAT_DEFAULT_PORT = 8081;
+/** Chat peers get less room for unread output than the engine's default: chat lines are small. */
+export const CHAT_DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
+/** People at nc or telnet sit quietly in silent rooms for a long time; only an hour of silence closes them. */
+export const CHAT_DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+
+export interface ChatOptions extends Omit<ServerOptions<ChatSession>, "handler" | "framing" | "service"> {
+  /** Where shared state and delivery live. Default: in this process (with `history` messages per room). */
+  transport?: ChatTransport;
+  /** Messages replayed to someone who joins a room (in-process transport). Default 20. */
+  history?: number;
+  room?: string;
+  password?: string;
+  passTries?: number;
+  passTimeoutMs?: number;
+  motd?: string;
+  echoSelf?: boolean;
+  maxMessageBytes?: number;
+  flood?: Partial<FloodLimits>;
+  /** Framing: lines (default, for nc/telnet) or 4-byte length-prefixed frames. */
+  framing?: "lines" | "length";
+  /** Longest line or frame, in bytes (the connection is closed beyond it). Default 64 KiB. */
+  maxLineBytes?: number;
+}
+
+export function chatHandler(hub: ChatHubType): Handler<ChatSession> {
+  return {
+    createState: () => hub.newSession(),
+    onConnect: (conn) => hub.connected(conn),
+    onMessage: (conn, payload) => hub.message(conn, payload),
+    onClose: (conn, reason) => hub.closed(conn, reason),
+    errorNotice: (err) => `! ${err.message}`,
+    shutdownNotice: () => "* server shutting down",
+    describe: (conn) => ({ nick: conn.state.nick, room: conn.state.room }),
+    metrics: [
+      gauge("chat_rooms", "rooms with at least one member on this process", () => hub.localRoomCount),
+      gauge("chat_users", "users in a room on this process", () => hub.localUserCount),
+    ],
+  };
+}
+
+/** A chat server: the engine plus the hub; shutdown drains the engine, then closes the transport. */
+export class ChatServer {
+  constructor(
+    readonly server: EchoplexServer<ChatSession>,
+    readonly hub: ChatHub,
+  ) {}
+
+  async listen(address: string | number | Address = 0): Promise<ListenInfo> {
+    await this.hub.ready();
+    return this.server.listen(address);
+  }
+
+  async shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    await this.server.shutdown(options);
+    await this.hub.close();
+  }
+}
+
+export function createChatServer(options: ChatOptions = {}): ChatServer {
+  const {
+    transport,
+    history,
+    room,
+    password,
+    passTries,
+    passTimeoutMs,
+    motd,
+    echoSelf,
+    maxMessageBytes,
+    flood,
+    framing,
+    maxLineBytes,
+    ...engine
+  } = options;
+  const d = DEFAULT_CHAT_SETTINGS;
+  const settings: ChatSettings = {
+    room: room ?? d.room,
+    password: password === "" ? undefined : password,
+    passTries: passTries ?? d.passTries,
+    passTimeoutMs: passTimeoutMs ?? d.passTimeoutMs,
+    motd: motd === "" ? undefined : motd,
+    echoSelf: echoSelf ?? d.echoSelf,
+    maxMessageBytes: maxMessageBytes ?? d.maxMessageBytes,
+    flood: { ...d.flood, ...flood },
+    instance: randomBytes(4).toString("hex"),
+  };
+  const logger = (engine.logger ?? silentLogger()).child({ service: "chat" });
+  const hub = new ChatHub(transport ?? new MemoryTransport({ historySize: history ?? 20 }), settings, logger);
+  const limit = maxLineBytes === undefined ? {} : { maxLength: maxLineBytes };
+  const server = createServer<ChatSession>({
+    ...engine,
+    limits: {
+      maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES,
+      idleTimeoutMs: CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+      ...engine.limits,
+    },
+    service: "chat",
+    framing: framing === "length" ? lengthPrefixed(limit) : lines(limit),
+    handler: chatHandler(hub),
+  });
+  hub.countError = (code) => server.stats.countError(code);
+  return new ChatServer(server, hub);
+}
+
+export { type ChatEvent, type HistoryEvent, renderEvent, type UserRef } from "./events.js";
+export { DEFAULT_FLOOD_LIMITS, type FloodLimits, TokenBucket } from "./flood.js";
+export { ChatHub, type ChatSession, type ChatSettings, DEFAULT_CHAT_SETTINGS } from "./hub.js";
+export { MemoryTransport, type MemoryTransportOptions } from "./memory-transport.js";
+export { sanitize } from "./sanitize.js";
+export type { ChatTransport, EventSink, MaybePromise, MemberListing, RoomListing } from "./transport.js";

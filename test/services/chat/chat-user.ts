@@ -1,0 +1,52 @@
+// A chat user over a real socket, for the chat tests: read lines up to a pattern,
+// and "sync" (a /rooms round trip) to collect everything received before it.
+import { connectClient, type TestClient } from "../../helpers/net.js";
+
+export class ChatUser {
+  constructor(
+    readonly client: TestClient,
+    public nick: string,
+  ) {}
+
+  say(line: string): void {
+    this.client.send(line);
+  }
+
+  /** Reads lines until one matches; returns the lines before it and the match. */
+  async until(pattern: RegExp | string, timeoutMs = 10_000): Promise<{ before: string[]; line: string }> {
+    const before: string[] = [];
+    for (;;) {
+      const line = await this.client.readLine(timeoutMs);
+      const hit = typeof pattern === "string" ? line === pattern : pattern.test(line);
+      if (hit) return { before, line };
+      before.push(line);
+    }
+  }
+
+  /** Everything received before the answer to a fresh /rooms, which the server queues after all earlier output. */
+  async sync(): Promise<string[]> {
+    this.client.send("/rooms");
+    return (await this.until(/^\* rooms: /)).before;
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+/** Connects and reads the welcome; with `nick`, renames and waits for the confirmation. */
+export async function joinChat(port: number, nick?: string): Promise<ChatUser> {
+  const client = await connectClient(port);
+  const welcome = await client.readLine(10_000);
+  const m = /^\* Welcome to echoplex chat, (\S+)! You are in (\S+)\./.exec(welcome);
+  if (!m) throw new Error(`unexpected welcome: ${welcome}`);
+  const user = new ChatUser(client, m[1]!);
+  await user.until(`* ${user.nick} joined ${m[2]}`);
+  if (nick !== undefined) {
+    const old = user.nick;
+    user.say(`/nick ${nick}`);
+    await user.until(`* ${old} is now known as ${nick}`);
+    user.nick = nick;
+  }
+  return user;
+}

@@ -39,6 +39,9 @@ export function socketError(err: NodeJS.ErrnoException, where: string): Echoplex
     case "ENOTFOUND":
     case "EAI_AGAIN":
     case "EAI_NONAME":
+      return new EchoplexError("ERR_HOST_UNREACHABLE", `cannot resolve the host of ${where} (${code})`, {
+        cause: err,
+      });
     case "EHOSTUNREACH":
     case "ENETUNREACH":
     case "EHOSTDOWN":

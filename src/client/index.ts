@@ -10,5 +10,10 @@ export {
 export { type ClientFraming, frameMessage, replyDecoder } from "./message-framing.js";
 export { type ConnectionPool, createPool, POOL_DEFAULTS, type PoolOptions, type PoolStats } from "./pool.js";
 export { connectWithRetry, type RetryOptions } from "./reconnect.js";
-export { RequestConnection, type RequestConnectionStatus } from "./request-connection.js";
+export {
+  isEchoplexNotice,
+  type NoticeTest,
+  RequestConnection,
+  type RequestConnectionStatus,
+} from "./request-connection.js";
 export { runClientSession, type SessionOptions } from "./session.js";

@@ -7,7 +7,7 @@ import { EchoplexError } from "../core/errors.js";
 import { Backoff, delay } from "./backoff.js";
 import { type ClientTlsOptions, openSocket } from "./connect.js";
 import type { ClientFraming } from "./message-framing.js";
-import { RequestConnection } from "./request-connection.js";
+import { isEchoplexNotice, type NoticeTest, RequestConnection } from "./request-connection.js";
 
 export interface PoolOptions {
   host: string;
@@ -30,6 +30,12 @@ export interface PoolOptions {
   /** Longest reply accepted. Default 1 MiB. */
   maxReplyBytes?: number;
   tls?: ClientTlsOptions;
+  /**
+   * Tells an out-of-band message from a reply. Such a message takes its connection out of
+   * service and fails the requests waiting on it. Default: lines starting "NOTICE: "
+   * (echoplex's shutdown notice); pass `() => false` for protocols without notices.
+   */
+  isNotice?: NoticeTest;
   /** Extra check before a connection is reused (after the built-in liveness check), e.g. a PING. */
   healthCheck?: (conn: RequestConnection) => boolean | Promise<boolean>;
 }
@@ -97,6 +103,7 @@ class Pooled implements ConnectionPool {
     }
     const idleTimeoutMs = options.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs;
     const healthCheck = options.healthCheck;
+    const isNotice = options.isNotice ?? isEchoplexNotice;
     this.pool = createGenericPool<RequestConnection>(
       {
         create: async () => {
@@ -112,7 +119,14 @@ class Pooled implements ConnectionPool {
             this.backoff.reset();
             this.lastConnectError = undefined;
             this.created++;
-            return new RequestConnection(socket, framing, maxReplyBytes, options.host, options.port);
+            return new RequestConnection(
+              socket,
+              framing,
+              maxReplyBytes,
+              options.host,
+              options.port,
+              isNotice,
+            );
           } catch (err) {
             this.connectErrors++;
             if (this.backoff.attempts === 0) this.backoff.next();

@@ -17,6 +17,14 @@ interface Waiter {
 }
 
 const LF = 0x0a;
+const NOTICE_PREFIX = Buffer.from("NOTICE: ");
+
+/** Tells an out-of-band message (not a reply) from a reply. */
+export type NoticeTest = (message: Buffer) => boolean;
+
+/** echoplex services send out-of-band messages (the shutdown notice) as lines starting "NOTICE: ". */
+export const isEchoplexNotice: NoticeTest = (message) =>
+  message.length >= NOTICE_PREFIX.length && NOTICE_PREFIX.equals(message.subarray(0, NOTICE_PREFIX.length));
 
 export class RequestConnection {
   status: RequestConnectionStatus = "open";
@@ -33,6 +41,7 @@ export class RequestConnection {
     maxReplyBytes: number,
     host: string,
     port: number,
+    private readonly isNotice: NoticeTest = isEchoplexNotice,
   ) {
     this.where = formatAddress(host, port);
     const decoder = replyDecoder(framing, maxReplyBytes, (reply) => this.onReply(reply));
@@ -115,6 +124,17 @@ export class RequestConnection {
   }
 
   private onReply(view: Buffer): void {
+    if (this.isNotice(view)) {
+      // A server that is going away: requests it has not answered will not be answered here.
+      this.fail(
+        new EchoplexError(
+          "ERR_CONNECTION_CLOSED",
+          `${this.where} sent "${view.toString("utf8")}" and is closing`,
+        ),
+      );
+      this.socket.destroy();
+      return;
+    }
     const waiter = this.waiters.shift();
     if (waiter === undefined) {
       // A message nobody asked for (a shutdown notice, a greeting): out of step, never reuse.

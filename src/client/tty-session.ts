@@ -71,6 +71,15 @@ export function runTtySession(
         return;
       }
       if (reconnect === undefined) {
+        // Take the prompt down first, so the last word is not followed by a dead "> ".
+        leaving = true;
+        const r = rl;
+        rl = undefined;
+        if (r !== undefined) {
+          cursorTo(output, 0);
+          clearLine(output, 0);
+          r.close();
+        }
         if (err !== undefined) finish(err);
         else {
           say(why);

@@ -1,0 +1,136 @@
+// The client at a real terminal: tmux gives it a pseudo-terminal; keys are sent
+// with send-keys and the screen is read with capture-pane.
+import { execFileSync } from "node:child_process";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Connection } from "../../src/core/connection.js";
+import { createServer, type EchoplexServer } from "../../src/core/server.js";
+import { cmdHandler } from "../../src/services/cmd/index.js";
+import { CLI } from "../helpers/cli.js";
+
+let sockets = 0;
+let SOCKET = "";
+const SESSION = "client";
+
+function tmux(...args: string[]): string {
+  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
+}
+
+function screen(): string[] {
+  return tmux("capture-pane", "-p", "-t", SESSION)
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l, i, all) => l !== "" || all.slice(i).some((x) => x.trim() !== ""));
+}
+
+async function waitForScreen(predicate: (lines: string[]) => boolean, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = screen();
+    if (predicate(lines)) return lines;
+    if (Date.now() > deadline) throw new Error(`screen never showed ${what}:\n${lines.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits for the client to exit and returns its exit status, which the wrapper shell prints. */
+async function exitStatus(): Promise<string> {
+  const lines = await waitForScreen(
+    (l) => l.some((x) => x.startsWith("client exited: ")),
+    "the client exiting",
+  );
+  return lines.find((x) => x.startsWith("client exited: "))!.slice("client exited: ".length);
+}
+
+let server: EchoplexServer<undefined>;
+let peers: Connection<undefined>[];
+
+async function startClient(): Promise<void> {
+  const { port } = await server.listen("127.0.0.1:0");
+  const command = `"${process.execPath}" "${CLI}" client 127.0.0.1:${port}; echo "client exited: $?"; sleep 60`;
+  tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "20", `sh -c '${command}'`);
+}
+
+beforeEach(() => {
+  // A tmux server of our own per test, apart from anyone else's.
+  SOCKET = `echoplex-test-${process.pid}-${++sockets}`;
+  peers = [];
+  const base = cmdHandler();
+  server = createServer({
+    service: "cmd",
+    handler: {
+      ...base,
+      onConnect: (conn) => {
+        peers.push(conn);
+      },
+    },
+  });
+});
+
+afterEach(async () => {
+  try {
+    tmux("kill-server");
+  } catch {
+    // already gone
+  }
+  await server.shutdown({ drainTimeoutMs: 500 });
+});
+
+describe("echoplex client at a terminal (tmux)", () => {
+  it("shows the prompt, replies as '< …', a server line arriving while typing, and history", async () => {
+    await startClient();
+    await waitForScreen((l) => l.at(-1) === ">", "the prompt");
+    expect(screen().join("\n")).toMatch(/connected to 127\.0\.0\.1:\d+ \(lines\); \/quit or Ctrl-D to leave/);
+
+    tmux("send-keys", "-t", SESSION, "PING", "Enter");
+    await waitForScreen((l) => l.includes("< PONG"), "the reply");
+    expect(screen().slice(-3)).toEqual(["> PING", "< PONG", ">"]);
+
+    // Half a line typed, then the server speaks on its own.
+    tmux("send-keys", "-t", SESSION, "-l", "UPPER hel");
+    await waitForScreen((l) => l.at(-1) === "> UPPER hel", "the typed text");
+    await new Promise<void>((resolve) => {
+      const check = () => (peers.length > 0 ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    peers[0]!.send("NOTICE: a broadcast while you type");
+    const shown = await waitForScreen(
+      (l) => l.includes("< NOTICE: a broadcast while you type"),
+      "the server line",
+    );
+    // The server line sits above the prompt, and what was typed is intact on the prompt line.
+    expect(shown.slice(-2)).toEqual(["< NOTICE: a broadcast while you type", "> UPPER hel"]);
+
+    tmux("send-keys", "-t", SESSION, "-l", "lo");
+    tmux("send-keys", "-t", SESSION, "Enter");
+    await waitForScreen((l) => l.includes("< HELLO"), "the reply to the completed line");
+    expect(screen().slice(-3)).toEqual(["> UPPER hello", "< HELLO", ">"]);
+
+    // History: Up brings back the last line.
+    tmux("send-keys", "-t", SESSION, "Up");
+    await waitForScreen((l) => l.at(-1) === "> UPPER hello", "the recalled line");
+    tmux("send-keys", "-t", SESSION, "C-u");
+    tmux("send-keys", "-t", SESSION, "-l", "/quit");
+    tmux("send-keys", "-t", SESSION, "Enter");
+    expect(await exitStatus()).toBe("0");
+  });
+
+  it("reports the server closing the connection and exits 0", async () => {
+    await startClient();
+    await waitForScreen((l) => l.at(-1) === ">", "the prompt");
+    tmux("send-keys", "-t", SESSION, "-l", "QUIT");
+    tmux("send-keys", "-t", SESSION, "Enter");
+    const lines = await waitForScreen(
+      (l) => l.some((x) => /connection closed by 127\.0\.0\.1:\d+/.test(x)),
+      "the close",
+    );
+    expect(lines.join("\n")).toMatch(/> QUIT\n< BYE\nconnection closed by 127\.0\.0\.1:\d+\n/);
+    expect(await exitStatus()).toBe("0");
+  });
+
+  it("Ctrl-D ends the session", async () => {
+    await startClient();
+    await waitForScreen((l) => l.at(-1) === ">", "the prompt");
+    tmux("send-keys", "-t", SESSION, "C-d");
+    expect(await exitStatus()).toBe("0");
+  });
+});

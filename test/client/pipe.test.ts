@@ -141,7 +141,7 @@ describe("echoplex client network errors: one line, distinct exit codes", () => 
     });
     // Input that does not end, so the reset arrives while the session is open.
     const r = await runCli(["client", `127.0.0.1:${port}`], {
-      input: "a\n".repeat(1) + "b\n",
+      input: "a\nb\n",
       timeoutMs: 15_000,
     });
     expect(r.stdout).toBe("first\n");

@@ -109,6 +109,8 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
         finish();
       }, waitMs);
     };
+    // stdout closed early (`| head -1`): nobody reads the replies any more; stop quietly.
+    output.once("error", () => finish());
     input.on("data", onInput);
     input.on("end", onInputEnd);
     input.resume();

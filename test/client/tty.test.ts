@@ -44,9 +44,9 @@ async function exitStatus(): Promise<string> {
 let server: EchoplexServer<undefined>;
 let peers: Connection<undefined>[];
 
-async function startClient(): Promise<void> {
+async function startClient(...flags: string[]): Promise<void> {
   const { port } = await server.listen("127.0.0.1:0");
-  const command = `"${process.execPath}" "${CLI}" client 127.0.0.1:${port}; echo "client exited: $?"; sleep 60`;
+  const command = `"${process.execPath}" "${CLI}" client 127.0.0.1:${port} ${flags.join(" ")}; echo "client exited: $?"; sleep 60`;
   tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "20", `sh -c '${command}'`);
 }
 
@@ -88,10 +88,7 @@ describe("echoplex client at a terminal (tmux)", () => {
     // Half a line typed, then the server speaks on its own.
     tmux("send-keys", "-t", SESSION, "-l", "UPPER hel");
     await waitForScreen((l) => l.at(-1) === "> UPPER hel", "the typed text");
-    await new Promise<void>((resolve) => {
-      const check = () => (peers.length > 0 ? resolve() : setTimeout(check, 20));
-      check();
-    });
+    await waitUntilPeers(1);
     peers[0]!.send("NOTICE: a broadcast while you type");
     const shown = await waitForScreen(
       (l) => l.includes("< NOTICE: a broadcast while you type"),
@@ -133,4 +130,30 @@ describe("echoplex client at a terminal (tmux)", () => {
     tmux("send-keys", "-t", SESSION, "C-d");
     expect(await exitStatus()).toBe("0");
   });
+
+  it("--reconnect: a lost connection is reported, re-established, and the session goes on", async () => {
+    await startClient("--reconnect");
+    await waitForScreen((l) => l.at(-1) === ">", "the prompt");
+    await waitUntilPeers(1);
+    peers[0]!.close();
+    const lines = await waitForScreen(
+      (l) => l.some((x) => /^reconnected to 127\.0\.0\.1:\d+$/.test(x)),
+      "the reconnection",
+    );
+    expect(lines.join("\n")).toMatch(/connection closed by 127\.0\.0\.1:\d+; reconnecting\n/);
+    tmux("send-keys", "-t", SESSION, "-l", "PING");
+    tmux("send-keys", "-t", SESSION, "Enter");
+    await waitForScreen((l) => l.includes("< PONG"), "the reply on the new connection");
+    expect(peers).toHaveLength(2);
+    tmux("send-keys", "-t", SESSION, "C-d");
+    expect(await exitStatus()).toBe("0");
+  });
 });
+
+async function waitUntilPeers(n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (peers.length < n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} connections, got ${peers.length}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -32,8 +32,8 @@ export interface PoolOptions {
   tls?: ClientTlsOptions;
   /**
    * Tells an out-of-band message from a reply. Such a message takes its connection out of
-   * service and fails the requests waiting on it. Default: lines starting "NOTICE: "
-   * (echoplex's shutdown notice); pass `() => false` for protocols without notices.
+   * service and fails the requests waiting on it. Default: exactly "NOTICE: server shutting
+   * down" (echoplex's shutdown notice); pass `() => false` for protocols without notices.
    */
   isNotice?: NoticeTest;
   /** Extra check before a connection is reused (after the built-in liveness check), e.g. a PING. */

@@ -17,14 +17,16 @@ interface Waiter {
 }
 
 const LF = 0x0a;
-const NOTICE_PREFIX = Buffer.from("NOTICE: ");
+const SHUTDOWN_NOTICE = Buffer.from("NOTICE: server shutting down");
 
 /** Tells an out-of-band message (not a reply) from a reply. */
 export type NoticeTest = (message: Buffer) => boolean;
 
-/** echoplex services send out-of-band messages (the shutdown notice) as lines starting "NOTICE: ". */
-export const isEchoplexNotice: NoticeTest = (message) =>
-  message.length >= NOTICE_PREFIX.length && NOTICE_PREFIX.equals(message.subarray(0, NOTICE_PREFIX.length));
+/**
+ * echoplex services end with the notice "NOTICE: server shutting down" when they shut down.
+ * Matched exactly: a reply such as `UPPER notice: x` → "NOTICE: X" is still a reply.
+ */
+export const isEchoplexNotice: NoticeTest = (message) => SHUTDOWN_NOTICE.equals(message);
 
 export class RequestConnection {
   status: RequestConnectionStatus = "open";

@@ -218,4 +218,12 @@ describe("createPool", () => {
     await waitUntil(() => c.live === 0);
     await expect(p.request("PING")).rejects.toMatchObject({ code: "ERR_POOL_CLOSED" });
   });
+
+  it("treats only the shutdown notice as out of band: a reply that merely starts with NOTICE is a reply", async () => {
+    const { port } = await counted();
+    const p = pool({ host: "127.0.0.1", port, max: 1 });
+    expect((await p.request("UPPER notice: not a notice")).toString()).toBe("NOTICE: NOT A NOTICE");
+    expect((await p.request("PING")).toString()).toBe("PONG");
+    expect(p.stats.created).toBe(1);
+  });
 });

@@ -52,7 +52,7 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
         return true;
       } catch (err) {
         writeReplies();
-        finish(EchoplexError.is(err) ? err : new EchoplexError("ERR_CONNECT_FAILED", String(err)));
+        finish(overLimit(err, `reply from ${where}`));
         return false;
       }
     };
@@ -88,7 +88,7 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
       try {
         inputDecoder.push(bytes);
       } catch (err) {
-        finish(EchoplexError.is(err) ? err : new EchoplexError("ERR_BAD_OPTION", String(err)));
+        finish(overLimit(err, "input"));
         return;
       }
       sendRequests();
@@ -98,7 +98,7 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
       try {
         inputDecoder.end();
       } catch (err) {
-        finish(EchoplexError.is(err) ? err : new EchoplexError("ERR_BAD_OPTION", String(err)));
+        finish(overLimit(err, "input"));
         return;
       }
       sendRequests();
@@ -115,4 +115,10 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
     input.on("end", onInputEnd);
     input.resume();
   });
+}
+
+/** A codec's limit error, saying whose line it was and which flag raises the limit. */
+function overLimit(err: unknown, whose: string): EchoplexError {
+  if (!EchoplexError.is(err)) throw err;
+  return new EchoplexError(err.code, `${whose}: ${err.message} (raise it with --max-line)`, { cause: err });
 }

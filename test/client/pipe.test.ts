@@ -1,9 +1,10 @@
 // The client in pipe mode, run as a child process against the real services (also child processes).
+import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeFrame } from "../../src/codecs/length-prefixed.js";
-import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
+import { CLI, type RunningCli, runCli, startCli } from "../helpers/cli.js";
 
 const running: RunningCli[] = [];
 const servers: Server[] = [];
@@ -113,6 +114,36 @@ describe("echoplex client in a pipe", () => {
     const r = await runCli(["client", `127.0.0.1:${port}`, "--framing", "length"], { input: "go\n" });
     expect(r.stdout).toBe("first\nsecond\n");
     expect(r.code).toBe(0);
+  });
+});
+
+describe("echoplex client limits", () => {
+  it("a reply over --max-line is one error line and exit 1", async () => {
+    const port = await service("echo");
+    const r = await runCli(["client", `127.0.0.1:${port}`, "--max-line", "16"], {
+      // The second request fits the limit; its reply, with the "ECHO: " prefix, does not.
+      input: `${"x".repeat(10)}\n${"y".repeat(14)}\n`,
+    });
+    expect(r.stdout).toBe(`ECHO: ${"x".repeat(10)}\n`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `echoplex: error: reply from 127.0.0.1:${port}: line exceeds 16 bytes (raise it with --max-line) (ERR_LINE_TOO_LONG)\n`,
+    );
+    const input = await runCli(["client", `127.0.0.1:${port}`, "--max-line", "16"], {
+      input: `${"z".repeat(17)}\n`,
+    });
+    expect(input.code).toBe(1);
+    expect(input.stderr).toMatch(/error: input: line exceeds 16 bytes/);
+  });
+
+  it("stops quietly when nobody reads its output any more (| head -1)", async () => {
+    const port = await service("cmd");
+    const script = `seq 1 100000 | sed 's/^/ECHO /' | "${process.execPath}" "${CLI}" client 127.0.0.1:${port} | head -1; echo "status \${PIPESTATUS[2]}"`;
+    const r = await new Promise<{ out: string; err: string }>((resolve) => {
+      execFile("bash", ["-c", script], { timeout: 20_000 }, (_e, out, err) => resolve({ out, err }));
+    });
+    expect(r.out).toBe("ECHO: 1\nstatus 0\n");
+    expect(r.err).toBe("");
   });
 });
 

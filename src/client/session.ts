@@ -33,18 +33,21 @@ export const DEFAULT_CLIENT_MAX_LINE = 1024 * 1024;
 export async function runClientSession(options: SessionOptions): Promise<number> {
   const where = formatAddress(options.host, options.port);
   const backoff = new Backoff();
-  const retry =
-    options.retries === undefined
-      ? undefined
-      : {
-          retries: options.retries,
-          backoff,
-          onRetry: (err: EchoplexError, delayMs: number, attempt: number) =>
-            options.notice(`${err.message}; retrying in ${delayMs} ms (attempt ${attempt})`),
-        };
-  const connect = () => connectWithRetry(options, retry);
-  const socket = await connect();
+  // Retry notices go to stderr before the session starts, and above the prompt during it.
+  const connect = (notify: (text: string) => void) =>
+    connectWithRetry(
+      options,
+      options.retries === undefined
+        ? undefined
+        : {
+            retries: options.retries,
+            backoff,
+            onRetry: (err: EchoplexError, delayMs: number, attempt: number) =>
+              notify(`${err.message}; retrying in ${delayMs} ms (attempt ${attempt})`),
+          },
+    );
+  const socket = await connect(options.notice);
   if (!options.interactive) return runPipeSession(socket, options);
   options.notice(`connected to ${where} (${options.framing}); /quit or Ctrl-D to leave`);
-  return runTtySession(socket, options, retry === undefined ? undefined : connect);
+  return runTtySession(socket, options, options.retries === undefined ? undefined : connect);
 }

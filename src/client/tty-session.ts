@@ -39,7 +39,8 @@ function printAbove(rl: Interface | undefined, output: Writable, text: string): 
 export function runTtySession(
   first: Socket,
   options: SessionOptions,
-  reconnect: (() => Promise<Socket>) | undefined,
+  /** Connects again (with retries), telling the user about each retry; undefined: no reconnecting. */
+  reconnect: ((notify: (text: string) => void) => Promise<Socket>) | undefined,
 ): Promise<number> {
   const { input, output, framing, maxLineBytes, waitMs } = options;
   const where = formatAddress(options.host, options.port);
@@ -88,7 +89,7 @@ export function runTtySession(
         return;
       }
       say(`${why}; reconnecting`);
-      reconnect().then(
+      reconnect(say).then(
         (s) => {
           if (done) {
             s.destroy();

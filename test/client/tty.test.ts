@@ -32,6 +32,11 @@ async function waitForScreen(predicate: (lines: string[]) => boolean, what: stri
   }
 }
 
+/** A screen predicate: the last lines are exactly `want`. */
+function tail(want: string[]): (lines: string[]) => boolean {
+  return (lines) => JSON.stringify(lines.slice(-want.length)) === JSON.stringify(want);
+}
+
 /** Waits for the client to exit and returns its exit status, which the wrapper shell prints. */
 async function exitStatus(): Promise<string> {
   const lines = await waitForScreen(
@@ -44,18 +49,16 @@ async function exitStatus(): Promise<string> {
 let server: EchoplexServer<undefined>;
 let peers: Connection<undefined>[];
 
-async function startClient(...flags: string[]): Promise<void> {
+async function startClient(...flags: string[]): Promise<number> {
   const { port } = await server.listen("127.0.0.1:0");
   const command = `"${process.execPath}" "${CLI}" client 127.0.0.1:${port} ${flags.join(" ")}; echo "client exited: $?"; sleep 60`;
   tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "20", `sh -c '${command}'`);
+  return port;
 }
 
-beforeEach(() => {
-  // A tmux server of our own per test, apart from anyone else's.
-  SOCKET = `echoplex-test-${process.pid}-${++sockets}`;
-  peers = [];
+function newServer(): EchoplexServer<undefined> {
   const base = cmdHandler();
-  server = createServer({
+  return createServer({
     service: "cmd",
     handler: {
       ...base,
@@ -64,6 +67,13 @@ beforeEach(() => {
       },
     },
   });
+}
+
+beforeEach(() => {
+  // A tmux server of our own per test, apart from anyone else's.
+  SOCKET = `echoplex-test-${process.pid}-${++sockets}`;
+  peers = [];
+  server = newServer();
 });
 
 afterEach(async () => {
@@ -82,25 +92,22 @@ describe("echoplex client at a terminal (tmux)", () => {
     expect(screen().join("\n")).toMatch(/connected to 127\.0\.0\.1:\d+ \(lines\); \/quit or Ctrl-D to leave/);
 
     tmux("send-keys", "-t", SESSION, "PING", "Enter");
-    await waitForScreen((l) => l.includes("< PONG"), "the reply");
-    expect(screen().slice(-3)).toEqual(["> PING", "< PONG", ">"]);
+    await waitForScreen(tail(["> PING", "< PONG", ">"]), "the reply under the request, then the prompt");
 
     // Half a line typed, then the server speaks on its own.
     tmux("send-keys", "-t", SESSION, "-l", "UPPER hel");
     await waitForScreen((l) => l.at(-1) === "> UPPER hel", "the typed text");
     await waitUntilPeers(1);
     peers[0]!.send("NOTICE: a broadcast while you type");
-    const shown = await waitForScreen(
-      (l) => l.includes("< NOTICE: a broadcast while you type"),
-      "the server line",
-    );
     // The server line sits above the prompt, and what was typed is intact on the prompt line.
-    expect(shown.slice(-2)).toEqual(["< NOTICE: a broadcast while you type", "> UPPER hel"]);
+    await waitForScreen(
+      tail(["> PING", "< PONG", "< NOTICE: a broadcast while you type", "> UPPER hel"]),
+      "the server line above the half-typed line",
+    );
 
     tmux("send-keys", "-t", SESSION, "-l", "lo");
     tmux("send-keys", "-t", SESSION, "Enter");
-    await waitForScreen((l) => l.includes("< HELLO"), "the reply to the completed line");
-    expect(screen().slice(-3)).toEqual(["> UPPER hello", "< HELLO", ">"]);
+    await waitForScreen(tail(["> UPPER hello", "< HELLO", ">"]), "the reply to the completed line");
 
     // History: Up brings back the last line.
     tmux("send-keys", "-t", SESSION, "Up");
@@ -120,7 +127,7 @@ describe("echoplex client at a terminal (tmux)", () => {
       (l) => l.some((x) => /connection closed by 127\.0\.0\.1:\d+/.test(x)),
       "the close",
     );
-    expect(lines.join("\n")).toMatch(/> QUIT\n< BYE\nconnection closed by 127\.0\.0\.1:\d+\n/);
+    expect(lines.join("\n")).toMatch(/> QUIT\n< BYE\nconnection closed by 127\.0\.0\.1:\d+$/m);
     expect(await exitStatus()).toBe("0");
   });
 
@@ -132,7 +139,7 @@ describe("echoplex client at a terminal (tmux)", () => {
   });
 
   it("--reconnect: a lost connection is reported, re-established, and the session goes on", async () => {
-    await startClient("--reconnect");
+    const port = await startClient("--reconnect");
     await waitForScreen((l) => l.at(-1) === ">", "the prompt");
     await waitUntilPeers(1);
     peers[0]!.close();
@@ -145,6 +152,25 @@ describe("echoplex client at a terminal (tmux)", () => {
     tmux("send-keys", "-t", SESSION, "Enter");
     await waitForScreen((l) => l.includes("< PONG"), "the reply on the new connection");
     expect(peers).toHaveLength(2);
+
+    // The server goes away for a while: the retries are reported above the prompt.
+    await server.shutdown({ drainTimeoutMs: 1000 });
+    const retrying = await waitForScreen(
+      (l) => l.some((x) => /refused; retrying in \d+ ms \(attempt 2\)$/.test(x)) && l.at(-1) === ">",
+      "the retries",
+    );
+    expect(retrying.join("\n")).toMatch(
+      /< NOTICE: server shutting down\nconnection closed by .*; reconnecting\n/,
+    );
+    server = newServer();
+    await server.listen(`127.0.0.1:${port}`);
+    await waitForScreen(
+      (l) => l.filter((x) => x.startsWith("reconnected to")).length === 2,
+      "the second reconnection",
+    );
+    tmux("send-keys", "-t", SESSION, "-l", "UPPER back");
+    tmux("send-keys", "-t", SESSION, "Enter");
+    await waitForScreen((l) => l.includes("< BACK"), "a reply from the new server");
     tmux("send-keys", "-t", SESSION, "C-d");
     expect(await exitStatus()).toBe("0");
   });

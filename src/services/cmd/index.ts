@@ -5,9 +5,9 @@ import { lines } from "../../codecs/lines.js";
 import type { Framing } from "../../codecs/types.js";
 import { createServer, type EchoplexServer, type Handler, type ServerOptions } from "../../core/server.js";
 import { runCommand, unknownCommand } from "./commands.js";
-import { parseRequest } from "./parser.js";
+import { newScan, scanRequest } from "./parser.js";
 
-export { COMMAND_NAMES, type CommandName, HELP_TEXT, runCommand } from "./commands.js";
+export { COMMAND_NAMES, type CommandName, HELP_TEXT, type ReplySink, runCommand } from "./commands.js";
 export { reverseGraphemes } from "./graphemes.js";
 export { parseRequest, type Request } from "./parser.js";
 
@@ -23,16 +23,20 @@ export interface CmdOptions extends Omit<ServerOptions<undefined>, "handler" | "
 }
 
 export function cmdHandler(): Handler<undefined> {
+  // Handlers run one at a time: one scan object serves every request of every connection.
+  const scan = newScan();
   return {
     createState: () => undefined,
     onMessage(conn, payload) {
-      const request = parseRequest(payload);
-      if (request.kind === "empty") return;
-      const reply =
-        request.kind === "command" ? runCommand(request.name, request.text) : unknownCommand(request.word);
-      conn.send(reply.body, reply.prefix);
+      scanRequest(payload, scan);
+      if (scan.kind === "empty") return;
+      if (scan.kind === "unknown") {
+        conn.send(unknownCommand(payload, scan.wordStart, scan.wordEnd));
+        return;
+      }
+      const quit = runCommand(scan.name, payload, scan.textStart, conn);
       // BYE is queued first; the engine flushes it, then half-closes. Later requests in the same read are dropped.
-      if (reply.close) conn.close("closed by service");
+      if (quit) conn.close("closed by service");
     },
     shutdownNotice: () => SHUTDOWN_NOTICE,
     errorNotice: (err) => `ERROR: ${err.message}`,

@@ -168,7 +168,10 @@ export function runTtySession(
         leave();
       }
     });
-    rl.on("SIGINT", () => finish(EXIT_INTERRUPTED));
+    rl.on("SIGINT", () => {
+      output.write("\n");
+      finish(EXIT_INTERRUPTED);
+    });
     rl.prompt();
   });
 }

@@ -39,11 +39,9 @@ function tail(want: string[]): (lines: string[]) => boolean {
 
 /** Waits for the client to exit and returns its exit status, which the wrapper shell prints. */
 async function exitStatus(): Promise<string> {
-  const lines = await waitForScreen(
-    (l) => l.some((x) => x.startsWith("client exited: ")),
-    "the client exiting",
-  );
-  return lines.find((x) => x.startsWith("client exited: "))!.slice("client exited: ".length);
+  const exited = /client exited: (\d+)$/;
+  const lines = await waitForScreen((l) => l.some((x) => exited.test(x)), "the client exiting");
+  return exited.exec(lines.find((x) => exited.test(x))!)![1]!;
 }
 
 let server: EchoplexServer<undefined>;
@@ -129,6 +127,14 @@ describe("echoplex client at a terminal (tmux)", () => {
     );
     expect(lines.join("\n")).toMatch(/> QUIT\n< BYE\nconnection closed by 127\.0\.0\.1:\d+$/m);
     expect(await exitStatus()).toBe("0");
+  });
+
+  it("Ctrl-C leaves at once with exit 130", async () => {
+    await startClient();
+    await waitForScreen((l) => l.at(-1) === ">", "the prompt");
+    tmux("send-keys", "-t", SESSION, "-l", "half a line");
+    tmux("send-keys", "-t", SESSION, "C-c");
+    expect(await exitStatus()).toBe("130");
   });
 
   it("Ctrl-D ends the session", async () => {

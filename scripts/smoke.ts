@@ -57,6 +57,12 @@ const cases: Case[] = [
     send: "hello\n\u0000binary\n",
     expect: /^OK 1\nOK 2\n/,
   },
+  {
+    name: "cmd",
+    args: ["cmd", "127.0.0.1:0"],
+    send: "UPPER héllo\nREVERSE ab👩‍👩‍👧\nPING\n",
+    expect: /^HÉLLO\n👩‍👩‍👧ba\nPONG\n/,
+  },
 ];
 
 async function start(
@@ -133,7 +139,44 @@ for (const c of cases) {
     console.log(`FAIL ${c.name}: ${(err as Error).message}`);
   }
 }
+// The client (pipe mode) and the connection pool against the cmd service, on this runtime.
+async function clientAndPool(): Promise<void> {
+  const server = await start(["cmd", "127.0.0.1:0"]);
+  try {
+    const client = spawn(process.execPath, [CLI, "client", `127.0.0.1:${server.port}`], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    let out = "";
+    client.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    client.stdin.end("ECHO a\nUPPER b\n");
+    const code = await new Promise<number | null>((resolve) => client.once("exit", resolve));
+    if (code !== 0 || out !== "ECHO: a\nB\n")
+      throw new Error(`client: exit ${code}, output ${JSON.stringify(out)}`);
+    const { createPool } = (await import(
+      new URL("../dist/index.js", import.meta.url).href
+    )) as typeof import("../src/index.js");
+    const pool = createPool({ host: "127.0.0.1", port: server.port, max: 4 });
+    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => pool.request(`ECHO ${i}`)));
+    await pool.close();
+    replies.forEach((r, i) => {
+      if (r.toString() !== `ECHO: ${i}`)
+        throw new Error(`pool: reply ${i} was ${JSON.stringify(r.toString())}`);
+    });
+  } finally {
+    await server.stop();
+  }
+}
+try {
+  await clientAndPool();
+  console.log("ok   client+pool");
+} catch (err) {
+  failed++;
+  console.log(`FAIL client+pool: ${(err as Error).message}`);
+}
+
 console.log(
-  `${cases.length - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
+  `${cases.length + 1 - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
 );
 process.exit(failed === 0 ? 0 : 1);

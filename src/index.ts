@@ -1,4 +1,6 @@
 // The echoplex library: the connection engine, framings and the ready services.
+
+export * from "./client/index.js";
 export * from "./codecs/index.js";
 export { type Address, formatAddress, parseAddress } from "./core/address.js";
 export { type CloseReason, Connection, type ConnectionStatus, type PeerInfo } from "./core/connection.js";
@@ -58,6 +60,18 @@ export {
   TokenBucket,
   type UserRef,
 } from "./services/chat/index.js";
+export {
+  CMD_DEFAULT_PORT,
+  type CmdFraming,
+  type CmdOptions,
+  COMMAND_NAMES,
+  type CommandName,
+  cmdHandler,
+  createCmdServer,
+  parseRequest,
+  reverseGraphemes,
+  runCommand,
+} from "./services/cmd/index.js";
 export {
   createEchoServer,
   ECHO_DEFAULT_PORT,

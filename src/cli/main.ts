@@ -5,17 +5,18 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../core/errors.js";
 import { chatCommand } from "./commands/chat.js";
+import { clientCommand } from "./commands/client.js";
+import { cmdCommand } from "./commands/cmd.js";
 import { echoCommand } from "./commands/echo.js";
 import { httpCommand } from "./commands/http.js";
 import { serveCommand } from "./commands/serve.js";
 import { sinkCommand } from "./commands/sink.js";
+import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 
 const require = createRequire(import.meta.url);
 const { version } = require("../../package.json") as { version: string };
 
-/** Exit codes: 1 runtime failure, 2 bad usage or option. */
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`echoplex: error: ${message}\n`);
@@ -31,10 +32,12 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   program.addCommand(echoCommand());
-  program.addCommand(httpCommand());
-  program.addCommand(serveCommand());
+  program.addCommand(cmdCommand());
   program.addCommand(chatCommand());
   program.addCommand(sinkCommand());
+  program.addCommand(httpCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(clientCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv);
@@ -44,12 +47,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     }
     if (EchoplexError.is(err)) {
-      fail(
-        `${err.message} (${err.code})`,
-        err.code === "ERR_BAD_OPTION" || err.code === "ERR_BAD_ADDRESS" || err.code === "ERR_CONFIG"
-          ? EXIT_USAGE
-          : EXIT_FAILURE,
-      );
+      fail(`${err.message} (${err.code})`, exitCodeFor(err.code));
     }
     fail(err instanceof Error ? err.message : String(err), EXIT_FAILURE);
   }

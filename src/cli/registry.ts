@@ -9,6 +9,7 @@ import {
   CHAT_DEFAULT_PORT,
   createChatServer,
 } from "../services/chat/index.js";
+import { CMD_DEFAULT_PORT, createCmdServer } from "../services/cmd/index.js";
 import {
   createEchoServer,
   ECHO_DEFAULT_PORT,
@@ -136,6 +137,27 @@ export const httpService = defineService({
   },
 });
 
+export const cmdService = defineService({
+  name: "cmd",
+  defaultPort: CMD_DEFAULT_PORT,
+  options: {
+    ...lineServiceShape,
+    framing: z.enum(["lines", "length"]).optional(),
+  },
+  create(o, ctx) {
+    return {
+      server: createCmdServer({
+        framing: o.framing ?? "lines",
+        ...(o.maxLine === undefined ? {} : { maxMessageBytes: o.maxLine }),
+        limits: limitsFromEntry(o),
+        logger: ctx.logger,
+        tls: ctx.tls,
+      }),
+      summary: o.framing ?? "lines",
+    };
+  },
+});
+
 export const chatService = defineService({
   name: "chat",
   defaultPort: CHAT_DEFAULT_PORT,
@@ -215,4 +237,10 @@ export const sinkService = defineService({
 });
 
 /** Every service `serve` knows, in start-up order. */
-export const SERVICES: readonly RegisteredService[] = [echoService, chatService, sinkService, httpService];
+export const SERVICES: readonly RegisteredService[] = [
+  echoService,
+  chatService,
+  cmdService,
+  sinkService,
+  httpService,
+];

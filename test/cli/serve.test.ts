@@ -42,6 +42,12 @@ const PROBES: Record<string, (port: number) => Promise<void>> = {
     await c.waitFor((d) => d.toString().includes("probe"));
     c.destroy();
   },
+  async cmd(port) {
+    const c = await connectClient(port);
+    c.send("PING");
+    expect(await c.readLine()).toBe("PONG");
+    c.destroy();
+  },
   async sink(port) {
     const c = await connectClient(port);
     c.send("recorded");

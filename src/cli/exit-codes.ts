@@ -1,0 +1,29 @@
+// Process exit codes, so that scripts can tell failures apart without parsing messages.
+import type { ErrorCode } from "../core/errors.js";
+
+export const EXIT_OK = 0;
+/** A failure at run time not listed below. */
+export const EXIT_FAILURE = 1;
+/** Bad usage: an unknown flag, a bad option value or address. */
+export const EXIT_USAGE = 2;
+export const EXIT_REFUSED = 3;
+export const EXIT_UNREACHABLE = 4;
+export const EXIT_RESET = 5;
+export const EXIT_TIMEOUT = 6;
+export const EXIT_TLS = 7;
+
+const BY_ERROR: Partial<Record<ErrorCode, number>> = {
+  ERR_BAD_OPTION: EXIT_USAGE,
+  ERR_BAD_ADDRESS: EXIT_USAGE,
+  ERR_CONFIG: EXIT_USAGE,
+  ERR_CONNECTION_REFUSED: EXIT_REFUSED,
+  ERR_HOST_UNREACHABLE: EXIT_UNREACHABLE,
+  ERR_CONNECTION_RESET: EXIT_RESET,
+  ERR_TIMEOUT: EXIT_TIMEOUT,
+  ERR_TLS: EXIT_TLS,
+};
+
+/** The exit code for an error's code: distinct for the network failures a client meets. */
+export function exitCodeFor(code: ErrorCode): number {
+  return BY_ERROR[code] ?? EXIT_FAILURE;
+}

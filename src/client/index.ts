@@ -1,0 +1,19 @@
+// The client side: connecting (TCP/TLS), the CLI client's sessions and the connection pool.
+export { Backoff } from "./backoff.js";
+export {
+  type ClientTlsOptions,
+  type ConnectOptions,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  openSocket,
+  socketError,
+} from "./connect.js";
+export { type ClientFraming, frameMessage, replyDecoder } from "./message-framing.js";
+export { type ConnectionPool, createPool, POOL_DEFAULTS, type PoolOptions, type PoolStats } from "./pool.js";
+export { connectWithRetry, type RetryOptions } from "./reconnect.js";
+export {
+  isEchoplexNotice,
+  type NoticeTest,
+  RequestConnection,
+  type RequestConnectionStatus,
+} from "./request-connection.js";
+export { runClientSession, type SessionOptions } from "./session.js";

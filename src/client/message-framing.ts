@@ -1,0 +1,22 @@
+// The client's side of a framing: how one outgoing message is framed, and a codec
+// (from src/codecs) that splits the server's bytes into replies.
+import { encodeFrame, lengthPrefixed } from "../codecs/length-prefixed.js";
+import { lines } from "../codecs/lines.js";
+import type { Codec, MessageCallback } from "../codecs/types.js";
+
+export type ClientFraming = "lines" | "length";
+
+const LF = Buffer.from("\n");
+
+/** Appends the bytes of one framed message to `out` (views, no copy of the payload for lines). */
+export function frameMessage(framing: ClientFraming, payload: Buffer, out: Buffer[]): void {
+  if (framing === "length") out.push(encodeFrame(payload));
+  else out.push(payload, LF);
+}
+
+/** A decoder of the server's replies; throws a typed error above `maxReplyBytes`. */
+export function replyDecoder(framing: ClientFraming, maxReplyBytes: number, onReply: MessageCallback): Codec {
+  const f =
+    framing === "length" ? lengthPrefixed({ maxLength: maxReplyBytes }) : lines({ maxLength: maxReplyBytes });
+  return f.create(onReply);
+}

@@ -1,0 +1,53 @@
+// `echoplex client` as a library call: connect (with optional retries), then run the
+// interactive session at a terminal or the pipe session otherwise.
+import type { Readable, Writable } from "node:stream";
+import { formatAddress } from "../core/address.js";
+import type { EchoplexError } from "../core/errors.js";
+import { Backoff } from "./backoff.js";
+import type { ConnectOptions } from "./connect.js";
+import type { ClientFraming } from "./message-framing.js";
+import { runPipeSession } from "./pipe-session.js";
+import { connectWithRetry } from "./reconnect.js";
+import { runTtySession } from "./tty-session.js";
+
+export interface SessionOptions extends ConnectOptions {
+  framing: ClientFraming;
+  /** Longest reply (and input line) accepted, in bytes. */
+  maxLineBytes: number;
+  /** After the input ends (pipe, Ctrl-D), how long to wait for the server to close, in ms. */
+  waitMs: number;
+  /** Retry connecting (and, at a terminal, reconnect after a lost connection) this many times; undefined: never. */
+  retries?: number;
+  input: Readable;
+  output: Writable;
+  /** Interactive (prompt, history, `< ` replies) or pipe mode. */
+  interactive: boolean;
+  /** Notices for the user (connection state); never mixed into the replies on stdout. */
+  notice: (text: string) => void;
+}
+
+export const DEFAULT_WAIT_MS = 5_000;
+export const DEFAULT_CLIENT_MAX_LINE = 1024 * 1024;
+
+/** Runs a client session; resolves with the exit code, rejects with a typed error. */
+export async function runClientSession(options: SessionOptions): Promise<number> {
+  const where = formatAddress(options.host, options.port);
+  const backoff = new Backoff();
+  // Retry notices go to stderr before the session starts, and above the prompt during it.
+  const connect = (notify: (text: string) => void) =>
+    connectWithRetry(
+      options,
+      options.retries === undefined
+        ? undefined
+        : {
+            retries: options.retries,
+            backoff,
+            onRetry: (err: EchoplexError, delayMs: number, attempt: number) =>
+              notify(`${err.message}; retrying in ${delayMs} ms (attempt ${attempt})`),
+          },
+    );
+  const socket = await connect(options.notice);
+  if (!options.interactive) return runPipeSession(socket, options);
+  options.notice(`connected to ${where} (${options.framing}); /quit or Ctrl-D to leave`);
+  return runTtySession(socket, options, options.retries === undefined ? undefined : connect);
+}

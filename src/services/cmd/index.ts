@@ -1,0 +1,59 @@
+// The command service: one request per line (or frame), one reply each
+// (ECHO, UPPER, LOWER, REVERSE, TIME, PING, HELP, QUIT); see docs/PROTOCOLS.md.
+import { lengthPrefixed } from "../../codecs/length-prefixed.js";
+import { lines } from "../../codecs/lines.js";
+import type { Framing } from "../../codecs/types.js";
+import { createServer, type EchoplexServer, type Handler, type ServerOptions } from "../../core/server.js";
+import { runCommand, unknownCommand } from "./commands.js";
+import { newScan, scanRequest } from "./parser.js";
+
+export { COMMAND_NAMES, type CommandName, HELP_TEXT, type ReplySink, runCommand } from "./commands.js";
+export { reverseGraphemes } from "./graphemes.js";
+export { parseRequest, type Request } from "./parser.js";
+
+export const CMD_DEFAULT_PORT = 8082;
+const SHUTDOWN_NOTICE = "NOTICE: server shutting down";
+
+export type CmdFraming = "lines" | "length";
+
+export interface CmdOptions extends Omit<ServerOptions<undefined>, "handler" | "framing" | "service"> {
+  framing?: CmdFraming;
+  /** Longest request line or frame accepted, in bytes. Default 64 KiB. */
+  maxMessageBytes?: number;
+}
+
+export function cmdHandler(): Handler<undefined> {
+  // Handlers run one at a time: one scan object serves every request of every connection.
+  const scan = newScan();
+  return {
+    createState: () => undefined,
+    onMessage(conn, payload) {
+      scanRequest(payload, scan);
+      if (scan.kind === "empty") return;
+      if (scan.kind === "unknown") {
+        conn.send(unknownCommand(payload, scan.wordStart, scan.wordEnd));
+        return;
+      }
+      const quit = runCommand(scan.name, payload, scan.textStart, conn);
+      // BYE is queued first; the engine flushes it, then half-closes. Later requests in the same read are dropped.
+      if (quit) conn.close("closed by service");
+    },
+    shutdownNotice: () => SHUTDOWN_NOTICE,
+    errorNotice: (err) => `ERROR: ${err.message}`,
+  };
+}
+
+export function cmdFraming(framing: CmdFraming, maxMessageBytes?: number): Framing {
+  const limit = maxMessageBytes === undefined ? {} : { maxLength: maxMessageBytes };
+  return framing === "length" ? lengthPrefixed(limit) : lines(limit);
+}
+
+export function createCmdServer(options: CmdOptions = {}): EchoplexServer<undefined> {
+  const { framing, maxMessageBytes, ...engine } = options;
+  return createServer({
+    ...engine,
+    service: "cmd",
+    framing: cmdFraming(framing ?? "lines", maxMessageBytes),
+    handler: cmdHandler(),
+  });
+}

@@ -15,8 +15,17 @@ function childPids(pid: number): number[] {
   return text === "" ? [] : text.split(/\s+/).map(Number);
 }
 
+/** One request on a new connection; a refused connect is retried (a worker may be restarting). */
 async function echoOnce(port: number, text: string): Promise<string> {
-  const c = await connectClient(port);
+  let c: Awaited<ReturnType<typeof connectClient>> | undefined;
+  for (let attempt = 0; c === undefined; attempt++) {
+    try {
+      c = await connectClient(port);
+    } catch (err) {
+      if (attempt > 50) throw err;
+      await sleep(100);
+    }
+  }
   c.send(text);
   const line = await c.readLine();
   c.destroy();
@@ -34,6 +43,8 @@ describe("--workers", () => {
       workers = childPids(pid);
     }
     expect(workers).toHaveLength(2);
+    // Both workers listening (each logs it), so killing one leaves the port served.
+    await expect.poll(() => cli!.stderr().split('"msg":"listening"').length - 1, { timeout: 10_000 }).toBe(2);
     for (let i = 0; i < 10; i++) expect(await echoOnce(cli.port, `hello ${i}`)).toBe(`ECHO: hello ${i}`);
 
     process.kill(workers[0]!, "SIGKILL");

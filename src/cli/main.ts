@@ -4,6 +4,7 @@
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../core/errors.js";
+import { benchCommand } from "./commands/bench.js";
 import { echoCommand } from "./commands/echo.js";
 
 const require = createRequire(import.meta.url);
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   program.addCommand(echoCommand());
+  program.addCommand(benchCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   ERR_CONNECTION_CLOSED: "the connection closed before the operation finished",
   ERR_TIMEOUT: "an operation did not finish in time",
   ERR_HANDLER: "a service handler failed while processing a message",
+  ERR_BAD_REPLY: "a server's reply did not have the form the protocol expects",
+  ERR_BENCH_FAILED: "a benchmark run saw mismatched or lost replies or errors",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -77,7 +77,13 @@ export async function probePrefix(
   timeoutMs = 5000,
 ): Promise<string> {
   const probe = Buffer.from(`probe-${randomBytes(6).toString("hex")}`);
-  const socket = await dial(target, timeoutMs);
+  const socket = await dial(target, timeoutMs).catch((err: unknown) => {
+    throw new EchoplexError(
+      "ERR_CONNECT_FAILED",
+      `cannot connect to ${target.host}:${target.port}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  });
   try {
     const reply = await new Promise<Buffer>((resolve, reject) => {
       const codec = (framing === "length" ? lengthPrefixed() : lines()).create((msg) =>

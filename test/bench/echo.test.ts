@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
+import { CLI, type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { bench } from "./helpers.js";
 
 let echo: RunningCli;
@@ -193,6 +195,34 @@ describe("bench echo against echoplex echo", () => {
       /latency\s+p50 [\d.]+ms\s+p90 [\d.]+ms\s+p99 [\d.]+ms\s+p99\.9 [\d.]+ms\s+max/,
     );
     expect(out.stdout).toMatch(/throughput\s+[\d,]+ msgs\/s/);
+  });
+});
+
+describe("bench progress on a terminal", () => {
+  it("rewrites a live progress line on stderr when it is a TTY", async () => {
+    // script(1) gives the command a real pseudo-terminal.
+    const command = `${process.execPath} ${CLI} bench echo 127.0.0.1:${echo.port} --duration 2s --warmup 0`;
+    const { stdout } = await promisify(execFile)("script", ["-qec", command, "/dev/null"], {
+      timeout: 30_000,
+    });
+    expect(stdout).toMatch(
+      /\r\x1b\[K\[1\.\d\/2\.0s\] [\d,]+\/s {2}replies [\d,]+ {2}errors 0 {2}mismatches 0/,
+    );
+    expect(stdout).toMatch(/requests\s+sent [\d,]+/);
+  });
+
+  it("prints no progress line when stderr is not a terminal", async () => {
+    const out = await runCli([
+      "bench",
+      "echo",
+      `127.0.0.1:${echo.port}`,
+      "--duration",
+      "1200ms",
+      "--warmup",
+      "0",
+    ]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe("");
   });
 });
 

@@ -12,6 +12,7 @@ declare -A NEED=(
   [redis-server]=redis-server
   [chromium]=chromium
   [tmux]=tmux
+  [script]=bsdutils
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

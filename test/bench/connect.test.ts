@@ -43,7 +43,7 @@ describe("bench connect", () => {
     ]);
     expect(code).toBe(1);
     expect(result.connect?.heldAtEnd).toBe(50);
-    const dropped = (result.errors.closed ?? 0) + (result.errors["closed during hold"] ?? 0);
+    const dropped = (result.errors.closed ?? 0) + (result.errors.closed_during_hold ?? 0);
     expect(dropped).toBe(30);
   });
 });

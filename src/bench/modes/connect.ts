@@ -42,7 +42,7 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
       socket.resume(); // discard banners; we only hold the connection
       socket.on("error", () => {});
       socket.on("close", () => {
-        if (open.delete(socket)) rec.error(holding ? "closed during hold" : "closed");
+        if (open.delete(socket)) rec.error(holding ? "closed_during_hold" : "closed");
       });
     } catch (err) {
       extras.failed++;

@@ -35,6 +35,7 @@ export class Recorder {
   readonly windowEnd: number;
   /** When the last reply came (requests mode measures up to it). */
   lastReplyAt = 0;
+  private readonly cpuAtStart = process.cpuUsage();
 
   constructor(readonly stop: StopRule) {
     this.startedAt = performance.now();
@@ -85,6 +86,13 @@ export class Recorder {
     return { replies: this.replies, errors: this.errorCount, mismatches: this.mismatches };
   }
 
+  /** CPU time of this process since the run started, in percent of one core. */
+  cpuPercent(): number {
+    const used = process.cpuUsage(this.cpuAtStart);
+    const wallMs = performance.now() - this.startedAt;
+    return wallMs > 0 ? Math.round((used.user + used.system) / 10 / wallMs) : 0;
+  }
+
   /** Seconds the throughput is measured over. */
   seconds(): number {
     if (this.stop.kind === "duration") return this.stop.durationMs / 1000;
@@ -115,6 +123,7 @@ export class Recorder {
       sentPerSec: Math.round(per(this.measuredSent)),
       latencyUs: summarize(this.histogram),
       errors: { ...this.errors },
+      cpuPercent: this.cpuPercent(),
       histogram: encodeHistogram(this.histogram),
     };
     if (this.firstMismatch !== undefined) result.firstMismatch = this.firstMismatch;

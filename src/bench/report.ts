@@ -55,6 +55,10 @@ export function formatResult(r: BenchResult): string {
   ]);
   rows.push([r.mode === "connect" ? "connect time" : "latency", formatLatency(r.latencyUs)]);
   rows.push(["errors", formatErrors(r.errors)]);
+  rows.push([
+    "bench cpu",
+    `${r.cpuPercent}% of one core${r.workers > 1 ? ` (over ${r.workers} workers)` : ""}`,
+  ]);
   if (r.firstMismatch !== undefined) rows.push(["first mismatch", r.firstMismatch]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;

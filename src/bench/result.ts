@@ -56,6 +56,11 @@ export interface BenchResult {
   /** Latency in microseconds: from the send (closed loop) or the intended send time (open loop). */
   latencyUs: LatencySummary;
   errors: ErrorCounts;
+  /**
+   * CPU the load generator used during the run, in percent of one core (summed over
+   * workers). Near 100 per worker means the load generator, not the server, was the limit.
+   */
+  cpuPercent: number;
   /** The first wrong reply, for diagnosis. */
   firstMismatch?: string;
   /** The prefix the echo replies were checked against. */
@@ -107,6 +112,7 @@ export function mergeResults(parts: readonly BenchResult[]): BenchResult {
     sentPerSec: Math.round(sum((r) => r.sentPerSec)),
     latencyUs: summarize(histogram),
     errors,
+    cpuPercent: sum((r) => r.cpuPercent),
     histogram: encodeHistogram(histogram),
   };
   const mismatch = parts.find((p) => p.firstMismatch !== undefined)?.firstMismatch;

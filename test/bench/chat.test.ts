@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
 import { bench } from "./helpers.js";
-import { chatServer, listen } from "./servers.js";
+import { chatServer, lineServer, listen } from "./servers.js";
 
 describe("bench chat", () => {
   it("counts every fan-out delivery to every receiver, through nick prefixes", async () => {
@@ -58,6 +59,26 @@ describe("bench chat", () => {
       expect(result.chat?.expectedDeliveries).toBe(500);
       expect(result.chat?.missing).toBe(10);
       expect(result.lost).toBe(10);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe("bench chat against a server that does not broadcast", () => {
+  it("says so in one line instead of timing nothing", async () => {
+    const srv = await listen(lineServer((socket, line) => socket.write(`ECHO: ${line}\n`)));
+    try {
+      const out = await runCli(
+        ["bench", "chat", `127.0.0.1:${srv.port}`, "--conns", "3", "--requests", "10"],
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      expect(out.code).toBe(1);
+      expect(out.stderr).toMatch(
+        /no receiver got the barrier line .* a broadcast server\? \(ERR_BAD_REPLY\)/,
+      );
     } finally {
       await srv.close();
     }

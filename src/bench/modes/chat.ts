@@ -17,7 +17,6 @@ import type { ChatExtras } from "../result.js";
 import { closeHard, dialAll, errorKind } from "../transport.js";
 
 const DIAL_PARALLEL = 64;
-const BARRIER_TIMEOUT_MS = 10_000;
 const SPACE = 0x20;
 
 /** Parses the decimal number at buf[at..]; sets `parsedEnd` past it. Allocation-free. */
@@ -197,11 +196,18 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
     // Barrier: repeat a sync line until every receiver has seen it.
     const first = senders[0]!;
     const barrierStart = performance.now();
-    while (extras.receiversSynced < alive && performance.now() - barrierStart < BARRIER_TIMEOUT_MS) {
+    while (extras.receiversSynced < alive && performance.now() - barrierStart < options.timeoutMs) {
       first.socket.write(`${syncTag}\n`);
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 200));
+    if (extras.receiversSynced === 0) {
+      for (const s of sockets) if (s) closeHard(s);
+      throw new EchoplexError(
+        "ERR_BAD_REPLY",
+        `chat: no receiver got the barrier line within ${options.timeoutMs / 1000} s; is ${options.target.host}:${options.target.port} a broadcast server?`,
+      );
+    }
 
     const rec = new Recorder(options.stop);
     recorder = rec;

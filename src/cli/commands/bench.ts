@@ -226,7 +226,10 @@ export function benchCommand(): Command {
     .option("--hello <template>", "chat: line each client sends first, %d = client index (e.g. '/nick u%d')")
     .addOption(new Option("--method <method>", "http method").choices(["GET", "POST"]).default("GET"))
     .addOption(
-      new Option("--timeout <duration>", "give up on outstanding replies after this long without progress")
+      new Option(
+        "--timeout <duration>",
+        "give up on outstanding replies after this long without progress (also the chat barrier)",
+      )
         .argParser((v) => parseDuration(v, "--timeout"))
         .default(5000, "5s"),
     )

@@ -205,9 +205,9 @@ describe("bench progress on a terminal", () => {
     const { stdout } = await promisify(execFile)("script", ["-qec", command, "/dev/null"], {
       timeout: 30_000,
     });
-    expect(stdout).toMatch(
-      /\r\x1b\[K\[1\.\d\/2\.0s\] [\d,]+\/s {2}replies [\d,]+ {2}errors 0 {2}mismatches 0/,
-    );
+    // Each update returns the cursor (CR) and clears the line (ESC [K) before rewriting it.
+    expect(stdout).toContain("\r\u001b[K[1.");
+    expect(stdout).toMatch(/\[1\.\d\/2\.0s\] [\d,]+\/s {2}replies [\d,]+ {2}errors 0 {2}mismatches 0/);
     expect(stdout).toMatch(/requests\s+sent [\d,]+/);
   });
 

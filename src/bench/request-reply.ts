@@ -174,10 +174,18 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
   const done = (async () => {
     const failures: string[] = [];
     let firstFailure: unknown;
-    const sockets = await dialAll(plan.target, plan.conns, DIAL_PARALLEL, (err) => {
-      firstFailure ??= err;
-      failures.push(errorKind(err));
-    });
+    // Each connection's bytes reach its pipe through a sink, set once the pipe exists.
+    const sinks = Array.from({ length: plan.conns }, () => ({ onData: (_chunk: Buffer) => {} }));
+    const sockets = await dialAll(
+      plan.target,
+      plan.conns,
+      DIAL_PARALLEL,
+      (err) => {
+        firstFailure ??= err;
+        failures.push(errorKind(err));
+      },
+      sinks,
+    );
     const connected = sockets.filter((s): s is Socket => s !== undefined);
     if (connected.length === 0) {
       throw new EchoplexError(
@@ -190,7 +198,10 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
     recorder = rec;
     for (const kind of failures) rec.error(kind);
     const run = new RunState(rec, new Budget(plan.stop, rec.windowEnd), plan.rate === 0);
-    const pipes = connected.map((socket, i) => new Pipe(socket, plan.exchange(i), run, plan));
+    const pipes: Pipe[] = [];
+    sockets.forEach((socket, i) => {
+      if (socket !== undefined) pipes.push(new Pipe(socket, plan.exchange(i), run, plan));
+    });
 
     return await new Promise<Recorder>((resolve) => {
       let finished = false;
@@ -211,11 +222,16 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         if (run.outstanding === 0 && run.budget.spent(now)) finish();
         else if (pipes.every((p) => !p.alive)) finish();
       };
-      for (const pipe of pipes) {
-        pipe.socket.on("data", (chunk: Buffer) => {
+      let k = 0;
+      sockets.forEach((socket, i) => {
+        if (socket === undefined) return;
+        const pipe = pipes[k++]!;
+        sinks[i]!.onData = (chunk: Buffer) => {
           pipe.onData(chunk);
           if (run.outstanding === 0) checkDone(performance.now());
-        });
+        };
+      });
+      for (const pipe of pipes) {
         pipe.socket.on("error", (err) => pipe.fail(errorKind(err)));
         pipe.socket.on("close", () => {
           if (pipe.alive) {

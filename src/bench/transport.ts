@@ -5,9 +5,28 @@ import { connect as tlsConnect } from "node:tls";
 import { EchoplexError } from "../core/errors.js";
 import type { TcpTarget } from "./options.js";
 
-/** Opens a connection and resolves once it is usable (after the TLS handshake for TLS). */
-export function dial(target: TcpTarget, timeoutMs = 10_000): Promise<Socket> {
+/** Where a connection's bytes go when it reads into the shared buffer instead of emitting 'data'. */
+export interface ReadSink {
+  onData(chunk: Buffer): void;
+}
+
+/**
+ * One read buffer for every plain-TCP benchmark connection (net's `onread`): reads
+ * are handled one at a time and the codecs copy what they keep, so no per-read
+ * allocation is needed. Bun and TLS sockets use 'data' events instead.
+ */
+const SHARED_READ_BUFFER_BYTES = 64 * 1024;
+let sharedReadBuffer: Buffer | undefined;
+const onreadSupported = process.versions.bun === undefined;
+
+/**
+ * Opens a connection and resolves once it is usable (after the TLS handshake for TLS).
+ * With `sink`, received bytes go to `sink.onData` (through the shared read buffer where possible).
+ */
+export function dial(target: TcpTarget, timeoutMs = 10_000, sink?: ReadSink): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    const shared = sink !== undefined && !target.tls && onreadSupported;
+    if (shared) sharedReadBuffer ??= Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES);
     const socket: Socket = target.tls
       ? tlsConnect({
           host: target.host,
@@ -15,7 +34,22 @@ export function dial(target: TcpTarget, timeoutMs = 10_000): Promise<Socket> {
           rejectUnauthorized: !target.tls.insecure,
           ...(isIpLiteral(target.host) ? {} : { servername: target.host }),
         })
-      : netConnect({ host: target.host, port: target.port });
+      : netConnect({
+          host: target.host,
+          port: target.port,
+          ...(shared
+            ? {
+                onread: {
+                  buffer: sharedReadBuffer!,
+                  callback: (n: number, buf: Uint8Array) => {
+                    sink.onData((buf as Buffer).subarray(0, n));
+                    return true;
+                  },
+                },
+              }
+            : {}),
+        });
+    if (sink !== undefined && !shared) socket.on("data", (chunk: Buffer) => sink.onData(chunk));
     const event = target.tls ? "secureConnect" : "connect";
     const timer = setTimeout(() => {
       socket.destroy();
@@ -68,6 +102,7 @@ export async function dialAll(
   count: number,
   parallel: number,
   onFailure: (err: unknown) => void,
+  sinks?: readonly ReadSink[],
 ): Promise<Array<Socket | undefined>> {
   const sockets: Array<Socket | undefined> = new Array(count);
   let next = 0;
@@ -75,7 +110,7 @@ export async function dialAll(
     while (next < count) {
       const i = next++;
       try {
-        sockets[i] = await dial(target);
+        sockets[i] = await dial(target, 10_000, sinks?.[i]);
       } catch (err) {
         onFailure(err);
       }

@@ -19,6 +19,8 @@ export interface BenchHandle {
   /** Cumulative counters so far (zero until connected). */
   progress(): ProgressSnapshot;
   result: Promise<BenchResult>;
+  /** Stops the run early (Ctrl-C): no new requests; the result covers what was done. */
+  halt(): void;
 }
 
 /** Resolves what must be known before load starts (echo: the reply prefix, by a probe). */
@@ -60,17 +62,23 @@ export function startBench(options: BenchOptions): BenchHandle {
       const run = runRequestReply(echoPlan({ ...options, prefix }));
       return {
         progress: progressOf(run.recorder),
+        halt: run.halt,
         result: run.done.then((rec) => ({ ...rec.result(base), prefix })),
       };
     }
     case "cmd": {
       const run = runRequestReply(cmdPlan(options));
-      return { progress: progressOf(run.recorder), result: run.done.then((rec) => rec.result(base)) };
+      return {
+        progress: progressOf(run.recorder),
+        halt: run.halt,
+        result: run.done.then((rec) => rec.result(base)),
+      };
     }
     case "chat": {
       const run = runChat(options);
       return {
         progress: progressOf(run.recorder),
+        halt: run.halt,
         result: run.done.then((rec) => {
           const chat = run.extras();
           return { ...rec.result(base), lost: chat.missing, chat };
@@ -81,6 +89,7 @@ export function startBench(options: BenchOptions): BenchHandle {
       const run = runConnect(options);
       return {
         progress: progressOf(run.recorder),
+        halt: run.halt,
         result: run.done.then((rec) => {
           const connect = run.extras();
           return {
@@ -95,7 +104,11 @@ export function startBench(options: BenchOptions): BenchHandle {
     }
     case "http": {
       const run = runHttp(options);
-      return { progress: progressOf(run.recorder), result: run.done.then((rec) => rec.result(base)) };
+      return {
+        progress: progressOf(run.recorder),
+        halt: run.halt,
+        result: run.done.then((rec) => rec.result(base)),
+      };
     }
   }
 }

@@ -7,7 +7,7 @@ import type { StopRule } from "./options.js";
 
 export class Budget {
   private remaining: number;
-  private readonly deadline: number;
+  private deadline: number;
 
   constructor(stop: StopRule, windowEnd: number) {
     this.remaining = stop.kind === "requests" ? stop.count : Number.POSITIVE_INFINITY;
@@ -19,6 +19,12 @@ export class Budget {
     if (at >= this.deadline || this.remaining <= 0) return false;
     this.remaining--;
     return true;
+  }
+
+  /** Sends nothing more from now on. */
+  halt(now: number): void {
+    this.deadline = Math.min(this.deadline, now);
+    this.remaining = 0;
   }
 
   /** No more requests will be sent. */

@@ -32,7 +32,9 @@ export class Recorder {
   /** performance.now() of the run's start, of the window's start and end. */
   readonly startedAt: number;
   readonly windowStart: number;
-  readonly windowEnd: number;
+  windowEnd: number;
+  /** Set when the run was stopped early (Ctrl-C): the window ends there. */
+  private haltedAt: number | undefined;
   /** When the last reply came (requests mode measures up to it). */
   lastReplyAt = 0;
   private readonly cpuAtStart = process.cpuUsage();
@@ -93,9 +95,19 @@ export class Recorder {
     return wallMs > 0 ? Math.round((used.user + used.system) / 10 / wallMs) : 0;
   }
 
+  /** Ends the measured window now (the run was interrupted). */
+  halt(now: number): void {
+    if (this.haltedAt !== undefined) return;
+    this.haltedAt = now;
+    if (now < this.windowEnd) this.windowEnd = now;
+  }
+
   /** Seconds the throughput is measured over. */
   seconds(): number {
-    if (this.stop.kind === "duration") return this.stop.durationMs / 1000;
+    if (this.stop.kind === "duration") {
+      if (this.haltedAt === undefined) return this.stop.durationMs / 1000;
+      return Math.max(0, this.windowEnd - this.windowStart) / 1000;
+    }
     return Math.max(0, this.lastReplyAt - this.startedAt) / 1000;
   }
 

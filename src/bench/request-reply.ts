@@ -166,11 +166,14 @@ class Pipe {
 export interface RunningBench {
   recorder: () => Recorder | undefined;
   done: Promise<Recorder>;
+  /** Stops sending now; the run ends when outstanding replies are in (or time out). */
+  halt(): void;
 }
 
 /** Connects, runs the load until the budget is spent and replies are in (or time out), closes. */
 export function runRequestReply(plan: RequestReplyPlan): RunningBench {
   let recorder: Recorder | undefined;
+  let halt = () => {};
   const done = (async () => {
     const failures: string[] = [];
     let firstFailure: unknown;
@@ -241,6 +244,13 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
           if (!finished) checkDone(performance.now());
         });
       }
+      halt = () => {
+        const now = performance.now();
+        run.budget.halt(now);
+        rec.halt(now);
+        stopPacer();
+        checkDone(now);
+      };
       const watchdog = setInterval(() => {
         const now = performance.now();
         checkDone(now);
@@ -284,5 +294,5 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
       checkDone(start);
     });
   })();
-  return { recorder: () => recorder, done };
+  return { recorder: () => recorder, done, halt: () => halt() };
 }

@@ -3,7 +3,7 @@
 import { EchoplexError } from "../core/errors.js";
 import { startBench } from "./index.js";
 import type { BenchOptions } from "./options.js";
-import type { WorkerMessage } from "./workers.js";
+import type { ParentMessage, WorkerMessage } from "./workers.js";
 
 const send = (msg: WorkerMessage) =>
   new Promise<void>((resolve) => {
@@ -12,6 +12,11 @@ const send = (msg: WorkerMessage) =>
 
 process.once("message", (options: BenchOptions) => {
   const handle = startBench(options);
+  // Ctrl-C reaches the whole process group; the parent also sends "halt".
+  process.on("SIGINT", () => handle.halt());
+  process.on("message", (msg: ParentMessage) => {
+    if (msg.type === "halt") handle.halt();
+  });
   const timer = setInterval(() => void send({ type: "progress", progress: handle.progress() }), 250);
   handle.result.then(
     async (result) => {

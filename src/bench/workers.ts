@@ -2,7 +2,7 @@
 // fork, one IPC channel each) when one core is not enough to generate the load.
 // Each worker gets its share of connections, rate and requests; the parent sums
 // progress and merges the results, HDR histograms included.
-import { fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { EchoplexError } from "../core/errors.js";
 import type { BenchOptions } from "./options.js";
@@ -10,6 +10,9 @@ import type { ProgressSnapshot } from "./recorder.js";
 import { type BenchResult, mergeResults } from "./result.js";
 
 /** Messages from a worker to the parent. */
+/** Messages from the parent to a worker after its options. */
+export type ParentMessage = { type: "halt" };
+
 export type WorkerMessage =
   | { type: "progress"; progress: ProgressSnapshot }
   | { type: "result"; result: BenchResult }
@@ -37,6 +40,7 @@ export function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
 export interface WorkersHandle {
   progress(): ProgressSnapshot;
   result: Promise<BenchResult>;
+  halt(): void;
 }
 
 export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
@@ -47,11 +51,13 @@ export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
     );
   }
   const parts = splitOptions(options, n);
+  const children: ChildProcess[] = [];
   const progress = parts.map((): ProgressSnapshot => ({ replies: 0, errors: 0, mismatches: 0 }));
   const results = parts.map(
     (part, i) =>
       new Promise<BenchResult>((resolve, reject) => {
         const child = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        children.push(child);
         let settled = false;
         child.on("message", (msg: WorkerMessage) => {
           if (msg.type === "progress") progress[i] = msg.progress;
@@ -80,5 +86,9 @@ export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
         { replies: 0, errors: 0, mismatches: 0 },
       ),
     result: Promise.all(results).then(mergeResults),
+    halt: () => {
+      const msg: ParentMessage = { type: "halt" };
+      for (const child of children) if (child.connected) child.send(msg);
+    },
   };
 }

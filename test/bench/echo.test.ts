@@ -1,7 +1,9 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BenchResult } from "../../src/bench/result.js";
 import { CLI, type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { bench } from "./helpers.js";
 
@@ -223,6 +225,52 @@ describe("bench progress on a terminal", () => {
     ]);
     expect(out.code).toBe(0);
     expect(out.stderr).toBe("");
+  });
+});
+
+describe("bench interrupted by Ctrl-C", () => {
+  it.each([
+    ["in one process", []],
+    ["with --workers 2", ["--workers", "2"]],
+  ])("stops sending at the first SIGINT and reports what was done (%s)", async (_name, extra) => {
+    const proc = spawn(process.execPath, [
+      CLI,
+      "bench",
+      "echo",
+      `127.0.0.1:${echo.port}`,
+      "--conns",
+      "4",
+      "--duration",
+      "60s",
+      "--warmup",
+      "0",
+      "--json",
+      ...extra,
+    ]);
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    proc.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    proc.kill("SIGINT");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+    const [code] = await once(proc, "exit");
+    clearTimeout(timer);
+    expect(stderr).toContain("stopping, waiting for outstanding replies");
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as BenchResult;
+    expect(result.seconds).toBeGreaterThan(0.5);
+    expect(result.seconds).toBeLessThan(30);
+    expect(result.sent).toBeGreaterThan(0);
+    expect(result.ok).toBe(result.sent);
+    expect(result.lost).toBe(0);
+    expect(Math.abs(result.msgsPerSec - result.measured / result.seconds)).toBeLessThan(
+      result.msgsPerSec * 0.02 + 2,
+    );
   });
 });
 

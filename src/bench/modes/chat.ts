@@ -74,6 +74,10 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
     missing: 0,
     duplicateOrReordered: 0,
   };
+  let halted = false;
+  let halt = () => {
+    halted = true;
+  };
   const done = (async () => {
     const total = options.conns + options.senders;
     const failures: string[] = [];
@@ -231,6 +235,14 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
         for (const s of sockets) if (s) closeHard(s);
         resolve(rec);
       };
+      halt = () => {
+        const t = performance.now();
+        b.halt(t);
+        rec.halt(t);
+        stopPacer();
+        onAnyDelivery();
+      };
+      if (halted) halt();
       onAnyDelivery = () => {
         if (b.spent(performance.now()) && extras.delivered >= expected()) finish();
       };
@@ -261,5 +273,5 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
       }
     });
   })();
-  return { recorder: () => recorder, done, extras: () => extras };
+  return { recorder: () => recorder, done, extras: () => extras, halt: () => halt() };
 }

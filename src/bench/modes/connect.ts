@@ -29,6 +29,8 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
   };
   const open = new Set<Socket>();
   let holding = false;
+  let halted = false;
+  let endHold = () => {};
 
   const attempt = async (at: number) => {
     extras.attempted++;
@@ -60,9 +62,11 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
           options.rate,
           budget,
           start,
-          (at) => pending.push(attempt(at)),
+          (at) => {
+            if (!halted) pending.push(attempt(at));
+          },
           () => {
-            if (pending.length >= options.conns) {
+            if (halted || pending.length >= options.conns) {
               stop();
               resolve();
             }
@@ -73,7 +77,7 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
     } else {
       let next = 0;
       const lane = async () => {
-        while (next < options.conns) {
+        while (next < options.conns && !halted) {
           next++;
           await attempt(performance.now());
         }
@@ -83,7 +87,15 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
     extras.rampSeconds = Math.round(rec.lastReplyAt > 0 ? rec.lastReplyAt - start : 0) / 1000;
     extras.connectsPerSec = extras.rampSeconds > 0 ? Math.round(extras.opened / extras.rampSeconds) : 0;
     holding = true;
-    await new Promise((r) => setTimeout(r, holdMs));
+    if (!halted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, holdMs);
+        endHold = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     holding = false;
     extras.heldAtEnd = open.size;
     const sockets = [...open];
@@ -91,5 +103,9 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
     for (const s of sockets) closeHard(s);
     return rec;
   })();
-  return { recorder: () => rec, done, extras: () => extras };
+  const halt = () => {
+    halted = true;
+    endHold();
+  };
+  return { recorder: () => rec, done, extras: () => extras, halt };
 }

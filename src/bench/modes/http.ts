@@ -31,6 +31,7 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
   let outstanding = 0;
   let lastProgress = performance.now();
   let onSettled = () => {};
+  let halt = () => {};
 
   const send = (at: number): void => {
     rec.onSent(at);
@@ -104,6 +105,13 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
     onSettled = () => {
       if (outstanding === 0 && budget.spent(performance.now())) finish();
     };
+    halt = () => {
+      const t = performance.now();
+      budget.halt(t);
+      rec.halt(t);
+      stopPacer();
+      onSettled();
+    };
     const watchdog = setInterval(() => {
       const t = performance.now();
       onSettled();
@@ -118,5 +126,5 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
     }
     onSettled();
   });
-  return { recorder: () => rec, done };
+  return { recorder: () => rec, done, halt: () => halt() };
 }

@@ -263,10 +263,22 @@ wrong or lost or any error happened (the result is printed first), 2 for bad usa
         ? new ProgressLine(process.stderr, totalMs(options))
         : undefined;
     const timer = progress ? setInterval(() => progress.update(handle.progress()), 1000) : undefined;
+    // First Ctrl-C: stop sending and report what was done; a second one quits.
+    let interrupts = 0;
+    const onSigint = () => {
+      if (++interrupts > 1) process.exit(130);
+      progress?.clear();
+      process.stderr.write(
+        "echoplex bench: stopping, waiting for outstanding replies (Ctrl-C again to quit)\n",
+      );
+      handle.halt();
+    };
+    process.on("SIGINT", onSigint);
     let result: Awaited<typeof handle.result>;
     try {
       result = await handle.result;
     } finally {
+      process.off("SIGINT", onSigint);
       if (timer) clearInterval(timer);
       progress?.clear();
     }

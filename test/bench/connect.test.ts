@@ -31,6 +31,25 @@ describe("bench connect", () => {
     expect(result.msgsPerSec).toBeGreaterThan(0);
   });
 
+  it("dials at --rate, never faster", async () => {
+    server = await startCli(["echo", "127.0.0.1:0", "--log-level", "warn"]);
+    const { code, result } = await bench([
+      "connect",
+      `127.0.0.1:${server.port}`,
+      "--conns",
+      "200",
+      "--rate",
+      "500",
+      "--duration",
+      "0",
+    ]);
+    expect(code).toBe(0);
+    expect(result.connect?.opened).toBe(200);
+    // 200 dials at 500/s take at least 0.398 s (the first goes at t=0).
+    expect(result.connect?.rampSeconds).toBeGreaterThanOrEqual(0.39);
+    expect(result.msgsPerSec).toBeLessThanOrEqual(520);
+  });
+
   it("counts the connections a server drops during the hold", async () => {
     server = await startCli(["echo", "127.0.0.1:0", "--log-level", "error", "--max-connections", "50"]);
     const { code, result } = await bench([

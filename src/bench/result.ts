@@ -84,7 +84,10 @@ function addCounts(into: ErrorCounts, from: ErrorCounts): void {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** Merges the results of worker processes run side by side over the same window. */
+/**
+ * Merges the results of worker processes run side by side. Rates are over the longest
+ * worker window (the same for every worker in a --duration run that was not interrupted).
+ */
 export function mergeResults(parts: readonly BenchResult[]): BenchResult {
   const first = parts[0];
   if (first === undefined) throw new Error("no results to merge");
@@ -92,24 +95,23 @@ export function mergeResults(parts: readonly BenchResult[]): BenchResult {
   const sum = (pick: (r: BenchResult) => number) => parts.reduce((n, r) => n + pick(r), 0);
   const errors: ErrorCounts = {};
   for (const p of parts) addCounts(errors, p.errors);
+  const seconds = Math.max(...parts.map((r) => r.seconds));
   const merged: BenchResult = {
     ...first,
     conns: sum((r) => r.conns),
     rate: sum((r) => r.rate),
     workers: parts.length,
-    seconds: Math.max(...parts.map((r) => r.seconds)),
+    seconds,
     sent: sum((r) => r.sent),
     replies: sum((r) => r.replies),
     ok: sum((r) => r.ok),
     mismatches: sum((r) => r.mismatches),
     lost: sum((r) => r.lost),
     measured: sum((r) => r.measured),
-    msgsPerSec: Math.round(sum((r) => r.msgsPerSec)),
-    mbPerSec: round(
-      sum((r) => r.mbPerSec),
-      2,
-    ),
-    sentPerSec: Math.round(sum((r) => r.sentPerSec)),
+    // Over the longest window, so that msgsPerSec = measured / seconds holds for the merge too.
+    msgsPerSec: seconds > 0 ? Math.round(sum((r) => r.measured) / seconds) : 0,
+    mbPerSec: seconds > 0 ? round(sum((r) => r.mbPerSec * r.seconds) / seconds, 2) : 0,
+    sentPerSec: seconds > 0 ? Math.round(sum((r) => r.sentPerSec * r.seconds) / seconds) : 0,
     latencyUs: summarize(histogram),
     errors,
     cpuPercent: sum((r) => r.cpuPercent),

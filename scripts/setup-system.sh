@@ -13,6 +13,7 @@ declare -A NEED=(
   [chromium]=chromium
   [tmux]=tmux
   [jq]=jq
+  [script]=bsdutils
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -119,7 +119,54 @@ function exchange(port: number, send: string, expect: RegExp, tls = false): Prom
   });
 }
 
+/** The load generator against the echo service: exact verified counts, in one process and in two workers. */
+async function benchCase(extra: string[]): Promise<void> {
+  const server = await start(["echo", "127.0.0.1:0"]);
+  try {
+    const proc = spawn(
+      process.execPath,
+      [
+        CLI,
+        "bench",
+        "echo",
+        `127.0.0.1:${server.port}`,
+        "--conns",
+        "4",
+        "--requests",
+        "2000",
+        "--json",
+        ...extra,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => proc.once("exit", resolve));
+    const result = JSON.parse(out) as { ok: number; mismatches: number };
+    if (code !== 0 || result.ok !== 2000 || result.mismatches !== 0) {
+      throw new Error(`bench exited ${code}: ${out}`);
+    }
+  } finally {
+    await server.stop();
+  }
+}
+const benchCases: Array<[string, string[]]> = [
+  ["bench", []],
+  ["bench --workers 2", ["--workers", "2"]],
+];
+
 let failed = 0;
+for (const [name, extra] of benchCases) {
+  try {
+    await benchCase(extra);
+    console.log(`ok   ${name}`);
+  } catch (err) {
+    failed++;
+    console.log(`FAIL ${name}: ${(err as Error).message}`);
+  }
+}
 for (const c of cases) {
   try {
     const server = await start(c.args);
@@ -177,6 +224,6 @@ try {
 }
 
 console.log(
-  `${cases.length + 1 - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
+  `${cases.length + benchCases.length + 1 - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
 );
 process.exit(failed === 0 ? 0 : 1);

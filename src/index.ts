@@ -1,5 +1,15 @@
 // The echoplex library: the connection engine, framings and the ready services.
 
+export {
+  type BenchHandle,
+  type BenchMode,
+  type BenchOptions,
+  type BenchResult,
+  mergeResults,
+  prepareBench,
+  runBench,
+  startBench,
+} from "./bench/index.js";
 export * from "./client/index.js";
 export * from "./codecs/index.js";
 export { type Address, formatAddress, parseAddress } from "./core/address.js";

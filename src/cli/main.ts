@@ -4,6 +4,7 @@
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../core/errors.js";
+import { benchCommand } from "./commands/bench.js";
 import { chatCommand } from "./commands/chat.js";
 import { clientCommand } from "./commands/client.js";
 import { cmdCommand } from "./commands/cmd.js";
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(httpCommand());
   program.addCommand(serveCommand());
   program.addCommand(clientCommand());
+  program.addCommand(benchCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

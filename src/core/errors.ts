@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   ERR_TLS_CONFIG: "a TLS certificate, key or CA could not be loaded or does not match",
   ERR_CONFIG: "a configuration file could not be read, parsed or validated",
   ERR_OUTPUT_FILE: "an output file could not be opened or written",
+  ERR_BAD_REPLY: "a server's reply did not have the form the protocol expects",
+  ERR_BENCH_FAILED: "a benchmark run saw mismatched or lost replies or errors",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

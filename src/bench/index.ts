@@ -1,0 +1,119 @@
+// The load generator as a library: prepare options (learn the echo prefix),
+// start a run in this process, and read its progress and result.
+
+import { runChat } from "./modes/chat.js";
+import { cmdPlan } from "./modes/cmd.js";
+import { runConnect } from "./modes/connect.js";
+import { echoPlan, probePrefix } from "./modes/echo.js";
+import { runHttp } from "./modes/http.js";
+import { type BenchOptions, describeTarget } from "./options.js";
+import type { ProgressSnapshot, Recorder } from "./recorder.js";
+import { runRequestReply } from "./request-reply.js";
+import type { BenchResult } from "./result.js";
+
+export * from "./options.js";
+export type { ProgressSnapshot } from "./recorder.js";
+export { type BenchResult, errorTotal, mergeResults } from "./result.js";
+
+export interface BenchHandle {
+  /** Cumulative counters so far (zero until connected). */
+  progress(): ProgressSnapshot;
+  result: Promise<BenchResult>;
+  /** Stops the run early (Ctrl-C): no new requests; the result covers what was done. */
+  halt(): void;
+}
+
+/** Resolves what must be known before load starts (echo: the reply prefix, by a probe). */
+export async function prepareBench(options: BenchOptions): Promise<BenchOptions> {
+  if (options.mode === "echo" && options.prefix === undefined) {
+    return { ...options, prefix: await probePrefix(options.target, options.framing) };
+  }
+  return options;
+}
+
+function pipelineOf(options: BenchOptions): number {
+  switch (options.mode) {
+    case "echo":
+    case "cmd":
+    case "chat":
+      return options.pipeline;
+    case "connect":
+      return options.parallel;
+    case "http":
+      return 1;
+  }
+}
+
+/** Starts a run in this process. Echo options need a known prefix (see prepareBench). */
+export function startBench(options: BenchOptions): BenchHandle {
+  const base = {
+    mode: options.mode,
+    target: describeTarget(options),
+    conns: options.conns,
+    pipeline: pipelineOf(options),
+    rate: options.rate,
+  };
+  const empty: ProgressSnapshot = { replies: 0, errors: 0, mismatches: 0 };
+  const progressOf = (get: () => Recorder | undefined) => () => get()?.progress() ?? empty;
+  switch (options.mode) {
+    case "echo": {
+      const prefix = options.prefix;
+      if (prefix === undefined) throw new Error("echo prefix not resolved: call prepareBench first");
+      const run = runRequestReply(echoPlan({ ...options, prefix }));
+      return {
+        progress: progressOf(run.recorder),
+        halt: run.halt,
+        result: run.done.then((rec) => ({ ...rec.result(base), prefix })),
+      };
+    }
+    case "cmd": {
+      const run = runRequestReply(cmdPlan(options));
+      return {
+        progress: progressOf(run.recorder),
+        halt: run.halt,
+        result: run.done.then((rec) => rec.result(base)),
+      };
+    }
+    case "chat": {
+      const run = runChat(options);
+      return {
+        progress: progressOf(run.recorder),
+        halt: run.halt,
+        result: run.done.then((rec) => {
+          const chat = run.extras();
+          return { ...rec.result(base), lost: chat.missing, chat };
+        }),
+      };
+    }
+    case "connect": {
+      const run = runConnect(options);
+      return {
+        progress: progressOf(run.recorder),
+        halt: run.halt,
+        result: run.done.then((rec) => {
+          const connect = run.extras();
+          return {
+            ...rec.result(base),
+            seconds: connect.rampSeconds,
+            msgsPerSec: connect.connectsPerSec,
+            sentPerSec: connect.rampSeconds > 0 ? Math.round(connect.attempted / connect.rampSeconds) : 0,
+            connect,
+          };
+        }),
+      };
+    }
+    case "http": {
+      const run = runHttp(options);
+      return {
+        progress: progressOf(run.recorder),
+        halt: run.halt,
+        result: run.done.then((rec) => rec.result(base)),
+      };
+    }
+  }
+}
+
+/** Prepares and runs a benchmark in this process; resolves with its result. */
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  return startBench(await prepareBench(options)).result;
+}

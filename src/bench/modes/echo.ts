@@ -1,0 +1,131 @@
+// Echo mode: every request carries its sequence number, and every reply must be
+// exactly the prefix plus that request, so lost, reordered or altered replies
+// are counted as mismatches. The prefix can be learnt from a probe line.
+import { randomBytes } from "node:crypto";
+import { encodeFrame, lengthPrefixed } from "../../codecs/length-prefixed.js";
+import { lines } from "../../codecs/lines.js";
+import { EchoplexError } from "../../core/errors.js";
+import type { EchoBenchOptions, TcpTarget } from "../options.js";
+import type { Exchange, RequestReplyPlan } from "../request-reply.js";
+import { closeHard, dial } from "../transport.js";
+
+/** Digits of the sequence number at the start of each payload (fixed width, wrapping). */
+const SEQ_DIGITS = 12;
+
+function putDigits(buf: Buffer, at: number, width: number, seq: number): void {
+  for (let i = at + width - 1; i >= at; i--) {
+    buf[i] = 0x30 + (seq % 10);
+    seq = Math.floor(seq / 10);
+  }
+}
+
+/** The payload template of connection `index`: sequence digits, then letters or the message. */
+export function echoPayload(spec: EchoBenchOptions["payload"], index: number): Buffer {
+  if ("message" in spec) {
+    const payload = Buffer.from(`${"0".repeat(SEQ_DIGITS)} ${spec.message}`);
+    return payload;
+  }
+  const payload = Buffer.allocUnsafe(spec.size);
+  for (let j = 0; j < spec.size; j++) payload[j] = 0x61 + ((j + index) % 26);
+  return payload;
+}
+
+function frame(framing: "lines" | "length", payload: Buffer): Buffer {
+  return framing === "length" ? encodeFrame(payload) : Buffer.concat([payload, Buffer.from("\n")]);
+}
+
+const show = (b: Buffer) => JSON.stringify(b.subarray(0, 100).toString("latin1"));
+
+class EchoExchange implements Exchange {
+  readonly maxRequestBytes: number;
+  private readonly request: Buffer;
+  private readonly expected: Buffer;
+  private readonly digits: number;
+  private readonly requestDigitsAt: number;
+  private readonly expectedDigitsAt: number;
+
+  constructor(payload: Buffer, prefix: Buffer, framing: "lines" | "length") {
+    this.request = frame(framing, payload);
+    this.maxRequestBytes = this.request.length;
+    this.expected = Buffer.concat([prefix, payload]);
+    this.digits = Math.min(SEQ_DIGITS, payload.length);
+    this.requestDigitsAt = framing === "length" ? 4 : 0;
+    this.expectedDigitsAt = prefix.length;
+  }
+
+  writeRequest(out: Buffer, offset: number, seq: number): number {
+    this.request.copy(out, offset);
+    putDigits(out, offset + this.requestDigitsAt, this.digits, seq);
+    return this.request.length;
+  }
+
+  checkReply(reply: Buffer, seq: number): boolean {
+    putDigits(this.expected, this.expectedDigitsAt, this.digits, seq);
+    return reply.equals(this.expected);
+  }
+
+  describeMismatch(reply: Buffer, seq: number): string {
+    putDigits(this.expected, this.expectedDigitsAt, this.digits, seq);
+    return `reply ${seq}: got ${show(reply)}, expected ${show(this.expected)}`;
+  }
+}
+
+/** Sends one probe message and returns what its reply carries before it. */
+export async function probePrefix(
+  target: TcpTarget,
+  framing: "lines" | "length",
+  timeoutMs = 5000,
+): Promise<string> {
+  const probe = Buffer.from(`probe-${randomBytes(6).toString("hex")}`);
+  const socket = await dial(target, timeoutMs).catch((err: unknown) => {
+    throw new EchoplexError(
+      "ERR_CONNECT_FAILED",
+      `cannot connect to ${target.host}:${target.port}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  });
+  try {
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const codec = (framing === "length" ? lengthPrefixed() : lines()).create((msg) =>
+        resolve(Buffer.from(msg)),
+      );
+      const timer = setTimeout(
+        () => reject(new EchoplexError("ERR_TIMEOUT", "probe: no reply within 5 s")),
+        timeoutMs,
+      );
+      socket.on("data", (chunk: Buffer) => {
+        try {
+          codec.push(chunk);
+        } catch (err) {
+          reject(err);
+        }
+      });
+      socket.once("close", () => {
+        clearTimeout(timer);
+        reject(new EchoplexError("ERR_CONNECTION_CLOSED", "probe: the server closed the connection"));
+      });
+      socket.once("error", reject);
+      socket.write(frame(framing, probe));
+    });
+    const at = reply.length - probe.length;
+    if (at < 0 || !reply.subarray(at).equals(probe)) {
+      throw new EchoplexError(
+        "ERR_BAD_REPLY",
+        `probe: reply ${show(reply)} does not end with the probe ${show(probe)}; give --prefix`,
+      );
+    }
+    return reply.subarray(0, at).toString();
+  } finally {
+    closeHard(socket);
+  }
+}
+
+export function echoPlan(options: EchoBenchOptions & { prefix: string }): RequestReplyPlan {
+  const prefix = Buffer.from(options.prefix);
+  const template = echoPayload(options.payload, 0);
+  return {
+    ...options,
+    maxReplyBytes: prefix.length + template.length + 1024,
+    exchange: (i) => new EchoExchange(echoPayload(options.payload, i), prefix, options.framing),
+  };
+}

@@ -1,0 +1,144 @@
+// Counters of one run in one process: what was sent and answered, what failed,
+// and the latency histogram of the replies inside the measured window.
+import { performance } from "node:perf_hooks";
+import { createHistogram, encodeHistogram, type Histogram, recordMs, summarize } from "./histogram.js";
+import type { BenchMode, StopRule } from "./options.js";
+import type { BenchResult, ErrorCounts } from "./result.js";
+
+/** Cumulative counters, read by the live progress line. */
+export interface ProgressSnapshot {
+  replies: number;
+  errors: number;
+  mismatches: number;
+}
+
+export type ReplyOutcome = "ok" | "mismatch" | "failed";
+
+const MAX_MISMATCH_SAMPLE = 200;
+
+export class Recorder {
+  sent = 0;
+  replies = 0;
+  ok = 0;
+  mismatches = 0;
+  errorCount = 0;
+  readonly errors: ErrorCounts = {};
+  firstMismatch: string | undefined;
+  /** Replies, their bytes and sends inside the window. */
+  measured = 0;
+  measuredBytes = 0;
+  measuredSent = 0;
+  readonly histogram: Histogram = createHistogram();
+  /** performance.now() of the run's start, of the window's start and end. */
+  readonly startedAt: number;
+  readonly windowStart: number;
+  windowEnd: number;
+  /** Set when the run was stopped early (Ctrl-C): the window ends there. */
+  private haltedAt: number | undefined;
+  /** When the last reply came (requests mode measures up to it). */
+  lastReplyAt = 0;
+  private readonly cpuAtStart = process.cpuUsage();
+
+  constructor(readonly stop: StopRule) {
+    this.startedAt = performance.now();
+    if (stop.kind === "duration") {
+      this.windowStart = this.startedAt + stop.warmupMs;
+      this.windowEnd = this.windowStart + stop.durationMs;
+    } else {
+      this.windowStart = this.startedAt;
+      this.windowEnd = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  inWindow(now: number): boolean {
+    return now >= this.windowStart && now < this.windowEnd;
+  }
+
+  onSent(now: number): void {
+    this.sent++;
+    if (now >= this.windowStart && now < this.windowEnd) this.measuredSent++;
+  }
+
+  /**
+   * A reply arrived `latencyMs` after its (intended) send. `outcome`: verified, wrong
+   * (a mismatch), or a failure the caller counts under its own error kind.
+   */
+  onReply(now: number, latencyMs: number, bytes: number, outcome: ReplyOutcome): void {
+    this.replies++;
+    this.lastReplyAt = now;
+    if (outcome === "ok") this.ok++;
+    else if (outcome === "mismatch") this.mismatches++;
+    if (now >= this.windowStart && now < this.windowEnd) {
+      this.measured++;
+      this.measuredBytes += bytes;
+      recordMs(this.histogram, latencyMs);
+    }
+  }
+
+  mismatch(describe: () => string): void {
+    if (this.firstMismatch === undefined) this.firstMismatch = describe().slice(0, MAX_MISMATCH_SAMPLE);
+  }
+
+  error(kind: string): void {
+    this.errorCount++;
+    this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+  }
+
+  progress(): ProgressSnapshot {
+    return { replies: this.replies, errors: this.errorCount, mismatches: this.mismatches };
+  }
+
+  /** CPU time of this process since the run started, in percent of one core. */
+  cpuPercent(): number {
+    const used = process.cpuUsage(this.cpuAtStart);
+    const wallMs = performance.now() - this.startedAt;
+    return wallMs > 0 ? Math.round((used.user + used.system) / 10 / wallMs) : 0;
+  }
+
+  /** Ends the measured window now (the run was interrupted). */
+  halt(now: number): void {
+    if (this.haltedAt !== undefined) return;
+    this.haltedAt = now;
+    if (now < this.windowEnd) this.windowEnd = now;
+  }
+
+  /** Seconds the throughput is measured over. */
+  seconds(): number {
+    if (this.stop.kind === "duration") {
+      if (this.haltedAt === undefined) return this.stop.durationMs / 1000;
+      return Math.max(0, this.windowEnd - this.windowStart) / 1000;
+    }
+    return Math.max(0, this.lastReplyAt - this.startedAt) / 1000;
+  }
+
+  result(base: {
+    mode: BenchMode;
+    target: string;
+    conns: number;
+    pipeline: number;
+    rate: number;
+  }): BenchResult {
+    const seconds = this.seconds();
+    const per = (n: number) => (seconds > 0 ? n / seconds : 0);
+    const result: BenchResult = {
+      ...base,
+      workers: 1,
+      seconds: Math.round(seconds * 1000) / 1000,
+      sent: this.sent,
+      replies: this.replies,
+      ok: this.ok,
+      mismatches: this.mismatches,
+      lost: Math.max(0, this.sent - this.replies),
+      measured: this.measured,
+      msgsPerSec: Math.round(per(this.measured)),
+      mbPerSec: Math.round(per(this.measuredBytes) / 1e4) / 100,
+      sentPerSec: Math.round(per(this.measuredSent)),
+      latencyUs: summarize(this.histogram),
+      errors: { ...this.errors },
+      cpuPercent: this.cpuPercent(),
+      histogram: encodeHistogram(this.histogram),
+    };
+    if (this.firstMismatch !== undefined) result.firstMismatch = this.firstMismatch;
+    return result;
+  }
+}

@@ -1,0 +1,99 @@
+// What a person reads: the live progress line on a terminal and the final table.
+import type { LatencySummary } from "./histogram.js";
+import type { ProgressSnapshot } from "./recorder.js";
+import { type BenchResult, errorTotal } from "./result.js";
+
+const ms = (us: number) => (us >= 100_000 ? `${(us / 1000).toFixed(0)}ms` : `${(us / 1000).toFixed(2)}ms`);
+const int = (n: number) => n.toLocaleString("en-US");
+
+export function formatLatency(l: LatencySummary): string {
+  if (l.count === 0) return "no samples";
+  return `p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}  (${int(l.count)} samples)`;
+}
+
+export function formatErrors(errors: Record<string, number>): string {
+  const entries = Object.entries(errors).filter(([, n]) => n > 0);
+  if (entries.length === 0) return "none";
+  return entries
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${int(n)}`)
+    .join(", ");
+}
+
+/** The final table, one row per aspect. */
+export function formatResult(r: BenchResult): string {
+  const loop = r.rate > 0 ? `open loop at ${int(r.rate)}/s` : "closed loop";
+  const unit = r.mode === "connect" ? "connects" : r.mode === "chat" ? "deliveries" : "msgs";
+  const rows: Array<[string, string]> = [
+    [
+      "run",
+      `${r.mode} ${r.target}, ${int(r.conns)} conns, pipeline ${r.pipeline}, ${loop}, ${r.workers} worker${r.workers > 1 ? "s" : ""}`,
+    ],
+  ];
+  if (r.prefix !== undefined) rows.push(["prefix", JSON.stringify(r.prefix)]);
+  rows.push([
+    r.mode === "connect" ? "connections" : "requests",
+    `sent ${int(r.sent)}, replies ${int(r.replies)}, ok ${int(r.ok)}, mismatches ${int(r.mismatches)}, lost ${int(r.lost)}`,
+  ]);
+  if (r.chat) {
+    const c = r.chat;
+    rows.push([
+      "fan-out",
+      `${int(c.receivers)} receivers (${int(c.receiversSynced)} synced) x ${int(c.senders)} senders: ${int(c.delivered)}/${int(c.expectedDeliveries)} delivered, missing ${int(c.missing)}, duplicate/reordered ${int(c.duplicateOrReordered)}`,
+    ]);
+  }
+  if (r.connect) {
+    const c = r.connect;
+    rows.push([
+      "hold",
+      `${int(c.opened)} opened in ${c.rampSeconds}s, ${int(c.failed)} failed, ${int(c.heldAtEnd)} still open after ${c.holdSeconds}s`,
+    ]);
+  }
+  rows.push([
+    "throughput",
+    `${int(r.msgsPerSec)} ${unit}/s${r.mode === "connect" ? "" : `, ${r.mbPerSec} MB/s`} over ${r.seconds}s (${int(r.measured)} measured)${r.rate > 0 ? `, sent ${int(r.sentPerSec)}/s` : ""}`,
+  ]);
+  rows.push([r.mode === "connect" ? "connect time" : "latency", formatLatency(r.latencyUs)]);
+  rows.push(["errors", formatErrors(r.errors)]);
+  rows.push([
+    "bench cpu",
+    `${r.cpuPercent}% of one core${r.workers > 1 ? ` (over ${r.workers} workers)` : ""}`,
+  ]);
+  if (r.firstMismatch !== undefined) rows.push(["first mismatch", r.firstMismatch]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;
+}
+
+/** A one-line status for a terminal, rewritten in place. */
+export class ProgressLine {
+  private last: ProgressSnapshot = { replies: 0, errors: 0, mismatches: 0 };
+  private lastAt = Date.now();
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly totalMs: number | undefined,
+  ) {}
+
+  update(now: ProgressSnapshot): void {
+    const t = Date.now();
+    const rate = ((now.replies - this.last.replies) * 1000) / Math.max(1, t - this.lastAt);
+    this.last = now;
+    this.lastAt = t;
+    const elapsed = ((t - this.startedAt) / 1000).toFixed(1);
+    const total = this.totalMs === undefined ? "" : `/${(this.totalMs / 1000).toFixed(1)}`;
+    this.out.write(
+      `\r\x1b[K[${elapsed}${total}s] ${int(Math.round(rate))}/s  replies ${int(now.replies)}  errors ${int(now.errors)}  mismatches ${int(now.mismatches)}`,
+    );
+  }
+
+  clear(): void {
+    this.out.write("\r\x1b[K");
+  }
+}
+
+export function failedSummary(r: BenchResult): string | undefined {
+  const errors = errorTotal(r.errors);
+  if (r.mismatches === 0 && r.lost === 0 && errors === 0 && r.ok > 0) return undefined;
+  return `${int(r.mismatches)} mismatches, ${int(r.lost)} lost, ${int(errors)} errors, ${int(r.ok)} ok`;
+}

@@ -1,0 +1,298 @@
+// The request/response load engine behind the echo and cmd modes: each connection
+// keeps `pipeline` requests in flight (closed loop) or gets requests at their
+// intended times from the pacer (open loop). Requests are written into a reused
+// buffer and sent with one write per connection per read or pacer tick; replies
+// are split by the project's codecs and checked in order against what was sent.
+import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { lengthPrefixed } from "../codecs/length-prefixed.js";
+import { lines } from "../codecs/lines.js";
+import type { Codec } from "../codecs/types.js";
+import { EchoplexError } from "../core/errors.js";
+import type { StopRule, TcpTarget } from "./options.js";
+import { Budget, startPacer } from "./pacing.js";
+import { Recorder } from "./recorder.js";
+import { closeHard, dialAll, errorKind } from "./transport.js";
+
+/** One connection's protocol: how request `seq` looks and what its reply must be. */
+export interface Exchange {
+  /** Largest request frame, in bytes. */
+  readonly maxRequestBytes: number;
+  /** Writes request `seq` (framed) at `out[offset]` and returns its length. */
+  writeRequest(out: Buffer, offset: number, seq: number): number;
+  /** Whether `reply` (the payload, framing removed) is the right answer to request `seq`. */
+  checkReply(reply: Buffer, seq: number): boolean;
+  describeMismatch(reply: Buffer, seq: number): string;
+}
+
+export interface RequestReplyPlan {
+  target: TcpTarget;
+  framing: "lines" | "length";
+  conns: number;
+  pipeline: number;
+  rate: number;
+  stop: StopRule;
+  timeoutMs: number;
+  /** Largest reply accepted; a longer one is a protocol error on that connection. */
+  maxReplyBytes: number;
+  exchange(connIndex: number): Exchange;
+}
+
+/** Open-loop requests in flight on one connection beyond which new ones are dropped (and counted). */
+const MAX_OPEN_LOOP_INFLIGHT = 65_536;
+const MIN_BATCH_BYTES = 16 * 1024;
+const DIAL_PARALLEL = 64;
+
+class RunState {
+  outstanding = 0;
+  lastProgress = performance.now();
+  constructor(
+    readonly recorder: Recorder,
+    readonly budget: Budget,
+    readonly closedLoop: boolean,
+  ) {}
+}
+
+class Pipe {
+  sendSeq = 0;
+  recvSeq = 0;
+  alive = true;
+  private sentAt: Float64Array;
+  private mask: number;
+  private out: Buffer;
+  private outLen = 0;
+  private readonly spare: Buffer[] = [];
+  private readonly codec: Codec;
+  private readonly framingBytes: number;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly exchange: Exchange,
+    private readonly run: RunState,
+    plan: RequestReplyPlan,
+  ) {
+    let size = 2;
+    while (size < plan.pipeline * 2) size *= 2;
+    this.sentAt = new Float64Array(size);
+    this.mask = size - 1;
+    this.out = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, exchange.maxRequestBytes * plan.pipeline));
+    const framing =
+      plan.framing === "length"
+        ? lengthPrefixed({ maxLength: plan.maxReplyBytes })
+        : lines({ maxLength: plan.maxReplyBytes });
+    this.framingBytes = plan.framing === "length" ? 4 : 1;
+    this.codec = framing.create((reply) => this.onReply(reply));
+  }
+
+  /** Requests are waiting for the next flush. */
+  get hasQueued(): boolean {
+    return this.outLen > 0;
+  }
+
+  get inflight(): number {
+    return this.sendSeq - this.recvSeq;
+  }
+
+  /** Queues request `sendSeq`, stamped with its (intended) send time. */
+  issue(at: number): void {
+    if (this.inflight > this.mask) this.grow();
+    if (this.outLen + this.exchange.maxRequestBytes > this.out.length) this.flush();
+    this.outLen += this.exchange.writeRequest(this.out, this.outLen, this.sendSeq);
+    this.sentAt[this.sendSeq & this.mask] = at;
+    this.sendSeq++;
+    this.run.outstanding++;
+    this.run.recorder.onSent(at);
+  }
+
+  /** Writes every queued request in one write; the buffer is reused once the write completes. */
+  flush(): void {
+    if (this.outLen === 0 || !this.alive) return;
+    const buf = this.out;
+    const len = this.outLen;
+    this.out = this.spare.pop() ?? Buffer.allocUnsafe(buf.length);
+    this.outLen = 0;
+    this.socket.write(buf.subarray(0, len), () => this.spare.push(buf));
+  }
+
+  onData(chunk: Buffer): void {
+    try {
+      this.codec.push(chunk);
+    } catch (err) {
+      this.fail(errorKind(err));
+      return;
+    }
+    this.flush();
+  }
+
+  private onReply(reply: Buffer): void {
+    const run = this.run;
+    const now = performance.now();
+    if (this.recvSeq >= this.sendSeq) {
+      run.recorder.error("unsolicited");
+      return;
+    }
+    const seq = this.recvSeq++;
+    run.outstanding--;
+    run.lastProgress = now;
+    const good = this.exchange.checkReply(reply, seq);
+    if (!good) run.recorder.mismatch(() => this.exchange.describeMismatch(reply, seq));
+    run.recorder.onReply(
+      now,
+      now - this.sentAt[seq & this.mask]!,
+      reply.length + this.framingBytes,
+      good ? "ok" : "mismatch",
+    );
+    if (run.closedLoop && run.budget.take(now)) this.issue(now);
+  }
+
+  /** The connection is unusable: count why; its outstanding requests become lost. */
+  fail(kind: string): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.run.outstanding -= this.inflight;
+    this.run.recorder.error(kind);
+    closeHard(this.socket);
+  }
+
+  private grow(): void {
+    const size = this.sentAt.length * 2;
+    const next = new Float64Array(size);
+    for (let s = this.recvSeq; s < this.sendSeq; s++) next[s & (size - 1)] = this.sentAt[s & this.mask]!;
+    this.sentAt = next;
+    this.mask = size - 1;
+  }
+}
+
+export interface RunningBench {
+  recorder: () => Recorder | undefined;
+  done: Promise<Recorder>;
+  /** Stops sending now; the run ends when outstanding replies are in (or time out). */
+  halt(): void;
+}
+
+/** Connects, runs the load until the budget is spent and replies are in (or time out), closes. */
+export function runRequestReply(plan: RequestReplyPlan): RunningBench {
+  let recorder: Recorder | undefined;
+  let halt = () => {};
+  const done = (async () => {
+    const failures: string[] = [];
+    let firstFailure: unknown;
+    // Each connection's bytes reach its pipe through a sink, set once the pipe exists.
+    const sinks = Array.from({ length: plan.conns }, () => ({ onData: (_chunk: Buffer) => {} }));
+    const sockets = await dialAll(
+      plan.target,
+      plan.conns,
+      DIAL_PARALLEL,
+      (err) => {
+        firstFailure ??= err;
+        failures.push(errorKind(err));
+      },
+      sinks,
+    );
+    const connected = sockets.filter((s): s is Socket => s !== undefined);
+    if (connected.length === 0) {
+      throw new EchoplexError(
+        "ERR_CONNECT_FAILED",
+        `cannot connect to ${plan.target.host}:${plan.target.port}: ${(firstFailure as Error | undefined)?.message ?? "no connection"}`,
+        { cause: firstFailure },
+      );
+    }
+    const rec = new Recorder(plan.stop);
+    recorder = rec;
+    for (const kind of failures) rec.error(kind);
+    const run = new RunState(rec, new Budget(plan.stop, rec.windowEnd), plan.rate === 0);
+    const pipes: Pipe[] = [];
+    sockets.forEach((socket, i) => {
+      if (socket !== undefined) pipes.push(new Pipe(socket, plan.exchange(i), run, plan));
+    });
+
+    return await new Promise<Recorder>((resolve) => {
+      let finished = false;
+      let stopPacer = () => {};
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        stopPacer();
+        clearInterval(watchdog);
+        for (const p of pipes) {
+          if (p.alive && p.inflight > 0) rec.error("timeout");
+          p.alive = false;
+          closeHard(p.socket);
+        }
+        resolve(rec);
+      };
+      const checkDone = (now: number) => {
+        if (run.outstanding === 0 && run.budget.spent(now)) finish();
+        else if (pipes.every((p) => !p.alive)) finish();
+      };
+      let k = 0;
+      sockets.forEach((socket, i) => {
+        if (socket === undefined) return;
+        const pipe = pipes[k++]!;
+        sinks[i]!.onData = (chunk: Buffer) => {
+          pipe.onData(chunk);
+          if (run.outstanding === 0) checkDone(performance.now());
+        };
+      });
+      for (const pipe of pipes) {
+        pipe.socket.on("error", (err) => pipe.fail(errorKind(err)));
+        pipe.socket.on("close", () => {
+          if (pipe.alive) {
+            if (pipe.inflight > 0 || !run.budget.spent(performance.now())) pipe.fail("closed");
+            else pipe.alive = false;
+          }
+          if (!finished) checkDone(performance.now());
+        });
+      }
+      halt = () => {
+        const now = performance.now();
+        run.budget.halt(now);
+        rec.halt(now);
+        stopPacer();
+        checkDone(now);
+      };
+      const watchdog = setInterval(() => {
+        const now = performance.now();
+        checkDone(now);
+        const stalled = now - run.lastProgress > plan.timeoutMs;
+        if (stalled && run.outstanding > 0 && (run.closedLoop || run.budget.spent(now))) finish();
+      }, 50);
+
+      const start = performance.now();
+      if (run.closedLoop) {
+        for (let k = 0; k < plan.pipeline; k++) {
+          for (const pipe of pipes) if (run.budget.take(start)) pipe.issue(start);
+        }
+        for (const pipe of pipes) pipe.flush();
+      } else {
+        let next = 0;
+        const dirty: Pipe[] = [];
+        stopPacer = startPacer(
+          plan.rate,
+          run.budget,
+          start,
+          (at) => {
+            for (let tries = 0; tries < pipes.length; tries++) {
+              const pipe = pipes[next]!;
+              next = (next + 1) % pipes.length;
+              if (!pipe.alive) continue;
+              if (pipe.inflight >= MAX_OPEN_LOOP_INFLIGHT) {
+                rec.error("backlog");
+                return;
+              }
+              if (!pipe.hasQueued) dirty.push(pipe);
+              pipe.issue(at);
+              return;
+            }
+          },
+          () => {
+            for (const pipe of dirty) pipe.flush();
+            dirty.length = 0;
+          },
+        );
+      }
+      checkDone(start);
+    });
+  })();
+  return { recorder: () => recorder, done, halt: () => halt() };
+}

@@ -1,0 +1,137 @@
+// The outcome of a run, the same shape for every mode (plus a mode's own extras),
+// and the merge of the results of several worker processes.
+import { encodeHistogram, type LatencySummary, mergeHistograms, summarize } from "./histogram.js";
+import type { BenchMode } from "./options.js";
+
+/** What failed, by kind: errno codes (`ECONNREFUSED`), `closed`, `timeout`, `http_503`, … */
+export type ErrorCounts = Record<string, number>;
+
+export interface ChatExtras {
+  receivers: number;
+  senders: number;
+  receiversSynced: number;
+  expectedDeliveries: number;
+  delivered: number;
+  missing: number;
+  duplicateOrReordered: number;
+}
+
+export interface ConnectExtras {
+  attempted: number;
+  opened: number;
+  failed: number;
+  /** Connections still open when the hold ended. */
+  heldAtEnd: number;
+  connectsPerSec: number;
+  rampSeconds: number;
+  holdSeconds: number;
+}
+
+export interface BenchResult {
+  mode: BenchMode;
+  target: string;
+  conns: number;
+  pipeline: number;
+  /** Requested open-loop rate (0: closed loop). */
+  rate: number;
+  workers: number;
+  /** The measured window (duration mode) or first send to last reply (requests mode). */
+  seconds: number;
+  /** Requests (messages, connections) sent over the whole run, warm-up included. */
+  sent: number;
+  /** Replies received over the whole run. */
+  replies: number;
+  /** Replies that were verified correct. */
+  ok: number;
+  mismatches: number;
+  /** Requests never answered (sent - replies at the end). */
+  lost: number;
+  /** Replies in the measured window. */
+  measured: number;
+  msgsPerSec: number;
+  /** Reply bytes per second in the window, 1e6 B/s. */
+  mbPerSec: number;
+  /** Requests sent per second in the window (the achieved rate in open loop). */
+  sentPerSec: number;
+  /** Latency in microseconds: from the send (closed loop) or the intended send time (open loop). */
+  latencyUs: LatencySummary;
+  errors: ErrorCounts;
+  /**
+   * CPU the load generator used during the run, in percent of one core (summed over
+   * workers). Near 100 per worker means the load generator, not the server, was the limit.
+   */
+  cpuPercent: number;
+  /** The first wrong reply, for diagnosis. */
+  firstMismatch?: string;
+  /** The prefix the echo replies were checked against. */
+  prefix?: string;
+  chat?: ChatExtras;
+  connect?: ConnectExtras;
+  /** The latency histogram, compressed (workers send it to the parent for merging). */
+  histogram?: string;
+}
+
+/** Total of errors of every kind. */
+export function errorTotal(errors: ErrorCounts): number {
+  let n = 0;
+  for (const v of Object.values(errors)) n += v;
+  return n;
+}
+
+function addCounts(into: ErrorCounts, from: ErrorCounts): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * Merges the results of worker processes run side by side. Rates are over the longest
+ * worker window (the same for every worker in a --duration run that was not interrupted).
+ */
+export function mergeResults(parts: readonly BenchResult[]): BenchResult {
+  const first = parts[0];
+  if (first === undefined) throw new Error("no results to merge");
+  const histogram = mergeHistograms(parts.map((p) => p.histogram ?? ""));
+  const sum = (pick: (r: BenchResult) => number) => parts.reduce((n, r) => n + pick(r), 0);
+  const errors: ErrorCounts = {};
+  for (const p of parts) addCounts(errors, p.errors);
+  const seconds = Math.max(...parts.map((r) => r.seconds));
+  const merged: BenchResult = {
+    ...first,
+    conns: sum((r) => r.conns),
+    rate: sum((r) => r.rate),
+    workers: parts.length,
+    seconds,
+    sent: sum((r) => r.sent),
+    replies: sum((r) => r.replies),
+    ok: sum((r) => r.ok),
+    mismatches: sum((r) => r.mismatches),
+    lost: sum((r) => r.lost),
+    measured: sum((r) => r.measured),
+    // Over the longest window, so that msgsPerSec = measured / seconds holds for the merge too.
+    msgsPerSec: seconds > 0 ? Math.round(sum((r) => r.measured) / seconds) : 0,
+    mbPerSec: seconds > 0 ? round(sum((r) => r.mbPerSec * r.seconds) / seconds, 2) : 0,
+    sentPerSec: seconds > 0 ? Math.round(sum((r) => r.sentPerSec * r.seconds) / seconds) : 0,
+    latencyUs: summarize(histogram),
+    errors,
+    cpuPercent: sum((r) => r.cpuPercent),
+    histogram: encodeHistogram(histogram),
+  };
+  const mismatch = parts.find((p) => p.firstMismatch !== undefined)?.firstMismatch;
+  if (mismatch !== undefined) merged.firstMismatch = mismatch;
+  if (first.connect) {
+    const c = parts.map((p) => p.connect!);
+    const rampSeconds = Math.max(...c.map((x) => x.rampSeconds));
+    const opened = c.reduce((n, x) => n + x.opened, 0);
+    merged.connect = {
+      attempted: c.reduce((n, x) => n + x.attempted, 0),
+      opened,
+      failed: c.reduce((n, x) => n + x.failed, 0),
+      heldAtEnd: c.reduce((n, x) => n + x.heldAtEnd, 0),
+      connectsPerSec: rampSeconds > 0 ? Math.round(opened / rampSeconds) : 0,
+      rampSeconds,
+      holdSeconds: Math.max(...c.map((x) => x.holdSeconds)),
+    };
+  }
+  return merged;
+}

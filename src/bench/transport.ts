@@ -1,0 +1,121 @@
+// Client sockets for the load generator: plain TCP or TLS, Nagle off, and an
+// abortive close (RST) so that thousands of benchmark connections leave no TIME_WAIT.
+import { connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { EchoplexError } from "../core/errors.js";
+import type { TcpTarget } from "./options.js";
+
+/** Where a connection's bytes go when it reads into the shared buffer instead of emitting 'data'. */
+export interface ReadSink {
+  onData(chunk: Buffer): void;
+}
+
+/**
+ * One read buffer for every plain-TCP benchmark connection (net's `onread`): reads
+ * are handled one at a time and the codecs copy what they keep, so no per-read
+ * allocation is needed. Bun and TLS sockets use 'data' events instead.
+ */
+const SHARED_READ_BUFFER_BYTES = 64 * 1024;
+let sharedReadBuffer: Buffer | undefined;
+const onreadSupported = process.versions.bun === undefined;
+
+/**
+ * Opens a connection and resolves once it is usable (after the TLS handshake for TLS).
+ * With `sink`, received bytes go to `sink.onData` (through the shared read buffer where possible).
+ */
+export function dial(target: TcpTarget, timeoutMs = 10_000, sink?: ReadSink): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const shared = sink !== undefined && !target.tls && onreadSupported;
+    if (shared) sharedReadBuffer ??= Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES);
+    const socket: Socket = target.tls
+      ? tlsConnect({
+          host: target.host,
+          port: target.port,
+          rejectUnauthorized: !target.tls.insecure,
+          ...(isIpLiteral(target.host) ? {} : { servername: target.host }),
+        })
+      : netConnect({
+          host: target.host,
+          port: target.port,
+          ...(shared
+            ? {
+                onread: {
+                  buffer: sharedReadBuffer!,
+                  callback: (n: number, buf: Uint8Array) => {
+                    sink.onData((buf as Buffer).subarray(0, n));
+                    return true;
+                  },
+                },
+              }
+            : {}),
+        });
+    if (sink !== undefined && !shared) socket.on("data", (chunk: Buffer) => sink.onData(chunk));
+    const event = target.tls ? "secureConnect" : "connect";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new EchoplexError("ERR_TIMEOUT", `connect to ${target.host}:${target.port} timed out`));
+    }, timeoutMs);
+    const onError = (err: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    socket.once("error", onError);
+    socket.once(event, () => {
+      clearTimeout(timer);
+      socket.off("error", onError);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+  });
+}
+
+function isIpLiteral(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
+}
+
+/** Closes with RST where the runtime can (no TIME_WAIT), else destroys. */
+export function closeHard(socket: Socket): void {
+  const withReset = socket as Socket & { resetAndDestroy?: () => Socket };
+  if (typeof withReset.resetAndDestroy === "function" && !socket.destroyed && socket.readyState === "open") {
+    try {
+      withReset.resetAndDestroy();
+      return;
+    } catch {
+      // fall through to destroy()
+    }
+  }
+  socket.destroy();
+}
+
+/** The kind an error is counted under: its errno code, else its name. */
+export function errorKind(err: unknown): string {
+  if (EchoplexError.is(err)) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return code;
+  return err instanceof Error ? err.name : "error";
+}
+
+/** Dials `count` connections with at most `parallel` in flight; failures are reported, not thrown. */
+export async function dialAll(
+  target: TcpTarget,
+  count: number,
+  parallel: number,
+  onFailure: (err: unknown) => void,
+  sinks?: readonly ReadSink[],
+): Promise<Array<Socket | undefined>> {
+  const sockets: Array<Socket | undefined> = new Array(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      try {
+        sockets[i] = await dial(target, 10_000, sinks?.[i]);
+      } catch (err) {
+        onFailure(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
+  return sockets;
+}

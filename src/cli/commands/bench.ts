@@ -1,0 +1,290 @@
+// `echoplex bench MODE TARGET`: the load generator. Flags become BenchOptions;
+// the run happens in this process or in --workers child processes.
+import { Argument, Command, Option } from "commander";
+import {
+  BENCH_MODES,
+  type BenchMode,
+  type BenchOptions,
+  prepareBench,
+  type StopRule,
+  startBench,
+  type TcpTarget,
+} from "../../bench/index.js";
+import { failedSummary, formatResult, ProgressLine } from "../../bench/report.js";
+import { startWorkers } from "../../bench/workers.js";
+import { parseAddress } from "../../core/address.js";
+import { EchoplexError } from "../../core/errors.js";
+import { parseCount, parseDuration, parseSize } from "../units.js";
+
+interface BenchFlags {
+  conns: number;
+  pipeline?: number;
+  size?: number;
+  message?: string;
+  duration?: number;
+  requests?: number;
+  rate: number;
+  warmup?: number;
+  prefix?: string;
+  expect?: string;
+  framing: "lines" | "length";
+  tls?: boolean;
+  insecure?: boolean;
+  senders: number;
+  hello?: string;
+  method: "GET" | "POST";
+  timeout: number;
+  json?: boolean;
+  workers: number;
+  progress: boolean;
+}
+
+const DEFAULT_DURATION_MS = 5000;
+const DEFAULT_WARMUP_MS = 1000;
+const DEFAULT_SIZE = 64;
+const DEFAULT_CONNECT_PARALLEL = 64;
+
+const bad = (message: string) => new EchoplexError("ERR_BAD_OPTION", message);
+const positive = (what: string) => (v: string) => {
+  const n = parseCount(v, what);
+  if (n < 1) throw bad(`${what} must be at least 1`);
+  return n;
+};
+
+function tcpTarget(text: string, flags: BenchFlags): TcpTarget {
+  const address = parseAddress(text);
+  const host = address.host ?? "127.0.0.1";
+  return flags.tls
+    ? { host, port: address.port, tls: { insecure: flags.insecure === true } }
+    : { host, port: address.port };
+}
+
+function stopRule(mode: BenchMode, flags: BenchFlags): StopRule {
+  if (flags.duration !== undefined && flags.requests !== undefined) {
+    throw bad("give --duration or --requests, not both");
+  }
+  if (flags.requests !== undefined) {
+    if (mode === "connect") throw bad("connect mode opens --conns connections; --requests does not apply");
+    if (flags.warmup !== undefined) throw bad("--warmup applies to --duration runs, not to --requests");
+    if (flags.requests < 1) throw bad("--requests must be at least 1");
+    return { kind: "requests", count: flags.requests };
+  }
+  return {
+    kind: "duration",
+    durationMs: flags.duration ?? DEFAULT_DURATION_MS,
+    warmupMs: mode === "connect" ? 0 : (flags.warmup ?? DEFAULT_WARMUP_MS),
+  };
+}
+
+/** Turns flags into options, rejecting combinations that do not apply to the mode. */
+export function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): BenchOptions {
+  const common = {
+    conns: flags.conns,
+    stop: stopRule(mode, flags),
+    rate: flags.rate,
+    timeoutMs: flags.timeout,
+  };
+  const pipeline = flags.pipeline ?? 1;
+  if (flags.size !== undefined && flags.message !== undefined)
+    throw bad("give --size or --message, not both");
+  if (flags.framing === "length" && mode !== "echo" && mode !== "cmd") {
+    throw bad("--framing length applies to echo and cmd modes");
+  }
+  switch (mode) {
+    case "echo": {
+      if (flags.size !== undefined && flags.size < 1) throw bad("--size must be at least 1");
+      if (flags.message !== undefined && flags.framing === "lines" && /[\r\n]/.test(flags.message)) {
+        throw bad("--message cannot contain a line break with line framing");
+      }
+      return {
+        mode,
+        ...common,
+        target: tcpTarget(target, flags),
+        framing: flags.framing,
+        pipeline,
+        payload:
+          flags.message !== undefined ? { message: flags.message } : { size: flags.size ?? DEFAULT_SIZE },
+        prefix: flags.prefix === undefined || flags.prefix === "auto" ? undefined : flags.prefix,
+      };
+    }
+    case "cmd": {
+      const message = flags.message ?? "PING";
+      if (flags.framing === "lines" && /[\r\n]/.test(message)) {
+        throw bad("--message cannot contain a line break with line framing");
+      }
+      return {
+        mode,
+        ...common,
+        target: tcpTarget(target, flags),
+        framing: flags.framing,
+        pipeline,
+        message,
+        expect: flags.expect,
+      };
+    }
+    case "chat":
+      return {
+        mode,
+        ...common,
+        target: tcpTarget(target, flags),
+        senders: flags.senders,
+        pipeline,
+        size: flags.size ?? DEFAULT_SIZE,
+        hello: flags.hello,
+      };
+    case "connect":
+      return {
+        mode,
+        ...common,
+        target: tcpTarget(target, flags),
+        parallel: flags.pipeline ?? DEFAULT_CONNECT_PARALLEL,
+      };
+    case "http": {
+      if (pipeline > 1)
+        throw bad("--pipeline does not apply to http (node:http sends one request at a time per connection)");
+      const scheme = /^https?:\/\//i.test(target) ? "" : flags.tls ? "https://" : "http://";
+      let url: URL;
+      try {
+        url = new URL(`${scheme}${target}`);
+      } catch {
+        throw new EchoplexError("ERR_BAD_ADDRESS", `bad URL "${target}"`);
+      }
+      const body = flags.message ?? (flags.size !== undefined ? "x".repeat(flags.size) : "");
+      return {
+        mode,
+        ...common,
+        url: url.href,
+        method: flags.method,
+        body,
+        expect: flags.expect,
+        insecure: flags.insecure === true,
+      };
+    }
+  }
+}
+
+function totalMs(options: BenchOptions): number | undefined {
+  return options.stop.kind === "duration" ? options.stop.durationMs + options.stop.warmupMs : undefined;
+}
+
+export function benchCommand(): Command {
+  const cmd = new Command("bench")
+    .description("load generator for TCP (echo, cmd, chat, connect) and HTTP servers")
+    .addArgument(new Argument("<mode>", "what load to generate").choices(BENCH_MODES))
+    .argument("<target>", "HOST:PORT (or :PORT for 127.0.0.1); for http a URL")
+    .addOption(
+      new Option("-c, --conns <n>", "connections (chat: receivers)")
+        .argParser(positive("--conns"))
+        .default(1),
+    )
+    .addOption(
+      new Option(
+        "--pipeline <n>",
+        "requests in flight per connection (chat: undelivered messages per sender; connect: dials in flight, default 64)",
+      ).argParser(positive("--pipeline")),
+    )
+    .addOption(
+      new Option(
+        "--size <bytes>",
+        `payload bytes (echo, chat line, http POST body; default ${DEFAULT_SIZE})`,
+      ).argParser((v) => parseSize(v, "--size")),
+    )
+    .option("--message <text>", "request line (cmd, default PING), echo payload text, or http POST body")
+    .addOption(
+      new Option(
+        "-d, --duration <duration>",
+        "measured time, after the warm-up (default 5s; connect: hold time)",
+      ).argParser((v) => parseDuration(v, "--duration")),
+    )
+    .addOption(
+      new Option("-n, --requests <n>", "stop after exactly this many requests (chat: messages)").argParser(
+        (v) => parseCount(v, "--requests"),
+      ),
+    )
+    .addOption(
+      new Option("--rate <n>", "requests per second over all connections, open loop (0: closed loop)")
+        .argParser((v) => parseCount(v, "--rate"))
+        .default(0),
+    )
+    .addOption(
+      new Option("--warmup <duration>", "load before measuring, in --duration runs (default 1s)").argParser(
+        (v) => parseDuration(v, "--warmup"),
+      ),
+    )
+    .option("--prefix <text>", "echo: expected reply prefix; auto: learn it from a probe line", "auto")
+    .option("--expect <text>", "cmd: each reply must equal this; http: each body must contain this")
+    .addOption(
+      new Option("--framing <framing>", "echo/cmd framing: lines or 4-byte length prefix")
+        .choices(["lines", "length"])
+        .default("lines"),
+    )
+    .option("--tls", "connect with TLS (http: use https)")
+    .option("--insecure", "with TLS, do not verify the server's certificate")
+    .addOption(
+      new Option("--senders <n>", "chat: sending clients").argParser(positive("--senders")).default(1),
+    )
+    .option("--hello <template>", "chat: line each client sends first, %d = client index (e.g. '/nick u%d')")
+    .addOption(new Option("--method <method>", "http method").choices(["GET", "POST"]).default("GET"))
+    .addOption(
+      new Option(
+        "--timeout <duration>",
+        "give up on outstanding replies after this long without progress (also the chat barrier)",
+      )
+        .argParser((v) => parseDuration(v, "--timeout"))
+        .default(5000, "5s"),
+    )
+    .option("--json", "print the result as one JSON object")
+    .addOption(
+      new Option("--workers <n>", "spread the load over this many processes")
+        .argParser(positive("--workers"))
+        .default(1),
+    )
+    .option("--no-progress", "no live progress line (shown only when stderr is a terminal)");
+  cmd.addHelpText(
+    "after",
+    `
+Examples:
+  echoplex bench echo 127.0.0.1:8080 --conns 100 --duration 10s
+  echoplex bench echo :8080 --conns 50 --pipeline 16 --size 1k --json
+  echoplex bench echo :8080 --rate 20000 --conns 20 --duration 30s      open loop
+  echoplex bench cmd 127.0.0.1:6379 --message PING --expect +PONG --conns 50
+  echoplex bench chat :8080 --conns 100 --senders 2 --hello '/nick u%d' --requests 1000
+  echoplex bench connect :8080 --conns 5000 --duration 10s
+  echoplex bench http http://127.0.0.1:8000/ --conns 20 --duration 10s
+
+Exit status: 0 when every request was answered correctly, 1 when any reply was
+wrong or lost or any error happened (the result is printed first), 2 for bad usage.`,
+  );
+  return cmd.action(async (mode: BenchMode, target: string, flags: BenchFlags) => {
+    const options = await prepareBench(benchOptions(mode, target, flags));
+    const handle = flags.workers > 1 ? startWorkers(options, flags.workers) : startBench(options);
+    const progress =
+      flags.progress && process.stderr.isTTY === true
+        ? new ProgressLine(process.stderr, totalMs(options))
+        : undefined;
+    const timer = progress ? setInterval(() => progress.update(handle.progress()), 1000) : undefined;
+    // First Ctrl-C: stop sending and report what was done; a second one quits.
+    let interrupts = 0;
+    const onSigint = () => {
+      if (++interrupts > 1) process.exit(130);
+      progress?.clear();
+      process.stderr.write(
+        "echoplex bench: stopping, waiting for outstanding replies (Ctrl-C again to quit)\n",
+      );
+      handle.halt();
+    };
+    process.on("SIGINT", onSigint);
+    let result: Awaited<typeof handle.result>;
+    try {
+      result = await handle.result;
+    } finally {
+      process.off("SIGINT", onSigint);
+      if (timer) clearInterval(timer);
+      progress?.clear();
+    }
+    const { histogram: _encoded, ...shown } = result;
+    process.stdout.write(flags.json ? `${JSON.stringify(shown)}\n` : formatResult(result));
+    const failed = failedSummary(result);
+    if (failed !== undefined) throw new EchoplexError("ERR_BENCH_FAILED", failed);
+  });
+}

@@ -1,0 +1,84 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer, type Server } from "node:tls";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { bench } from "./helpers.js";
+
+let dir: string;
+let server: Server;
+let port: number;
+
+beforeAll(async () => {
+  // A self-signed certificate made by the real openssl.
+  dir = mkdtempSync(join(tmpdir(), "echoplex-bench-tls-"));
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ],
+    { stdio: "ignore" },
+  );
+  server = createServer(
+    { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
+    (socket) => {
+      let buf = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (chunk: string) => {
+        buf += chunk;
+        let out = "";
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          out += `ECHO: ${buf.slice(0, nl + 1)}`;
+          buf = buf.slice(nl + 1);
+        }
+        if (out) socket.write(out, "latin1");
+      });
+      socket.on("error", () => {});
+    },
+  );
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  port = (server.address() as { port: number }).port;
+});
+
+afterAll(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("bench --tls", () => {
+  it("runs echo over TLS with --insecure (self-signed certificate)", async () => {
+    const { code, result } = await bench([
+      "echo",
+      `127.0.0.1:${port}`,
+      "--tls",
+      "--insecure",
+      "--conns",
+      "3",
+      "--requests",
+      "900",
+    ]);
+    expect(code).toBe(0);
+    expect(result.target).toBe(`tls://127.0.0.1:${port}`);
+    expect(result.ok).toBe(900);
+  });
+
+  it("refuses an unverifiable certificate without --insecure", async () => {
+    const out = await runCli(["bench", "echo", `127.0.0.1:${port}`, "--tls", "--requests", "5"]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/certificate.*\(ERR_CONNECT_FAILED\)/);
+  });
+});

@@ -59,7 +59,8 @@ class LengthPrefixedCodec implements Codec {
         this.bodyFill += take;
         off += take;
         if (this.bodyFill < this.bodyLength) return;
-        const frame = this.body.length === this.bodyLength ? this.body : this.body.subarray(0, this.bodyLength);
+        const frame =
+          this.body.length === this.bodyLength ? this.body : this.body.subarray(0, this.bodyLength);
         this.body = undefined;
         this.bodyFill = 0;
         this.bodyLength = 0;

@@ -17,6 +17,8 @@ export interface CommonServiceFlags {
   highWater: number;
   maxPending: number;
   drainTimeout: number;
+  proxyProtocol?: boolean;
+  proxyTimeout: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -88,6 +90,18 @@ export function addServiceOptions(cmd: Command, defaultPort: number): Command {
       new Option("--drain-timeout <duration>", "on shutdown, force-close connections still open after this")
         .argParser((v) => parseDuration(v, "--drain-timeout"))
         .default(DEFAULT_LIMITS.drainTimeoutMs, seconds(DEFAULT_LIMITS.drainTimeoutMs)),
+    )
+    .option(
+      "--proxy-protocol",
+      "expect a PROXY protocol v1/v2 header (HAProxy, load balancers) first on every connection; refuse those without",
+    )
+    .addOption(
+      new Option(
+        "--proxy-timeout <duration>",
+        "with --proxy-protocol: refuse a connection whose header is late",
+      )
+        .argParser((v) => parseDuration(v, "--proxy-timeout"))
+        .default(DEFAULT_LIMITS.proxyHeaderTimeoutMs, seconds(DEFAULT_LIMITS.proxyHeaderTimeoutMs)),
     );
   return addLoggingOptions(cmd);
 }
@@ -118,5 +132,14 @@ export function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
     highWaterBytes: flags.highWater,
     maxPendingBytes: flags.maxPending,
     drainTimeoutMs: flags.drainTimeout,
+    proxyHeaderTimeoutMs: flags.proxyTimeout,
   };
+}
+
+/** The engine options every service takes from the shared flags: limits and the PROXY protocol. */
+export function engineOptionsFromFlags(flags: CommonServiceFlags): {
+  limits: Partial<Limits>;
+  proxyProtocol: boolean;
+} {
+  return { limits: limitsFromFlags(flags), proxyProtocol: flags.proxyProtocol === true };
 }

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_CONNECTION_CLOSED: "the connection closed before the operation finished",
   ERR_TIMEOUT: "an operation did not finish in time",
   ERR_HANDLER: "a service handler failed while processing a message",
+  ERR_PROXY_PROTOCOL: "a PROXY protocol header was required and was missing, malformed or late",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,7 +10,7 @@ import {
 import {
   addServiceOptions,
   type CommonServiceFlags,
-  limitsFromFlags,
+  engineOptionsFromFlags,
   resolveListenAddress,
 } from "../options.js";
 import { runServers } from "../run.js";
@@ -43,7 +43,7 @@ Examples:
       mode,
       prefix: flags.prefix,
       maxMessageBytes: flags.maxLine,
-      limits: limitsFromFlags(flags),
+      ...engineOptionsFromFlags(flags),
       logger,
     });
     const summary = mode === "raw" ? "raw" : `${mode}, prefix ${JSON.stringify(flags.prefix)}`;

@@ -16,8 +16,8 @@ function outcome(input: Buffer): "incomplete" | "done" | "refused" {
 const endpoint4 = fc.record({ address: fc.ipV4(), port: fc.nat(65535) });
 const v2ipv4 = fc.tuple(endpoint4, endpoint4, fc.uint8Array({ maxLength: 64 })).map(([src, dst, tlv]) => {
   const block = Buffer.alloc(12);
-  src.address.split(".").forEach((o, i) => block.writeUInt8(Number(o), i));
-  dst.address.split(".").forEach((o, i) => block.writeUInt8(Number(o), 4 + i));
+  Buffer.from(src.address.split(".").map(Number)).copy(block, 0);
+  Buffer.from(dst.address.split(".").map(Number)).copy(block, 4);
   block.writeUInt16BE(src.port, 8);
   block.writeUInt16BE(dst.port, 10);
   const len = Buffer.alloc(2);

@@ -1,0 +1,140 @@
+// Attack-suite harness: the real `echoplex` CLI as the target, a well-behaved control
+// client that keeps talking to it during the attack, and the server's memory from /proc.
+import { readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { expect } from "vitest";
+import { type RunningCli, startCli } from "../helpers/cli.js";
+import { sleep, TestClient } from "../helpers/net.js";
+
+/** Starts `echoplex echo 127.0.0.1:0 ...args` quietly (warnings only). */
+export function startTarget(args: string[] = []): Promise<RunningCli> {
+  return startCli(["echo", "127.0.0.1:0", "--log-level", "warn", "--log-format", "json", ...args]);
+}
+
+export interface Memory {
+  /** Peak resident set size since the process started (VmHWM), MiB. */
+  peakMiB: number;
+  /** Resident set size now (VmRSS), MiB. */
+  rssMiB: number;
+}
+
+/** The server's memory from /proc/<pid>/status. */
+export function memoryOf(cli: RunningCli): Memory {
+  const status = readFileSync(`/proc/${cli.proc.pid}/status`, "utf8");
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { peakMiB: kib("VmHWM") / 1024, rssMiB: kib("VmRSS") / 1024 };
+}
+
+/** Opens a connection from `localAddress` (127.0.0.0/8 is all local on Linux: distinct client IPs). */
+export async function connectFrom(port: number, localAddress = "127.0.0.1"): Promise<TestClient> {
+  const socket = connect({ port, host: "127.0.0.1", localAddress, noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  return new TestClient(socket);
+}
+
+/**
+ * A well-behaved client: one line every `everyMs`, each answer checked, for as long as
+ * the attack runs. Served means every request was answered correctly within `deadlineMs`.
+ */
+export class ControlClient {
+  sent = 0;
+  answered = 0;
+  wrong = 0;
+  maxLatencyMs = 0;
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  private constructor(
+    private readonly client: TestClient,
+    everyMs: number,
+    private readonly deadlineMs: number,
+  ) {
+    this.loop = this.run(everyMs);
+  }
+
+  static async start(port: number, everyMs = 100, deadlineMs = 10_000): Promise<ControlClient> {
+    return new ControlClient(await connectFrom(port), everyMs, deadlineMs);
+  }
+
+  private async run(everyMs: number): Promise<void> {
+    while (this.running) {
+      const n = this.sent++;
+      const started = Date.now();
+      this.client.send(`control ${n}`);
+      try {
+        const line = await this.client.readLine(this.deadlineMs);
+        if (line === `ECHO: control ${n}`) this.answered++;
+        else this.wrong++;
+      } catch {
+        this.wrong++;
+        return;
+      }
+      this.maxLatencyMs = Math.max(this.maxLatencyMs, Date.now() - started);
+      await sleep(everyMs);
+    }
+  }
+
+  /** Stops after the request in flight; true if every request was answered correctly. */
+  async stop(): Promise<boolean> {
+    this.running = false;
+    await this.loop;
+    this.client.destroy();
+    return this.served;
+  }
+
+  get served(): boolean {
+    return this.sent > 0 && this.wrong === 0 && this.answered === this.sent;
+  }
+}
+
+/**
+ * Prints the case's verdict (peak memory, control client) and asserts the control client
+ * was served and the server stayed under `maxPeakMiB`.
+ */
+export async function verdict(
+  name: string,
+  cli: RunningCli,
+  control: ControlClient,
+  maxPeakMiB: number,
+  extra = "",
+): Promise<Memory> {
+  const served = await control.stop();
+  const mem = memoryOf(cli);
+  console.log(
+    `[attack] ${name}: server peak RSS ${mem.peakMiB.toFixed(1)} MiB (bound ${maxPeakMiB} MiB), ` +
+      `RSS now ${mem.rssMiB.toFixed(1)} MiB; control client ${served ? "served" : "NOT served"} ` +
+      `(${control.answered}/${control.sent} answered, max latency ${control.maxLatencyMs} ms)${extra ? `; ${extra}` : ""}`,
+  );
+  expect(served, `${name}: control client served`).toBe(true);
+  expect(mem.peakMiB, `${name}: server peak RSS`).toBeLessThan(maxPeakMiB);
+  expect(cli.proc.exitCode, `${name}: server still running`).toBe(null);
+  return mem;
+}
+
+/** Writes `chunk` `times` times, respecting backpressure; stops early when the socket goes away. */
+export async function pump(socket: Socket, chunk: Buffer, times: number): Promise<number> {
+  let written = 0;
+  for (let i = 0; i < times; i++) {
+    if (socket.destroyed || !socket.writable) break;
+    const more = socket.write(chunk);
+    written += chunk.length;
+    if (!more) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off("drain", done);
+          socket.off("close", done);
+          resolve();
+        };
+        socket.on("drain", done);
+        socket.on("close", done);
+      });
+    }
+  }
+  return written;
+}
+
+export const MiB = 1024 * 1024;

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { expect } from "vitest";
+import { encodeFrame } from "../../src/codecs/length-prefixed.js";
 import { type RunningCli, startCli } from "../helpers/cli.js";
 import { sleep, TestClient } from "../helpers/net.js";
 
@@ -27,8 +28,12 @@ export function memoryOf(cli: RunningCli): Memory {
 }
 
 /** Opens a connection from `localAddress` (127.0.0.0/8 is all local on Linux: distinct client IPs). */
-export async function connectFrom(port: number, localAddress = "127.0.0.1"): Promise<TestClient> {
-  const socket = connect({ port, host: "127.0.0.1", localAddress, noDelay: true });
+export async function connectFrom(
+  port: number,
+  localAddress = "127.0.0.1",
+  options: { allowHalfOpen?: boolean } = {},
+): Promise<TestClient> {
+  const socket = connect({ port, host: "127.0.0.1", localAddress, noDelay: true, ...options });
   await new Promise<void>((resolve, reject) => {
     socket.once("connect", resolve);
     socket.once("error", reject);
@@ -48,25 +53,52 @@ export class ControlClient {
   private running = true;
   private readonly loop: Promise<void>;
 
+  /** Bytes of `client.received` already consumed as frames (length framing). */
+  private consumed = 0;
+
   private constructor(
     private readonly client: TestClient,
     everyMs: number,
     private readonly deadlineMs: number,
+    private readonly framing: "lines" | "length",
   ) {
     this.loop = this.run(everyMs);
   }
 
-  static async start(port: number, everyMs = 100, deadlineMs = 10_000): Promise<ControlClient> {
-    return new ControlClient(await connectFrom(port), everyMs, deadlineMs);
+  static async start(
+    port: number,
+    options: { everyMs?: number; deadlineMs?: number; framing?: "lines" | "length" } = {},
+  ): Promise<ControlClient> {
+    return new ControlClient(
+      await connectFrom(port),
+      options.everyMs ?? 100,
+      options.deadlineMs ?? 10_000,
+      options.framing ?? "lines",
+    );
+  }
+
+  private async request(text: string): Promise<string> {
+    if (this.framing === "lines") {
+      this.client.send(text);
+      return this.client.readLine(this.deadlineMs);
+    }
+    this.client.write(encodeFrame(text));
+    const complete = (d: Buffer) =>
+      d.length - this.consumed >= 4 && d.length - this.consumed >= 4 + d.readUInt32BE(this.consumed);
+    await this.client.waitFor(complete, this.deadlineMs, "a frame");
+    const data = this.client.received;
+    const length = data.readUInt32BE(this.consumed);
+    const frame = data.toString("latin1", this.consumed + 4, this.consumed + 4 + length);
+    this.consumed += 4 + length;
+    return frame;
   }
 
   private async run(everyMs: number): Promise<void> {
     while (this.running) {
       const n = this.sent++;
       const started = Date.now();
-      this.client.send(`control ${n}`);
       try {
-        const line = await this.client.readLine(this.deadlineMs);
+        const line = await this.request(`control ${n}`);
         if (line === `ECHO: control ${n}`) this.answered++;
         else this.wrong++;
       } catch {

@@ -137,7 +137,7 @@ export async function verdict(
   const served = await control.stop();
   const mem = memoryOf(cli);
   console.log(
-    `[attack] ${name}: server peak RSS ${mem.peakMiB.toFixed(1)} MiB (bound ${maxPeakMiB} MiB), ` +
+    `[attack] ${name}: server peak RSS ${mem.peakMiB.toFixed(1)} MiB (bound ${maxPeakMiB.toFixed(0)} MiB), ` +
       `RSS now ${mem.rssMiB.toFixed(1)} MiB; control client ${served ? "served" : "NOT served"} ` +
       `(${control.answered}/${control.sent} answered, max latency ${control.maxLatencyMs} ms)${extra ? `; ${extra}` : ""}`,
   );

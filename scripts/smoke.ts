@@ -14,6 +14,12 @@ interface Case {
 
 const cases: Case[] = [
   { name: "echo", args: ["echo", "127.0.0.1:0"], send: "hello\n", expect: /^ECHO: hello\n/ },
+  {
+    name: "echo --proxy-protocol",
+    args: ["echo", "127.0.0.1:0", "--proxy-protocol"],
+    send: "PROXY TCP4 192.0.2.1 127.0.0.1 4000 8080\r\nhello\n",
+    expect: /^ECHO: hello\n/,
+  },
 ];
 
 async function start(args: string[]): Promise<{ port: number; stop: () => Promise<number | null> }> {

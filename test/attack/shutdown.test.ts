@@ -41,7 +41,7 @@ describe("attack: SIGTERM under load", () => {
       expect(lines.pop()).toBe(""); // ends in a newline
       expect(lines.pop()).toBe("NOTICE: server shutting down");
       // Replies are in order, with no gaps: exactly requests 0 .. n-1.
-      lines.forEach((line, n) => expect(line).toBe(`ECHO: c${i}-${n}`));
+      for (const [n, line] of lines.entries()) expect(line).toBe(`ECHO: c${i}-${n}`);
       expect(lines.length).toBeGreaterThanOrEqual(acked[i]!);
       answered += lines.length;
       acknowledged += acked[i]!;

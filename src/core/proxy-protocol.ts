@@ -112,8 +112,8 @@ function parseV1(buf: Buffer): ProxyParseResult {
       version: 1,
       command: "proxy",
       family,
-      source: { address: family === "IPv6" ? src.toLowerCase() : src, port: parsePort(sport) },
-      destination: { address: family === "IPv6" ? dst.toLowerCase() : dst, port: parsePort(dport) },
+      source: { address: family === "IPv6" ? canonicalIPv6(src) : src, port: parsePort(sport) },
+      destination: { address: family === "IPv6" ? canonicalIPv6(dst) : dst, port: parsePort(dport) },
     },
     length,
   };
@@ -194,9 +194,36 @@ export function formatIPv6(buf: Buffer, at: number): string {
     }
     i = j;
   }
+  // inet_ntop writes IPv4-compatible addresses (exactly six leading zero groups) as "::a.b.c.d".
+  if (bestStart === 0 && bestLength === 6) return `::${formatIPv4(buf, at + 12)}`;
   const hex = groups.map((g) => g.toString(16));
   if (bestStart < 0) return hex.join(":");
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
+}
+
+/**
+ * Rewrites a valid IPv6 text (`2001:0DB8:0::1`) in the form formatIPv6 gives, so that
+ * one client is one key for per-IP limits whichever way the proxy spelled it.
+ */
+function canonicalIPv6(text: string): string {
+  const bytes = Buffer.alloc(16);
+  let head = text;
+  let v4: string | undefined;
+  const lastColon = text.lastIndexOf(":");
+  if (text.includes(".", lastColon)) {
+    v4 = text.slice(lastColon + 1);
+    head = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const [left = "", right] = head.split("::") as [string, string | undefined];
+  const groups = (part: string) => (part === "" ? [] : part.split(":").map((g) => Number.parseInt(g, 16)));
+  const l = groups(left);
+  const r = right === undefined ? [] : groups(right);
+  const all = [...l, ...new Array<number>(8 - l.length - r.length).fill(0), ...r];
+  all.forEach((g, i) => {
+    bytes.writeUInt16BE(g, 2 * i);
+  });
+  if (v4 !== undefined) Buffer.from(v4.split(".").map(Number)).copy(bytes, 12);
+  return formatIPv6(bytes, 0);
 }
 
 /** Builds a header (for tests and for clients that sit behind nothing but want to say who they are). */

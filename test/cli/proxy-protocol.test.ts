@@ -183,3 +183,18 @@ describe("echoplex echo --proxy-protocol, direct clients", () => {
     expect(await client.readToEnd()).toBe("ERROR: connection ended before a complete PROXY header\n");
   });
 });
+
+describe("echoplex echo --proxy-protocol: connections still sending their header", () => {
+  it("count against --max-connections, and a shutdown closes them at once", async () => {
+    const echo = await startCli(["echo", "127.0.0.1:0", "--proxy-protocol", "--max-connections", "2"]);
+    const waiting = [await connectClient(echo.port), await connectClient(echo.port)];
+    await sleep(100);
+    const third = await connectClient(echo.port);
+    expect(await third.readToEnd()).toBe("ERROR: too many connections (limit 2)\n");
+    const signalled = Date.now();
+    expect(await echo.stop()).toBe(0);
+    for (const c of waiting) await c.readToEnd(3000);
+    // Well before the 5 s header timeout: shutdown does not wait for headers.
+    expect(Date.now() - signalled).toBeLessThan(4000);
+  });
+});

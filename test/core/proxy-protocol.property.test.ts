@@ -1,7 +1,13 @@
+import { SocketAddress } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EchoplexError } from "../../src/core/errors.js";
-import { encodeProxyHeaderV1, parseProxyHeader, V2_SIGNATURE } from "../../src/core/proxy-protocol.js";
+import {
+  encodeProxyHeaderV1,
+  formatIPv6,
+  parseProxyHeader,
+  V2_SIGNATURE,
+} from "../../src/core/proxy-protocol.js";
 
 function outcome(input: Buffer): "incomplete" | "done" | "refused" {
   try {
@@ -57,6 +63,33 @@ describe("PROXY protocol parser (properties)", () => {
         expect(r.done && r.header.command === "proxy" && r.header.source).toEqual(src);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("IPv6 addresses come out as Node writes them (inet_ntop), from v2 bytes and from any v1 spelling", () => {
+    // Zero groups are common so that "::" placement is exercised.
+    const group = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), fc.boolean(), (groups, mapped) => {
+        const bytes = Buffer.alloc(16);
+        groups.forEach((g, i) => {
+          bytes.writeUInt16BE(g, 2 * i);
+        });
+        if (mapped) bytes.fill(0, 0, 10).writeUInt16BE(0xffff, 10);
+        const ours = formatIPv6(bytes, 0);
+        const full = groups
+          .map((_, i) =>
+            bytes
+              .readUInt16BE(2 * i)
+              .toString(16)
+              .padStart(4, "0"),
+          )
+          .join(":");
+        expect(ours).toBe(new SocketAddress({ address: full, family: "ipv6" }).address);
+        const v1 = parseProxyHeader(Buffer.from(`PROXY TCP6 ${full.toUpperCase()} ::1 1 2\r\n`));
+        expect(v1.done && v1.header.command === "proxy" && v1.header.source.address).toBe(ours);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

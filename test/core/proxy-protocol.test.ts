@@ -45,6 +45,18 @@ describe("PROXY protocol v1", () => {
       },
       length: line.length,
     });
+    // One client, one key for per-IP limits: IPv6 is rewritten the way Node reports socket addresses.
+    for (const [spelled, canonical] of [
+      ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"],
+      ["0:0:0:0:0:ffff:192.0.2.1", "::ffff:192.0.2.1"],
+      ["::FFFF:C000:0201", "::ffff:192.0.2.1"],
+      ["1:0:0:2:0:0:0:3", "1:0:0:2::3"],
+      ["::", "::"],
+      ["fe80:0:0:0:1::", "fe80::1:0:0:0"],
+    ]) {
+      const h = parseProxyHeader(b(`PROXY TCP6 ${spelled} ::1 1 2\r\n`));
+      expect(h.done && h.header.command === "proxy" && h.header.source.address).toBe(canonical);
+    }
     const r = parseProxyHeader(b("PROXY TCP6 2001:DB8::7 ::1 1 65535\r\n"));
     expect(r.done && r.header.command === "proxy" && r.header.source).toEqual({
       address: "2001:db8::7",

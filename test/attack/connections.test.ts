@@ -4,7 +4,7 @@
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { sleep } from "../helpers/net.js";
-import { ControlClient, connectFrom, startTarget, verdict } from "./harness.js";
+import { ControlClient, connectFrom, startTarget, until, verdict } from "./harness.js";
 
 /** How many connections the flood opens at once (the test process holds one fd each). */
 const FLOOD = Number(process.env.ECHOPLEX_ATTACK_CONNECTIONS ?? 3000);
@@ -40,8 +40,8 @@ describe("attack: connection floods", () => {
     // Every refused peer gets the error line and a close; the others stay open and silent.
     const refusedLine = `ERROR: too many connections (limit ${LIMIT})\n`;
     const expectedRefused = FLOOD - (LIMIT - 1); // the control client holds one slot
-    const deadline = Date.now() + 20_000;
-    while (peers.filter((p) => p.closed).length < expectedRefused && Date.now() < deadline) await sleep(100);
+    await until(() => peers.filter((p) => p.closed).length >= expectedRefused, 20_000);
+    await sleep(200); // a refusal beyond the expected count would show up here
     const refused = peers.filter((p) => p.closed);
     const held = peers.filter((p) => !p.closed);
     expect(refused.length).toBe(expectedRefused);
@@ -50,7 +50,7 @@ describe("attack: connection floods", () => {
     // The held connections are real: each one is answered.
     const sample = held.filter((_, i) => i % 50 === 0);
     for (const p of sample) p.socket.write("still here\n");
-    await sleep(500);
+    await until(() => sample.every((p) => p.data === "ECHO: still here\n"));
     expect(sample.every((p) => p.data === "ECHO: still here\n")).toBe(true);
     const took = Date.now() - started;
     await verdict(
@@ -68,7 +68,8 @@ describe("attack: connection floods", () => {
     const cli = await startTarget(["--max-conns-per-ip", "3"]);
     const control = await ControlClient.start(cli.port);
     const attacker = await Promise.all(Array.from({ length: 200 }, () => connectFrom(cli.port, "127.0.0.2")));
-    await sleep(300);
+    await until(() => attacker.filter((c) => c.closed).length >= 197);
+    await sleep(200);
     const refused = attacker.filter((c) => c.closed || c.received.length > 0);
     expect(refused.length).toBe(197);
     for (const c of refused) {

@@ -170,3 +170,9 @@ export async function pump(socket: Socket, chunk: Buffer, times: number): Promis
 }
 
 export const MiB = 1024 * 1024;
+
+/** Polls `condition` until it holds or `timeoutMs` passes (generous: the machine is shared). */
+export async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await sleep(50);
+}

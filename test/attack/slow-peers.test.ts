@@ -2,14 +2,15 @@
 // half-closed connections, resets in the middle of a reply, and a reader that never reads.
 import { describe, expect, it } from "vitest";
 import { sleep, type TestClient } from "../helpers/net.js";
-import { ControlClient, connectFrom, MiB, memoryOf, startTarget, verdict } from "./harness.js";
+import { ControlClient, connectFrom, MiB, memoryOf, startTarget, until, verdict } from "./harness.js";
 
 describe("attack: slow and broken peers", () => {
   it("slowloris (1 byte per second) is held to --max-conns-per-ip, costs no memory, and gets its line", async () => {
     const cli = await startTarget(["--max-conns-per-ip", "50", "--idle-timeout", "3s"]);
     const control = await ControlClient.start(cli.port);
     const lorises = await Promise.all(Array.from({ length: 100 }, () => connectFrom(cli.port, "127.0.0.2")));
-    await sleep(300);
+    await until(() => lorises.filter((c) => c.closed).length >= 50);
+    await sleep(200);
     const held = lorises.filter((c) => !c.closed && c.received.length === 0);
     expect(held.length).toBe(50);
     // Six seconds at one byte per second: longer than the idle timeout, so only the trickle keeps them open.

@@ -63,6 +63,12 @@ const cases: Case[] = [
     send: "UPPER héllo\nREVERSE ab👩‍👩‍👧\nPING\n",
     expect: /^HÉLLO\n👩‍👩‍👧ba\nPONG\n/,
   },
+  {
+    name: "echo --proxy-protocol",
+    args: ["echo", "127.0.0.1:0", "--proxy-protocol"],
+    send: "PROXY TCP4 192.0.2.1 127.0.0.1 4000 8080\r\nhello\n",
+    expect: /^ECHO: hello\n/,
+  },
 ];
 
 async function start(

@@ -18,6 +18,13 @@ export { EchoplexError, ERROR_CODES, type ErrorCode } from "./core/errors.js";
 export { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./core/logger.js";
 export {
+  encodeProxyHeaderV1,
+  type ProxyEndpoint,
+  type ProxyHeader,
+  type ProxyParseResult,
+  parseProxyHeader,
+} from "./core/proxy-protocol.js";
+export {
   createServer,
   EchoplexServer,
   type Handler,

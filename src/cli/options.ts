@@ -46,6 +46,8 @@ export interface CommonServiceFlags extends ListenFlags, TlsFlags, AdminFlags {
   maxPending: number;
   drainTimeout: number;
   workers: number;
+  proxyProtocol?: boolean;
+  proxyTimeout: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -230,6 +232,18 @@ export function addServiceOptions(
       new Option("--workers <n>", "worker processes sharing the port (a number, or auto = one per core)")
         .argParser(parseWorkers)
         .default(1),
+    )
+    .option(
+      "--proxy-protocol",
+      "expect a PROXY protocol v1/v2 header (HAProxy, load balancers) first on every connection; refuse those without",
+    )
+    .addOption(
+      new Option(
+        "--proxy-timeout <duration>",
+        "with --proxy-protocol: refuse a connection whose header is late",
+      )
+        .argParser((v) => parseDuration(v, "--proxy-timeout"))
+        .default(DEFAULT_LIMITS.proxyHeaderTimeoutMs, seconds(DEFAULT_LIMITS.proxyHeaderTimeoutMs)),
     );
   addTlsOptions(cmd);
   addAdminOptions(cmd);
@@ -262,5 +276,14 @@ export function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
     highWaterBytes: flags.highWater,
     maxPendingBytes: flags.maxPending,
     drainTimeoutMs: flags.drainTimeout,
+    proxyHeaderTimeoutMs: flags.proxyTimeout,
   };
+}
+
+/** The engine options every service takes from the shared flags: limits and the PROXY protocol. */
+export function engineOptionsFromFlags(flags: CommonServiceFlags): {
+  limits: Partial<Limits>;
+  proxyProtocol: boolean;
+} {
+  return { limits: limitsFromFlags(flags), proxyProtocol: flags.proxyProtocol === true };
 }

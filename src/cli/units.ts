@@ -25,7 +25,15 @@ export function parseSize(text: string, what = "size"): number {
       `bad ${what} "${text}": use bytes or a unit, like 65536, 64k, 1m`,
     );
   }
-  return Math.floor(Number(match[1]) * unit);
+  return safe(Math.floor(Number(match[1]) * unit), what, text);
+}
+
+/** Digits can spell numbers past 2^53 (or Infinity): refuse them rather than round. */
+function safe(value: number, what: string, text: string): number {
+  if (!Number.isSafeInteger(value)) {
+    throw new EchoplexError("ERR_BAD_OPTION", `bad ${what} "${text}": too large`);
+  }
+  return value;
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -39,7 +47,7 @@ export function parseDuration(text: string, what = "duration"): number {
       `bad ${what} "${text}": use a number and a unit, like 250ms, 2s, 1m`,
     );
   }
-  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? "s"]!);
+  return safe(Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? "s"]!), what, text);
 }
 
 /** Parses a non-negative integer. */
@@ -47,5 +55,5 @@ export function parseCount(text: string, what = "number"): number {
   if (!/^\s*\d+\s*$/.test(text)) {
     throw new EchoplexError("ERR_BAD_OPTION", `bad ${what} "${text}": expected a whole number`);
   }
-  return Number(text);
+  return safe(Number(text), what, text);
 }

@@ -5,6 +5,8 @@ import type { Codec, Framing, MessageCallback } from "./types.js";
 
 export const HEADER_BYTES = 4;
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+/** First allocation for a frame body split across chunks; it doubles from there. */
+const MIN_BODY = 4096;
 
 export interface LengthPrefixedOptions {
   /** Largest payload accepted, in bytes (the header not included). Default 64 KiB. */
@@ -27,9 +29,15 @@ export function encodeFrame(payload: Buffer | string): Buffer {
 class LengthPrefixedCodec implements Codec {
   private readonly header = Buffer.alloc(HEADER_BYTES);
   private headerFill = 0;
-  /** Body of the frame being assembled across chunks, or undefined between frames. */
+  /**
+   * Body of the frame being assembled across chunks, or undefined between frames. It
+   * grows with the bytes that actually arrive (doubling, up to the claimed length): a
+   * 4-byte header alone must not make the server allocate the whole frame.
+   */
   private body: Buffer | undefined;
   private bodyFill = 0;
+  /** The claimed length of the frame being assembled. */
+  private bodyLength = 0;
 
   constructor(
     private readonly maxLength: number,
@@ -45,14 +53,17 @@ class LengthPrefixedCodec implements Codec {
     const size = chunk.length;
     while (off < size) {
       if (this.body !== undefined) {
-        const take = Math.min(this.body.length - this.bodyFill, size - off);
+        const take = Math.min(this.bodyLength - this.bodyFill, size - off);
+        this.reserve(this.bodyFill + take);
         chunk.copy(this.body, this.bodyFill, off, off + take);
         this.bodyFill += take;
         off += take;
-        if (this.bodyFill < this.body.length) return;
-        const frame = this.body;
+        if (this.bodyFill < this.bodyLength) return;
+        const frame =
+          this.body.length === this.bodyLength ? this.body : this.body.subarray(0, this.bodyLength);
         this.body = undefined;
         this.bodyFill = 0;
+        this.bodyLength = 0;
         this.onMessage(frame);
         continue;
       }
@@ -75,16 +86,27 @@ class LengthPrefixedCodec implements Codec {
         off += length;
         this.onMessage(frame);
       } else {
-        this.body = Buffer.allocUnsafe(length);
+        this.bodyLength = length;
         this.bodyFill = 0;
+        this.body = Buffer.allocUnsafe(Math.min(length, Math.max(MIN_BODY, size - off)));
       }
     }
+  }
+
+  /** Grows the body buffer to hold `need` bytes (never past the claimed length). */
+  private reserve(need: number): void {
+    const body = this.body!;
+    if (body.length >= need) return;
+    const grown = Buffer.allocUnsafe(Math.min(this.bodyLength, Math.max(need, body.length * 2)));
+    body.copy(grown, 0, 0, this.bodyFill);
+    this.body = grown;
   }
 
   end(): void {
     // A frame cut off by the end of the stream is not a message; drop it.
     this.body = undefined;
     this.bodyFill = 0;
+    this.bodyLength = 0;
     this.headerFill = 0;
   }
 

@@ -9,6 +9,8 @@ const LF_BUF = Buffer.from("\n");
 const CRLF_BUF = Buffer.from("\r\n");
 
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+/** First allocation for a partial line; it doubles from there. */
+const MIN_HOLD = 256;
 
 export interface LinesOptions {
   /** Longest line accepted, in bytes, excluding the line ending. Default 64 KiB. */
@@ -20,8 +22,12 @@ export function lineTooLong(maxLength: number): EchoplexError {
 }
 
 class LineCodec implements Codec {
-  /** Pieces of an unterminated line (copied out of their chunks so chunks can be freed). */
-  private pending: Buffer[] = [];
+  /**
+   * The unterminated line so far, in one buffer that grows by doubling up to the limit:
+   * memory stays within 2x the bytes held however small the chunks are (a slowloris
+   * sending one byte per packet must not cost an object per byte).
+   */
+  private pending: Buffer | undefined;
   private pendingBytes = 0;
   /** Whether the last delivered line ended in CRLF. */
   crlf = false;
@@ -36,6 +42,7 @@ class LineCodec implements Codec {
   }
 
   push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     const max = this.maxLength;
     let start = 0;
     if (this.pendingBytes > 0) {
@@ -46,9 +53,11 @@ class LineCodec implements Codec {
       }
       // +1: a CR may still be stripped from the end of the joined line.
       if (this.pendingBytes + nl > max + 1) throw lineTooLong(max);
-      this.pending.push(chunk.subarray(0, nl));
-      const line = Buffer.concat(this.pending, this.pendingBytes + nl);
-      this.pending = [];
+      this.hold(chunk.subarray(0, nl), 0);
+      // The joined line is handed over with its buffer: the next partial line gets a new
+      // one, so a handler may keep the view until its replies are flushed.
+      const line = this.pending!.subarray(0, this.pendingBytes);
+      this.pending = undefined;
       this.pendingBytes = 0;
       this.deliver(line, 0, line.length);
       start = nl + 1;
@@ -62,9 +71,8 @@ class LineCodec implements Codec {
 
   end(): void {
     if (this.pendingBytes === 0) return;
-    const line =
-      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    const line = this.pending!.subarray(0, this.pendingBytes);
+    this.pending = undefined;
     this.pendingBytes = 0;
     this.deliver(line, 0, line.length);
   }
@@ -93,12 +101,22 @@ class LineCodec implements Codec {
     this.onMessage(buf.subarray(start, end));
   }
 
+  /** Appends chunk[start..] to the partial line, checking the limit before growing. */
   private hold(chunk: Buffer, start: number): void {
     const size = chunk.length - start;
-    if (this.pendingBytes + size > this.maxLength + 1) throw lineTooLong(this.maxLength);
-    // Copy: a view would pin the whole (up to 64 KiB) chunk for a few bytes of partial line.
-    this.pending.push(Buffer.from(chunk.subarray(start)));
-    this.pendingBytes += size;
+    const need = this.pendingBytes + size;
+    const cap = this.maxLength + 1;
+    if (need > cap) throw lineTooLong(this.maxLength);
+    // Copy rather than keep a view: a view would pin the whole (up to 64 KiB) chunk.
+    let buf = this.pending;
+    if (buf === undefined || buf.length < need) {
+      const grown = Buffer.allocUnsafe(Math.min(cap, Math.max(need, MIN_HOLD, (buf?.length ?? 0) * 2)));
+      if (buf !== undefined) buf.copy(grown, 0, 0, this.pendingBytes);
+      buf = grown;
+      this.pending = buf;
+    }
+    chunk.copy(buf, this.pendingBytes, start);
+    this.pendingBytes = need;
   }
 }
 

@@ -17,6 +17,8 @@ export interface Limits {
   drainTimeoutMs: number;
   /** After we close, how long to keep discarding the peer's input before resetting. */
   lingerMs: number;
+  /** With the PROXY protocol on: refuse a connection whose header is not complete within this long. */
+  proxyHeaderTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -27,6 +29,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPendingBytes: 8 * 1024 * 1024,
   drainTimeoutMs: 10_000,
   lingerMs: 2_000,
+  proxyHeaderTimeoutMs: 5_000,
 });
 
 /** Node's socket buffers report "full" at 16 KiB; pausing below that would never see 'drain'. */

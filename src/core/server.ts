@@ -11,6 +11,7 @@ import { type CloseReason, Connection, type ConnectionHost, type PeerInfo } from
 import { EchoplexError, type ErrorCode, listenError } from "./errors.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { type Logger, silentLogger } from "./logger.js";
+import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
 import { ServerStats, type ServiceMetric } from "./stats.js";
 
 /** What a service does with its connections. One handler object serves every connection. */
@@ -48,6 +49,12 @@ export interface ServerOptions<S> {
   logger?: Logger;
   /** Serve TLS with these options (key and cert at least). */
   tls?: TlsOptions;
+  /**
+   * Expect a PROXY protocol (v1 or v2) header first on every connection, as sent by
+   * HAProxy or a load balancer; the address in it is the peer's for the registry,
+   * logs and per-IP limits. Connections without a valid header are refused.
+   */
+  proxyProtocol?: boolean;
 }
 
 export interface ListenInfo {
@@ -73,11 +80,17 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   readonly connections = new Map<number, Connection<S>>();
   readonly stats = new ServerStats();
   readonly tls: boolean;
+  readonly proxyProtocol: boolean;
 
   private readonly handler: Handler<S>;
   private readonly server: NetServer;
   private nextId = 1;
   private readonly perIp = new Map<string, number>();
+  /**
+   * Sockets that are not peers yet: in their TLS handshake, or still sending their
+   * PROXY header. They count against maxConnections and are dropped at shutdown.
+   */
+  private readonly handshaking = new Set<Socket>();
   /** The connection whose input is being decoded; its replies flush when the read is done. */
   private reading: Connection<S> | undefined;
   private dirty: Connection<S>[] = [];
@@ -93,8 +106,6 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private latencyRecorder: LatencyRecorder | undefined;
   private latencyEvery = 0;
   private readsUntilSample = 1;
-  /** TLS sockets accepted but not yet through their handshake (not peers yet; dropped at shutdown). */
-  private readonly handshaking = new Set<Socket>();
 
   constructor(options: ServerOptions<S>) {
     this.service = options.service ?? "custom";
@@ -103,10 +114,15 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     this.limits = resolveLimits(options.limits);
     this.logger = (options.logger ?? silentLogger()).child({ service: this.service });
     this.tls = options.tls !== undefined;
+    this.proxyProtocol = options.proxyProtocol === true;
+    if (this.proxyProtocol && this.tls) {
+      // The header precedes the TLS handshake; node:tls would take it for a ClientHello.
+      throw new EchoplexError("ERR_BAD_OPTION", "the PROXY protocol is not supported together with TLS");
+    }
     if (options.tls !== undefined) {
       const server = createTlsServer({ ...options.tls, allowHalfOpen: true });
       server.on("connection", (socket: Socket) => {
-        if (this.draining) {
+        if (!this.accepting) {
           socket.destroy();
           return;
         }
@@ -216,12 +232,11 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
 
   private accept(socket: Socket): void {
     this.acceptCount++;
-    const remoteAddress = socket.remoteAddress ?? "unknown";
     if (!this.accepting) {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.limits.maxConnections) {
+    if (this.connections.size + this.handshaking.size >= this.limits.maxConnections) {
       this.reject(
         socket,
         "max_connections",
@@ -230,6 +245,44 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
           `too many connections (limit ${this.limits.maxConnections})`,
         ),
       );
+      return;
+    }
+    if (this.proxyProtocol) {
+      this.handshaking.add(socket);
+      awaitProxyHeader(socket, this.limits.proxyHeaderTimeoutMs, (outcome) =>
+        this.proxyHandshakeDone(socket, outcome),
+      );
+      return;
+    }
+    this.admit(socket, socket.remoteAddress ?? "unknown", socket.remotePort ?? 0, undefined);
+  }
+
+  private proxyHandshakeDone(socket: Socket, outcome: HandshakeOutcome): void {
+    this.handshaking.delete(socket);
+    if (outcome.kind === "gone") {
+      socket.destroy();
+      return;
+    }
+    if (outcome.kind === "refused") {
+      this.reject(socket, "proxy_protocol", outcome.error);
+      return;
+    }
+    const { header, rest } = outcome;
+    if (header.command === "proxy") {
+      this.admit(socket, header.source.address, header.source.port, rest);
+    } else {
+      this.admit(socket, socket.remoteAddress ?? "unknown", socket.remotePort ?? 0, rest);
+    }
+    socket.resume();
+  }
+
+  /**
+   * Registers a connection from `remoteAddress` (the socket's, or the client's behind a
+   * proxy) after the per-IP check; `early` is data that arrived with the PROXY header.
+   */
+  private admit(socket: Socket, remoteAddress: string, remotePort: number, early: Buffer | undefined): void {
+    if (!this.accepting) {
+      socket.destroy();
       return;
     }
     const perIpLimit = this.limits.maxConnectionsPerIp;
@@ -254,7 +307,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       socket,
       this.service,
       remoteAddress,
-      socket.remotePort ?? 0,
+      remotePort,
       this.tls,
       this,
       this.handler.createState(),
@@ -268,8 +321,16 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     socket.on("close", onSocketClose);
     this.connections.set(conn.id, conn);
     this.stats.connectionsOpened++;
-    this.logger.info({ conn: conn.id, remote: remoteAddress, port: conn.remotePort }, "connect");
+    if (this.proxyProtocol) {
+      this.logger.info(
+        { conn: conn.id, remote: remoteAddress, port: remotePort, via: socket.remoteAddress },
+        "connect",
+      );
+    } else {
+      this.logger.info({ conn: conn.id, remote: remoteAddress, port: remotePort }, "connect");
+    }
     this.handler.onConnect?.(conn);
+    if (early !== undefined && early.length > 0) this.handleData(conn, early);
   }
 
   /** Refuses a connection with a framed error message, then closes it. */
@@ -577,7 +638,9 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       if (!this.server.listening) resolve();
       else this.server.close(() => resolve());
     });
-    // Two more turns: bytes already in the kernel's buffers are read and answered.
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
+    // Two turns of the event loop: bytes already in the kernel's buffers are read and answered.
     await nextTurn();
     await nextTurn();
     for (const conn of this.connections.values()) {

@@ -13,7 +13,7 @@ import { normaliseRoom } from "../../services/chat/names.js";
 import {
   addServiceOptions,
   type CommonServiceFlags,
-  limitsFromFlags,
+  engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
 } from "../options.js";
@@ -127,7 +127,7 @@ Examples:
       flood: { rate: flags.floodRate, burst: flags.floodBurst, disconnectAfter: flags.floodDisconnect },
       framing: flags.framing,
       maxLineBytes: flags.maxLine,
-      limits: limitsFromFlags(flags),
+      ...engineOptionsFromFlags(flags),
       logger,
       tls: await tlsFromFlags(flags, "chat"),
     });

@@ -5,7 +5,7 @@ import { CMD_DEFAULT_PORT, createCmdServer } from "../../services/cmd/index.js";
 import {
   addServiceOptions,
   type CommonServiceFlags,
-  limitsFromFlags,
+  engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
 } from "../options.js";
@@ -30,7 +30,7 @@ Examples:
     const server = createCmdServer({
       framing: flags.framing,
       maxMessageBytes: flags.maxLine,
-      limits: limitsFromFlags(flags),
+      ...engineOptionsFromFlags(flags),
       logger,
       tls: await tlsFromFlags(flags, "cmd"),
     });

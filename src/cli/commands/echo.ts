@@ -10,7 +10,7 @@ import {
 import {
   addServiceOptions,
   type CommonServiceFlags,
-  limitsFromFlags,
+  engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
 } from "../options.js";
@@ -44,7 +44,7 @@ Examples:
       mode,
       prefix: flags.prefix,
       maxMessageBytes: flags.maxLine,
-      limits: limitsFromFlags(flags),
+      ...engineOptionsFromFlags(flags),
       logger,
       tls: await tlsFromFlags(flags, "echo"),
     });

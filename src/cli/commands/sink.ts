@@ -5,7 +5,7 @@ import { createSinkServer, SINK_DEFAULT_MAX_BUFFERED, SINK_DEFAULT_PORT } from "
 import {
   addServiceOptions,
   type CommonServiceFlags,
-  limitsFromFlags,
+  engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
 } from "../options.js";
@@ -59,7 +59,7 @@ Examples:
       maxBufferedBytes: flags.outBuffer,
       framing: flags.framing,
       maxLineBytes: flags.maxLine,
-      limits: limitsFromFlags(flags),
+      ...engineOptionsFromFlags(flags),
       logger,
       tls: await tlsFromFlags(flags, "sink"),
     });

@@ -1,0 +1,200 @@
+// `--proxy-protocol` end to end: the real CLI behind a real HAProxy (send-proxy / send-proxy-v2),
+// and direct clients that send a header by hand, a bad one, or none.
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeProxyHeaderV1 } from "../../src/core/proxy-protocol.js";
+import { type RunningCli, startCli } from "../helpers/cli.js";
+import { connectClient, sleep, TestClient } from "../helpers/net.js";
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Connects from a chosen loopback source address (127.0.0.0/8 is all ours on Linux). */
+async function connectFrom(port: number, localAddress: string): Promise<TestClient> {
+  const socket = connect({ port, host: "127.0.0.1", localAddress });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  return new TestClient(socket);
+}
+
+interface JsonLog {
+  msg: string;
+  remote?: string;
+  via?: string;
+}
+const logs = (cli: RunningCli): JsonLog[] =>
+  cli
+    .stderr()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as JsonLog);
+
+describe("echoplex echo --proxy-protocol behind HAProxy", () => {
+  let echo: RunningCli;
+  let haproxy: ChildProcess;
+  let v1Port: number;
+  let v2Port: number;
+
+  beforeAll(async () => {
+    echo = await startCli([
+      "echo",
+      "127.0.0.1:0",
+      "--proxy-protocol",
+      "--max-conns-per-ip",
+      "1",
+      "--log-format",
+      "json",
+    ]);
+    v1Port = await freePort();
+    v2Port = await freePort();
+    const cfg = join(tmpdir(), `echoplex-haproxy-${process.pid}.cfg`);
+    writeFileSync(
+      cfg,
+      `global
+  maxconn 200
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend v1
+  bind 127.0.0.1:${v1Port}
+  default_backend echo_v1
+frontend v2
+  bind 127.0.0.1:${v2Port}
+  default_backend echo_v2
+backend echo_v1
+  server s 127.0.0.1:${echo.port} send-proxy
+backend echo_v2
+  server s 127.0.0.1:${echo.port} send-proxy-v2
+`,
+    );
+    haproxy = spawn("haproxy", ["-db", "-f", cfg], { stdio: ["ignore", "ignore", "pipe"] });
+    // Wait until HAProxy accepts on both frontends.
+    for (const port of [v1Port, v2Port]) {
+      for (let i = 0; ; i++) {
+        try {
+          const c = await connectClient(port);
+          c.destroy();
+          break;
+        } catch (err) {
+          if (i > 100) throw err;
+          await sleep(50);
+        }
+      }
+    }
+    await sleep(200); // the probes' disconnects reach echoplex
+  });
+
+  afterAll(async () => {
+    haproxy?.kill("SIGTERM");
+    await echo?.stop();
+  });
+
+  it("sees the real client address through v1 and v2, and logs it with the proxy's address", async () => {
+    for (const [port, from] of [
+      [v1Port, "127.0.0.2"],
+      [v2Port, "127.0.0.3"],
+    ] as const) {
+      const client = await connectFrom(port, from);
+      client.send(`hello from ${from}`);
+      expect(await client.readLine()).toBe(`ECHO: hello from ${from}`);
+      client.end();
+      await client.readToEnd();
+    }
+    await sleep(100);
+    const connects = logs(echo).filter((l) => l.msg === "connect" && l.remote !== "127.0.0.1");
+    expect(connects.map((l) => [l.remote, l.via])).toEqual(
+      expect.arrayContaining([
+        ["127.0.0.2", "127.0.0.1"],
+        ["127.0.0.3", "127.0.0.1"],
+      ]),
+    );
+  });
+
+  it("applies --max-conns-per-ip to the real client address, not to the proxy's", async () => {
+    const first = await connectFrom(v2Port, "127.0.0.4");
+    first.send("one");
+    expect(await first.readLine()).toBe("ECHO: one");
+    // Same client again: over its limit of 1, although every connection comes from HAProxy.
+    const second = await connectFrom(v2Port, "127.0.0.4");
+    expect(await second.readToEnd()).toBe("ERROR: too many connections from 127.0.0.4 (limit 1)\n");
+    // Another client through the same proxy is served.
+    const other = await connectFrom(v1Port, "127.0.0.5");
+    other.send("two");
+    expect(await other.readLine()).toBe("ECHO: two");
+    first.destroy();
+    other.destroy();
+  });
+});
+
+describe("echoplex echo --proxy-protocol, direct clients", () => {
+  let echo: RunningCli;
+  beforeAll(async () => {
+    echo = await startCli(["echo", "127.0.0.1:0", "--proxy-protocol", "--proxy-timeout", "500ms"]);
+  });
+  afterAll(async () => {
+    expect(await echo.stop()).toBe(0);
+  });
+
+  it("accepts a v1 header with data in the same packet", async () => {
+    const client = await connectClient(echo.port);
+    const header = encodeProxyHeaderV1(
+      { address: "192.0.2.1", port: 1234 },
+      { address: "127.0.0.1", port: 1 },
+    );
+    client.write(Buffer.concat([header, Buffer.from("a\nb\n")]));
+    expect(await client.readLines(2)).toEqual(["ECHO: a", "ECHO: b"]);
+    client.destroy();
+  });
+
+  it("refuses a connection that does not start with a header, with an error line and a log line", async () => {
+    const client = await connectClient(echo.port);
+    client.send("hello");
+    expect(await client.readToEnd()).toBe(
+      "ERROR: bad PROXY protocol header: the connection did not start with a PROXY v1 or v2 header\n",
+    );
+    await sleep(100);
+    expect(echo.stderr()).toMatch(/proxy_protocol/);
+  });
+
+  it("refuses a connection that sends no header in time", async () => {
+    const client = await connectClient(echo.port);
+    const started = Date.now();
+    expect(await client.readToEnd(5000)).toBe("ERROR: no PROXY protocol header within 500 ms, closing\n");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
+  it("refuses a header cut short by the end of the stream", async () => {
+    const client = await connectClient(echo.port);
+    client.write("PROXY TCP4 1.2.3.4");
+    client.end();
+    expect(await client.readToEnd()).toBe("ERROR: connection ended before a complete PROXY header\n");
+  });
+});
+
+describe("echoplex echo --proxy-protocol: connections still sending their header", () => {
+  it("count against --max-connections, and a shutdown closes them at once", async () => {
+    const echo = await startCli(["echo", "127.0.0.1:0", "--proxy-protocol", "--max-connections", "2"]);
+    const waiting = [await connectClient(echo.port), await connectClient(echo.port)];
+    await sleep(100);
+    const third = await connectClient(echo.port);
+    expect(await third.readToEnd()).toBe("ERROR: too many connections (limit 2)\n");
+    const signalled = Date.now();
+    expect(await echo.stop()).toBe(0);
+    for (const c of waiting) await c.readToEnd(3000);
+    // Well before the 5 s header timeout: shutdown does not wait for headers.
+    expect(Date.now() - signalled).toBeLessThan(4000);
+  });
+});

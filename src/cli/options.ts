@@ -4,6 +4,7 @@ import { type Address, parseAddress } from "../core/address.js";
 import { EchoplexError } from "../core/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../core/logger.js";
+import { parseWorkers } from "./cluster.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 
 export interface CommonServiceFlags {
@@ -17,6 +18,7 @@ export interface CommonServiceFlags {
   highWater: number;
   maxPending: number;
   drainTimeout: number;
+  workers: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -94,6 +96,11 @@ export function addServiceOptions(
       new Option("--drain-timeout <duration>", "on shutdown, force-close connections still open after this")
         .argParser((v) => parseDuration(v, "--drain-timeout"))
         .default(DEFAULT_LIMITS.drainTimeoutMs, seconds(DEFAULT_LIMITS.drainTimeoutMs)),
+    )
+    .addOption(
+      new Option("--workers <n>", "worker processes sharing the port (a number, or auto = one per core)")
+        .argParser(parseWorkers)
+        .default(1),
     );
   return addLoggingOptions(cmd);
 }

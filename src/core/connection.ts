@@ -50,7 +50,7 @@ export interface PeerInfo {
 export class Connection<S = unknown> {
   status: ConnectionStatus = "open";
   readonly connectedAt = Date.now();
-  lastActivity = coarseClock.now;
+  lastActivity = Date.now();
   bytesIn = 0;
   bytesOut = 0;
   messagesIn = 0;

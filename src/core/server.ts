@@ -79,6 +79,9 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private shutdownPromise: Promise<void> | undefined;
   private onEmpty: (() => void) | undefined;
   private listenInfo: ListenInfo | undefined;
+  private accepting = true;
+  /** Connections accepted or refused so far (shutdown watches it to drain the backlog). */
+  private acceptCount = 0;
   private readonly lastWarn = new Map<string, number>();
 
   constructor(options: ServerOptions<S>) {
@@ -118,7 +121,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
    * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
    * `[::1]:8080`, `localhost:8080`; port 0 picks a free port (see the result).
    */
-  listen(address: string | number | Address = 0): Promise<ListenInfo> {
+  async listen(address: string | number | Address = 0): Promise<ListenInfo> {
     const addr = typeof address === "object" ? address : parseAddress(address);
     const where = formatAddress(addr.host, addr.port);
     return new Promise((resolve, reject) => {
@@ -153,8 +156,9 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   // --- accepting -------------------------------------------------------------------
 
   private accept(socket: Socket): void {
+    this.acceptCount++;
     const remoteAddress = socket.remoteAddress ?? "unknown";
-    if (this.draining) {
+    if (!this.accepting) {
       socket.destroy();
       return;
     }
@@ -443,6 +447,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
 
   private startSweep(): void {
     if (this.sweepTimer !== undefined) return;
+    tickClock();
     const idle = this.limits.idleTimeoutMs;
     const every = idle > 0 ? Math.max(50, Math.min(1000, Math.floor(idle / 4))) : 1000;
     // One timer for all connections instead of one per socket.
@@ -486,11 +491,22 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private async runShutdown(drainTimeoutMs: number): Promise<void> {
     const started = Date.now();
     this.logger.info({ connections: this.connections.size, drainTimeoutMs }, "shutting down");
+    // Connections the kernel already completed sit in the accept backlog, and Node
+    // accepts one per event-loop turn: keep turning until no more arrive (bounded),
+    // then close the listener, so no connection that was established is reset.
+    const acceptDeadline = Date.now() + Math.min(1000, drainTimeoutMs);
+    let before: number;
+    do {
+      before = this.acceptCount;
+      await nextTurn();
+      await nextTurn();
+    } while (this.acceptCount !== before && Date.now() < acceptDeadline);
+    this.accepting = false;
     const listenerClosed = new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();
       else this.server.close(() => resolve());
     });
-    // Two turns of the event loop: bytes already in the kernel's buffers are read and answered.
+    // Two more turns: bytes already in the kernel's buffers are read and answered.
     await nextTurn();
     await nextTurn();
     for (const conn of this.connections.values()) {

@@ -50,6 +50,7 @@ Examples:
     await runServers(
       [{ name: "echo", summary, server, address: resolveListenAddress(address, flags, ECHO_DEFAULT_PORT) }],
       logger,
+      { workers: flags.workers },
     );
   });
 }

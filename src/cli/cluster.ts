@@ -1,0 +1,115 @@
+// `--workers N`: the primary forks N worker processes that run the same command
+// and share its listening sockets (node:cluster), restarts a crashed worker with
+// backoff, and turns SIGINT/SIGTERM into one graceful drain of the whole group.
+import cluster, { type Worker } from "node:cluster";
+import { availableParallelism } from "node:os";
+import { EchoplexError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+
+/** Messages between the primary and its workers (over the cluster IPC channel). */
+export type ClusterMessage = { type: "echoplex:listening"; lines: string[] } | { type: "echoplex:shutdown" };
+
+export const WORKER_ENV = "ECHOPLEX_WORKER";
+
+/** Parses `--workers`: a positive number or `auto` (one per core). */
+export function parseWorkers(text: string): number {
+  if (text === "auto") return availableParallelism();
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new EchoplexError("ERR_BAD_OPTION", `bad --workers "${text}": expected a number >= 1 or "auto"`);
+  }
+  return Number(text);
+}
+
+/** True in a worker forked by runPrimary (it reports to the primary instead of printing). */
+export function isClusterWorker(): boolean {
+  return cluster.isWorker && process.env[WORKER_ENV] === "1";
+}
+
+/** In a worker: tells the primary what it listens on. */
+export function reportListening(lines: string[]): void {
+  const message: ClusterMessage = { type: "echoplex:listening", lines };
+  process.send?.(message);
+}
+
+/** In a worker: calls `drain` when the primary asks the group to shut down. */
+export function onPrimaryShutdown(drain: () => void): void {
+  process.on("message", (message: ClusterMessage) => {
+    if (message?.type === "echoplex:shutdown") drain();
+  });
+}
+
+const shutdownMessage: ClusterMessage = { type: "echoplex:shutdown" };
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 10_000;
+/** A worker that lived this long resets the backoff. */
+const STABLE_AFTER_MS = 30_000;
+
+/**
+ * Runs the primary: forks `count` workers (same argv), prints their listening lines
+ * once, restarts crashed workers with exponential backoff, drains on the first
+ * signal (a second one kills the group) and exits 0 when every worker has exited.
+ */
+export function runPrimary(count: number, logger: Logger): void {
+  // Workers accept from the shared socket themselves; round-robin through the
+  // primary would make the primary the bottleneck.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  let shuttingDown = false;
+  let printed = false;
+  let backoff = MIN_BACKOFF_MS;
+  const startedAt = new Map<Worker, number>();
+
+  const fork = (): void => {
+    const worker = cluster.fork({ [WORKER_ENV]: "1" });
+    startedAt.set(worker, Date.now());
+    worker.on("message", (message: ClusterMessage) => {
+      if (message?.type !== "echoplex:listening") return;
+      // A worker still starting when the drain began could not have heard it: tell it now.
+      if (shuttingDown) worker.send(shutdownMessage);
+      if (!printed) {
+        printed = true;
+        for (const line of message.lines) process.stdout.write(`${line} [${count} workers]\n`);
+      }
+    });
+  };
+
+  cluster.on("exit", (worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
+    startedAt.delete(worker);
+    if (shuttingDown) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        logger.info("all workers exited");
+        process.exit(0);
+      }
+      return;
+    }
+    if (lived > STABLE_AFTER_MS) backoff = MIN_BACKOFF_MS;
+    logger.error(
+      { worker: worker.process.pid, code, signal, restartInMs: backoff },
+      "worker exited unexpectedly, restarting",
+    );
+    setTimeout(() => {
+      if (!shuttingDown) fork();
+    }, backoff);
+    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+  });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, "second signal: killing all workers");
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    shuttingDown = true;
+    logger.info({ signal, workers: count }, "signal received, draining all workers");
+    // An IPC message rather than a signal: a terminal's Ctrl-C also reaches the
+    // workers directly, and a forwarded second signal would force them to exit.
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.send(shutdownMessage);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  for (let i = 0; i < count; i++) fork();
+}

@@ -68,7 +68,9 @@ describe("chat: arriving, talking, leaving", () => {
     await a.sync();
     a.say("/help");
     const help = await a.until(/^\* anything else is said/);
-    expect(help.before.join("\n")).toMatch(/\/nick NAME[\s\S]*\/join #room[\s\S]*\/msg NAME text[\s\S]*\/quit/);
+    expect(help.before.join("\n")).toMatch(
+      /\/nick NAME[\s\S]*\/join #room[\s\S]*\/msg NAME text[\s\S]*\/quit/,
+    );
     b.say("/join #dev");
     await b.until("* bob joined #dev");
     a.say("/rooms");
@@ -129,7 +131,8 @@ describe("chat: who receives what", () => {
 
     // A rename in #lobby: the three in #lobby see it (the renamer too), b1 in #b does not.
     a1.say("/nick alpha");
-    for (const u of [a1, a2, a3]) expect(await u.until(/^\* /)).toEqual({ before: [], line: "* a1 is now known as alpha" });
+    for (const u of [a1, a2, a3])
+      expect(await u.until(/^\* /)).toEqual({ before: [], line: "* a1 is now known as alpha" });
     expect(await b1.sync()).toEqual([]);
 
     // a2 moves to #b: #lobby sees it leave, #b sees it join; nobody sees anything else.
@@ -225,7 +228,9 @@ describe("chat: who receives what", () => {
     const b = await user(port, "bob");
     await a.sync();
     // clear screen, set title (OSC, BEL and ST terminated), colours, a DCS, C1 CSI, NUL, backspace, bidi override
-    b.client.write("\x1b[2J\x1b[H\x1b]0;owned\x07he\x1b[31mll\x1b[0mo\x1b]8;;http://x\x1b\\ \x1bPq#0\x1b\\wor\u009b1Ald\x00\x08\u202e!\n");
+    b.client.write(
+      "\x1b[2J\x1b[H\x1b]0;owned\x07he\x1b[31mll\x1b[0mo\x1b]8;;http://x\x1b\\ \x1bPq#0\x1b\\wor\u009b1Ald\x00\x08\u202e!\n",
+    );
     expect((await a.until(/^</)).line).toBe("<bob> hello world!");
     // Nothing is left to say: an all-escapes line sends nothing.
     b.client.write("\x1b[2J\x1b[3J\n");
@@ -240,7 +245,9 @@ describe("chat: password gate", () => {
   it("admits a user only after /pass with the right secret", async () => {
     const port = await chat("--password", "s3cret");
     const c = await connectClient(port);
-    expect(await c.readLine()).toBe("* Welcome to echoplex chat. This server needs a password: send /pass SECRET");
+    expect(await c.readLine()).toBe(
+      "* Welcome to echoplex chat. This server needs a password: send /pass SECRET",
+    );
     c.send("hello?");
     expect(await c.readLine()).toBe("! send /pass SECRET first (2 tries left)");
     c.send("/pass s3cret");

@@ -130,7 +130,9 @@ describe("chat under load", () => {
     }
     // Everyone was told why the slow consumer left, and the server logged it with its pending bytes.
     await Promise.all(
-      readers.map((r) => r.waitFor(() => r.lines.includes("* slow left #lobby (slow consumer)"), "slow's leave")),
+      readers.map((r) =>
+        r.waitFor(() => r.lines.includes("* slow left #lobby (slow consumer)"), "slow's leave"),
+      ),
     );
     const warn = cli
       .stderr()

@@ -80,6 +80,6 @@ describe("chat through Redis when Redis stops and restarts", () => {
       expect(n.stderr()).not.toMatch(/"level":(50|60)/);
     }
     for (const u of users.splice(0)) u.close();
-    await Promise.all(nodes.splice(0).map((n) => n.stop("SIGTERM")));
+    expect(await Promise.all(nodes.splice(0).map((n) => n.stop("SIGTERM")))).toEqual([0, 0]);
   });
 });

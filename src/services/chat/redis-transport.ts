@@ -278,7 +278,8 @@ export class RedisTransport implements ChatTransport {
           );
         }
       });
-      if (!full) await this.reapDeadNodes(cmd);
+      // Not while starting: departures announced before this node publishes would be lost.
+      if (!full && this.up) await this.reapDeadNodes(cmd);
     } catch (err) {
       if (full) throw err;
       this.logger.debug({ err }, "heartbeat failed");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive as real peers (nc, curl, ab, openssl,
-# redis-server, chromium), from Debian's packages, only when one is missing.
+# redis-server, chromium, jq), from Debian's packages, only when one is missing.
 # Idempotent and quiet when everything is there. Never downloads anything else.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ declare -A NEED=(
   [redis-server]=redis-server
   [chromium]=chromium
   [tmux]=tmux
+  [jq]=jq
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -14,6 +14,18 @@ interface Case {
 
 const cases: Case[] = [
   { name: "echo", args: ["echo", "127.0.0.1:0"], send: "hello\n", expect: /^ECHO: hello\n/ },
+  {
+    name: "chat",
+    args: ["chat", "127.0.0.1:0"],
+    send: "/nick smoke\n/who\n",
+    expect: /\* guest-1 is now known as smoke\n\* 1 in #lobby: smoke \(idle \d+s\)\n/,
+  },
+  {
+    name: "sink",
+    args: ["sink", "127.0.0.1:0", "--ack"],
+    send: "hello\n\u0000binary\n",
+    expect: /^OK 1\nOK 2\n/,
+  },
 ];
 
 async function start(args: string[]): Promise<{ port: number; stop: () => Promise<number | null> }> {

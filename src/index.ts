@@ -14,6 +14,34 @@ export {
 } from "./core/server.js";
 export { ServerStats, type TrafficTotals } from "./core/stats.js";
 export {
+  CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+  CHAT_DEFAULT_MAX_PENDING_BYTES,
+  CHAT_DEFAULT_PORT,
+  type ChatEvent,
+  ChatHub,
+  type ChatOptions,
+  ChatServer,
+  type ChatSession,
+  type ChatSettings,
+  type ChatTransport,
+  chatHandler,
+  createChatServer,
+  DEFAULT_CHAT_SETTINGS,
+  DEFAULT_FLOOD_LIMITS,
+  type EventSink,
+  type FloodLimits,
+  type HistoryEvent,
+  type MaybePromise,
+  type MemberListing,
+  MemoryTransport,
+  type MemoryTransportOptions,
+  type RoomListing,
+  renderEvent,
+  sanitize,
+  TokenBucket,
+  type UserRef,
+} from "./services/chat/index.js";
+export {
   createEchoServer,
   ECHO_DEFAULT_PORT,
   ECHO_DEFAULT_PREFIX,
@@ -21,3 +49,13 @@ export {
   type EchoOptions,
   echoHandler,
 } from "./services/echo/index.js";
+export {
+  createSinkServer,
+  FileRecorder,
+  SINK_DEFAULT_MAX_BUFFERED,
+  SINK_DEFAULT_PORT,
+  type SinkOptions,
+  type SinkPeer,
+  SinkServer,
+  type SinkStatus,
+} from "./services/sink/index.js";

@@ -47,9 +47,10 @@ export function addServiceOptions(
   cmd: Command,
   defaultPort: number,
   /** Per-service defaults that differ from the engine's (a chat keeps less pending output per peer). */
-  defaults: { maxPendingBytes?: number } = {},
+  defaults: { maxPendingBytes?: number; idleTimeoutMs?: number } = {},
 ): Command {
   const maxPending = defaults.maxPendingBytes ?? DEFAULT_LIMITS.maxPendingBytes;
+  const idleTimeout = defaults.idleTimeoutMs ?? DEFAULT_LIMITS.idleTimeoutMs;
   cmd
     .argument("[address]", `where to listen: PORT, :PORT, HOST:PORT, [IPv6]:PORT (default :${defaultPort})`)
     .option("-p, --port <port>", "port to listen on (overrides the address's port)")
@@ -67,7 +68,7 @@ export function addServiceOptions(
     .addOption(
       new Option("--idle-timeout <duration>", "close connections idle this long (0: never)")
         .argParser((v) => parseDuration(v, "--idle-timeout"))
-        .default(DEFAULT_LIMITS.idleTimeoutMs, seconds(DEFAULT_LIMITS.idleTimeoutMs)),
+        .default(idleTimeout, seconds(idleTimeout)),
     )
     .addOption(
       new Option("--max-connections <n>", "refuse connections beyond this many, with an error line")

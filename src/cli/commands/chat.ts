@@ -4,6 +4,7 @@ import { EchoplexError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
 import { DEFAULT_CHAT_SETTINGS } from "../../services/chat/hub.js";
 import {
+  CHAT_DEFAULT_IDLE_TIMEOUT_MS,
   CHAT_DEFAULT_MAX_PENDING_BYTES,
   CHAT_DEFAULT_PORT,
   createChatServer,
@@ -105,7 +106,10 @@ export function chatCommand(): Command {
         .argParser((v) => parseCount(v, "--flood-disconnect"))
         .default(d.flood.disconnectAfter),
     );
-  addServiceOptions(cmd, CHAT_DEFAULT_PORT, { maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES });
+  addServiceOptions(cmd, CHAT_DEFAULT_PORT, {
+    maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES,
+    idleTimeoutMs: CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+  });
   cmd.addHelpText(
     "after",
     `

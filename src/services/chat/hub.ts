@@ -89,6 +89,10 @@ function formatIdle(ms: number): string {
   return `${Math.floor(s / 3600)}h`;
 }
 
+function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 export class ChatHub {
   /** Local members of each room. */
   private readonly rooms = new Map<string, Set<ChatConn>>();
@@ -476,7 +480,7 @@ export class ChatHub {
       this.logger.info({ conn: conn.id, remote: conn.remoteAddress }, "password: timed out, disconnecting");
       conn.close(
         "closed by service",
-        `! no password within ${formatIdle(this.settings.passTimeoutMs)}, disconnecting`,
+        `! no password within ${formatDuration(this.settings.passTimeoutMs)}, disconnecting`,
       );
     }
   }

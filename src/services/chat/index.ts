@@ -29,6 +29,8 @@ import type { ChatTransport } from "./transport.js";
 export const CHAT_DEFAULT_PORT = 8081;
 /** Chat peers get less room for unread output than the engine's default: chat lines are small. */
 export const CHAT_DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
+/** People at nc or telnet sit quietly in silent rooms for a long time; only an hour of silence closes them. */
+export const CHAT_DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 
 export interface ChatOptions extends Omit<ServerOptions<ChatSession>, "handler" | "framing" | "service"> {
   /** Where shared state and delivery live. Default: in this process (with `history` messages per room). */
@@ -132,7 +134,11 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
   const limit = maxLineBytes === undefined ? {} : { maxLength: maxLineBytes };
   const server = createServer<ChatSession>({
     ...engine,
-    limits: { maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES, ...engine.limits },
+    limits: {
+      maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES,
+      idleTimeoutMs: CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+      ...engine.limits,
+    },
     service: "chat",
     framing: framing === "length" ? lengthPrefixed(limit) : lines(limit),
     handler: chatHandler(hub),

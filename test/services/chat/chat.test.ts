@@ -279,7 +279,7 @@ describe("chat: password gate", () => {
     const port = await chat("--password", "s3cret", "--pass-timeout", "300ms");
     const c = await connectClient(port);
     await c.readLine();
-    expect(await c.readToEnd(10_000)).toBe("! no password within 0s, disconnecting\n");
+    expect(await c.readToEnd(10_000)).toBe("! no password within 300ms, disconnecting\n");
     expect(cli!.stderr()).toMatch(/password: timed out/);
   });
 });
@@ -317,5 +317,53 @@ describe("chat: flood control", () => {
     talker.say("and still here");
     await observer.until("<talker> and still here");
     expect(cli!.stderr()).toMatch(/flooding: disconnecting/);
+  });
+});
+
+describe("chat: other framings and defaults", () => {
+  it("speaks 4-byte length-prefixed frames with --framing length", async () => {
+    const port = await chat("--framing", "length");
+    const c = await connectClient(port);
+    const frame = (s: string) => {
+      const body = Buffer.from(s);
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(body.length);
+      return Buffer.concat([head, body]);
+    };
+    const frames = (data: Buffer): string[] => {
+      const out: string[] = [];
+      for (let at = 0; at + 4 <= data.length; ) {
+        const n = data.readUInt32BE(at);
+        if (at + 4 + n > data.length) break;
+        out.push(data.subarray(at + 4, at + 4 + n).toString());
+        at += 4 + n;
+      }
+      return out;
+    };
+    await c.waitFor((d) => frames(d).length >= 2, 10_000, "welcome frames");
+    expect(frames(c.received)[1]).toBe("* guest-1 joined #lobby");
+    c.write(frame("/nick framed"));
+    await c.waitFor((d) => frames(d).includes("* guest-1 is now known as framed"), 10_000, "rename frame");
+    c.destroy();
+  });
+
+  it("answers telnet users (CRLF) in CRLF and nc users (LF) in LF, from the same broadcast", async () => {
+    const port = await chat(...NO_FLOOD);
+    const nc = await user(port, "nc");
+    const telnet = await user(port, "telnet");
+    await nc.sync();
+    telnet.client.write("hello from telnet\r\n");
+    await nc.client.waitFor((d) => d.includes("<telnet> hello from telnet\n"), 10_000, "LF line");
+    nc.say("hello from nc");
+    await telnet.client.waitFor((d) => d.includes("<nc> hello from nc\r\n"), 10_000, "CRLF line");
+  });
+
+  it("documents its own defaults in --help (1 MiB max pending, 1 h idle timeout)", async () => {
+    const { runCli } = await import("../../helpers/cli.js");
+    const help = await runCli(["chat", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--max-pending <size>[\s\S]*default: 1m/);
+    expect(help.stdout).toMatch(/--idle-timeout <duration>[\s\S]*default: 3600s/);
+    expect(help.stdout).toMatch(/--flood-rate <n>[\s\S]*default: 5/);
   });
 });

@@ -1,0 +1,61 @@
+// Two real `nc` users chatting, as in the README's sample session.
+import { type ChildProcess, spawn } from "node:child_process";
+import { afterEach, expect, it } from "vitest";
+import { type RunningCli, startCli } from "../../helpers/cli.js";
+
+let cli: RunningCli | undefined;
+const procs: ChildProcess[] = [];
+afterEach(async () => {
+  for (const p of procs.splice(0)) p.kill("SIGKILL");
+  await cli?.stop("SIGKILL");
+});
+
+/** An interactive nc user: type lines, wait for output. */
+function nc(port: number) {
+  const proc = spawn("nc", ["127.0.0.1", String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+  procs.push(proc);
+  let out = "";
+  proc.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    out += d;
+  });
+  return {
+    type: (line: string) => proc.stdin!.write(`${line}\n`),
+    output: () => out,
+    async waitFor(text: string, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!out.includes(text)) {
+        if (Date.now() > deadline)
+          throw new Error(`nc did not print ${JSON.stringify(text)}; got ${JSON.stringify(out)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+it("two nc users chat", async () => {
+  cli = await startCli(["chat", "127.0.0.1:0"]);
+  const alice = nc(cli.port);
+  await alice.waitFor("* guest-1 joined #lobby");
+  alice.type("/nick alice");
+  await alice.waitFor("* guest-1 is now known as alice");
+  const bob = nc(cli.port);
+  await bob.waitFor("* guest-2 joined #lobby");
+  bob.type("/nick bob");
+  await alice.waitFor("* guest-2 is now known as bob");
+  alice.type("hi bob!");
+  await bob.waitFor("<alice> hi bob!");
+  bob.type("/me waves");
+  await alice.waitFor("* bob waves");
+  bob.type("/quit");
+  await alice.waitFor("* bob left #lobby (quit)");
+  expect(bob.output()).toBe(
+    [
+      "* Welcome to echoplex chat, guest-2! You are in #lobby. Type /help for commands.",
+      "* guest-2 joined #lobby",
+      "* guest-2 is now known as bob",
+      "<alice> hi bob!",
+      "* bye",
+      "",
+    ].join("\n"),
+  );
+});

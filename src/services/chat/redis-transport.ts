@@ -48,7 +48,7 @@ export const REDIS_DEFAULT_TTL_MS = 15_000;
 export const DEGRADED_NOTICE = "chat is degraded: Redis is unreachable, messages reach only this server";
 export const RECOVERED_NOTICE = "chat recovered: messages reach every server again";
 /** Fire-and-forget publishes in flight before the sender is made to wait (bounds ioredis' queue). */
-const MAX_IN_FLIGHT = 1000;
+const MAX_IN_FLIGHT = 10_000;
 const MAX_RETRY_DELAY_MS = 2000;
 
 /** Checks a Redis URL; returns a form without the password, for messages and logs. */

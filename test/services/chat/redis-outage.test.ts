@@ -38,7 +38,7 @@ describe("chat through Redis when Redis stops and restarts", () => {
   it.each([
     ["SIGKILL", "killed"],
     ["SIGTERM", "stopped"],
-  ] as const)("survives Redis being %s (%s) and restarted on the same port", async (signal) => {
+  ] as const)("survives Redis being %s (%s) and restarted on the same port", async (signal, _how) => {
     const [pa, pb] = [await node(), await node()];
     const ann = await user(pa, "ann");
     const amy = await user(pa, "amy");

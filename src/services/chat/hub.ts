@@ -3,6 +3,7 @@
 // of a room. Each event is rendered once into one Buffer that every recipient's
 // outbox references; the engine writes each outbox once per tick.
 import type { CloseReason, Connection } from "../../core/connection.js";
+import type { ErrorCode } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { HELP_LINES, parseCommand } from "./commands.js";
 import type { ChatEvent, HistoryEvent, UserRef } from "./events.js";
@@ -56,7 +57,7 @@ export interface ChatSession {
   passTries: number;
   /** When an unauthenticated user is disconnected (ms since epoch). */
   passDeadline: number;
-  bucket: TokenBucket | undefined;
+  bucket: TokenBucket;
   /** Lines received while an asynchronous command was running; processed in order after it. */
   backlog: Buffer[];
   busy: boolean;
@@ -102,6 +103,8 @@ export class ChatHub {
   private readonly waiting = new Set<ChatConn>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly subscribed: MaybePromise<void>;
+  /** Counts enforced limits in the engine's stats (set by createChatServer). */
+  countError: (code: ErrorCode) => void = () => {};
 
   constructor(
     readonly transport: ChatTransport,
@@ -126,7 +129,7 @@ export class ChatHub {
       room: "",
       passTries: 0,
       passDeadline: 0,
-      bucket: undefined,
+      bucket: new TokenBucket(this.settings.flood, Date.now()),
       backlog: [],
       busy: false,
       leaveReason: undefined,
@@ -138,7 +141,6 @@ export class ChatHub {
   connected(conn: ChatConn): void {
     const s = conn.state;
     s.id = `${this.settings.instance}:${conn.id}`;
-    s.bucket = new TokenBucket(this.settings.flood, Date.now());
     if (this.settings.password !== undefined) {
       s.phase = "password";
       s.passDeadline = Date.now() + this.settings.passTimeoutMs;
@@ -154,18 +156,19 @@ export class ChatHub {
   message(conn: ChatConn, payload: Buffer): void | Promise<void> {
     const s = conn.state;
     if (s.phase === "gone") return;
-    const verdict = s.bucket!.take(Date.now());
+    const verdict = s.bucket.take(Date.now());
     if (verdict === "disconnect") {
       this.logger.warn(
         { conn: conn.id, remote: conn.remoteAddress, nick: s.nick },
         "flooding: disconnecting",
       );
+      this.countError("ERR_RATE_LIMITED");
       conn.close("rate limited", "! flooding: disconnecting");
       return;
     }
     if (verdict === "drop") {
-      if (!s.bucket!.warned) {
-        s.bucket!.warned = true;
+      if (!s.bucket.warned) {
+        s.bucket.warned = true;
         const { rate, burst } = this.settings.flood;
         this.logger.info({ conn: conn.id, nick: s.nick }, "flood control: dropping messages");
         conn.send(`! flood control: slow down (limit ${rate} messages/s, burst ${burst}); messages dropped`);

@@ -143,6 +143,7 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
     framing: framing === "length" ? lengthPrefixed(limit) : lines(limit),
     handler: chatHandler(hub),
   });
+  hub.countError = (code) => server.stats.countError(code);
   return new ChatServer(server, hub);
 }
 

@@ -210,7 +210,7 @@ export class RedisTransport implements ChatTransport {
     if (this.state === "up" && !ready) {
       this.state = "degraded";
       this.logger.warn(
-        { err: this.lastError },
+        { err: this.lastError || "connection closed" },
         "Redis unreachable: chat degraded to this process, reconnecting",
       );
       this.notifyRooms(DEGRADED_NOTICE);

@@ -39,6 +39,8 @@ export interface RunningRedis {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port (empty: nothing is persisted). */
   start(): Promise<void>;
+  /** Sends a signal without waiting (SIGSTOP/SIGCONT: a hung Redis whose connections stay open). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export async function startRedis(): Promise<RunningRedis> {
@@ -73,6 +75,9 @@ export async function startRedis(): Promise<RunningRedis> {
     port,
     url: `redis://127.0.0.1:${port}`,
     start,
+    signal(signal: NodeJS.Signals) {
+      proc?.kill(signal);
+    },
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       const child = proc;
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;

@@ -50,6 +50,7 @@ export const RECOVERED_NOTICE = "chat recovered: messages reach every server aga
 /** Fire-and-forget publishes in flight before the sender is made to wait (bounds ioredis' queue). */
 const MAX_IN_FLIGHT = 10_000;
 const MAX_RETRY_DELAY_MS = 2000;
+const ACTIVITY_RESOLUTION_MS = 1000;
 
 /** Checks a Redis URL; returns a form without the password, for messages and logs. */
 export function checkRedisUrl(url: string): string {
@@ -69,6 +70,8 @@ interface LocalMember {
   room: string;
   nick: string;
   lastActive: number;
+  /** The last activity written to Redis (written at most once a second: idle times are in seconds). */
+  synced: number;
 }
 
 export class RedisTransport implements ChatTransport {
@@ -92,6 +95,7 @@ export class RedisTransport implements ChatTransport {
   /** Local users' rooms, re-registered after an outage (Redis may have lost them). */
   private readonly members = new Map<string, LocalMember>();
   private fallbackGuests = 0;
+  private recovering = false;
 
   constructor(private readonly options: RedisTransportOptions) {
     this.where = checkRedisUrl(options.url);
@@ -207,30 +211,70 @@ export class RedisTransport implements ChatTransport {
   private onConnectionChange(): void {
     if (this.state === "starting" || this.state === "closed") return;
     const ready = this.cmd?.status === "ready" && this.sub?.status === "ready";
-    if (this.state === "up" && !ready) {
-      this.state = "degraded";
-      this.logger.warn(
-        { err: this.lastError || "connection closed" },
-        "Redis unreachable: chat degraded to this process, reconnecting",
-      );
-      this.notifyRooms(DEGRADED_NOTICE);
-    } else if (this.state === "degraded" && ready) {
-      void this.recover();
-    }
+    if (this.state === "up" && !ready) this.degrade(this.lastError || "connection closed");
+    else if (this.state === "degraded" && ready) void this.recover();
+  }
+
+  /**
+   * Connected but failing (a hung or out-of-memory Redis: commands time out or are
+   * refused) is treated like disconnected; the heartbeat tick tries to recover.
+   */
+  private degrade(why: string): void {
+    if (this.state !== "up") return;
+    this.state = "degraded";
+    this.logger.warn({ err: why }, "Redis unreachable: chat degraded to this process, reconnecting");
+    this.notifyRooms(DEGRADED_NOTICE);
+  }
+
+  private failed(what: string, err: unknown): void {
+    this.logger.debug({ err, what }, "Redis command failed");
+    this.degrade(err instanceof Error ? err.message : String(err));
   }
 
   /** Redis is back (possibly empty after a restart): claim our nicks and rooms again, then say so. */
   private async recover(): Promise<void> {
+    if (this.recovering) return;
+    this.recovering = true;
     try {
       await this.heartbeat(true);
+      if (this.state !== "degraded") return;
+      this.state = "up";
+      this.logger.info("Redis reachable again: chat delivery across servers resumed");
+      this.notifyRooms(RECOVERED_NOTICE);
+      await this.dropStaleMembers(this.cmd!);
     } catch (err) {
       this.logger.warn({ err }, "Redis back but re-registering failed; will retry");
-      return;
+    } finally {
+      this.recovering = false;
     }
-    if (this.state !== "degraded") return;
-    this.state = "up";
-    this.logger.info("Redis reachable again: chat delivery across servers resumed");
-    this.notifyRooms(RECOVERED_NOTICE);
+  }
+
+  /** Removes this node's users who left while Redis was unreachable (if Redis kept them), telling the other nodes. */
+  private async dropStaleMembers(cmd: Redis): Promise<void> {
+    for (const room of await cmd.smembers(this.keys.rooms)) {
+      const entries = await cmd.hgetall(this.keys.room(room));
+      for (const [id, value] of Object.entries(entries)) {
+        const m = parseMember(value);
+        if (m === undefined || m.node !== this.node || this.members.get(id)?.room === room) continue;
+        const removed = await cmd.eval(
+          LEAVE_ROOM,
+          3,
+          this.keys.room(room),
+          this.keys.rooms,
+          this.keys.history(room),
+          id,
+          room,
+        );
+        // Local users saw this departure when it happened; only the other nodes need it.
+        const leave: ChatEvent = {
+          kind: "leave",
+          room,
+          user: { id, nick: m.nick },
+          reason: "left during a Redis outage",
+        };
+        if (removed === 1) this.publishRemote(cmd, leave);
+      }
+    }
   }
 
   private tick(): void {
@@ -282,7 +326,7 @@ export class RedisTransport implements ChatTransport {
       if (!full && this.up) await this.reapDeadNodes(cmd);
     } catch (err) {
       if (full) throw err;
-      this.logger.debug({ err }, "heartbeat failed");
+      this.failed("heartbeat", err);
     }
   }
 
@@ -339,12 +383,19 @@ export class RedisTransport implements ChatTransport {
     this.local.publish(event);
     const cmd = this.cmd;
     if (!this.up || cmd === undefined) return;
+    return this.publishRemote(cmd, event);
+  }
+
+  private publishRemote(cmd: Redis, event: ChatEvent): void | Promise<void> {
     const p = cmd.pipeline();
     if (isHistoryEvent(event)) {
       const m = this.members.get(event.from.id);
       if (m !== undefined) {
         m.lastActive = event.ts;
-        p.hset(this.keys.room(m.room), event.from.id, memberValue(this.node, event.ts, m.nick));
+        if (event.ts - m.synced >= ACTIVITY_RESOLUTION_MS) {
+          m.synced = event.ts;
+          p.hset(this.keys.room(m.room), event.from.id, memberValue(this.node, event.ts, m.nick));
+        }
       }
       if (this.historySize > 0) {
         const key = this.keys.history(event.room);
@@ -361,12 +412,14 @@ export class RedisTransport implements ChatTransport {
     p.publish(this.keys.channel, encodeEnvelope(this.node, event));
     this.inFlight++;
     const done = p.exec().then(
-      () => {
+      (results) => {
         this.inFlight--;
+        const err = results?.find(([e]) => e !== null)?.[0];
+        if (err) this.failed("publish", err);
       },
       (err: unknown) => {
         this.inFlight--;
-        this.logger.debug({ err }, "publish to Redis failed");
+        this.failed("publish", err);
       },
     );
     if (this.inFlight > MAX_IN_FLIGHT) return done;
@@ -391,7 +444,7 @@ export class RedisTransport implements ChatTransport {
         }
       } catch (err) {
         // Redis failed under us: keep the local claim, as while degraded.
-        this.logger.debug({ err }, "nick claim in Redis failed; claimed locally");
+        this.failed("nick claim (claimed locally)", err);
       }
     }
     this.nicks.set(id, nick);
@@ -405,7 +458,7 @@ export class RedisTransport implements ChatTransport {
     this.nicks.delete(id);
     if (!this.up || this.cmd === undefined) return; // the claim expires by itself
     this.cmd.eval(RELEASE_NICK, 1, this.keys.nick(nick), id).catch((err: unknown) => {
-      this.logger.debug({ err }, "nick release in Redis failed; it will expire");
+      this.failed("nick release (it will expire)", err);
     });
   }
 
@@ -415,7 +468,8 @@ export class RedisTransport implements ChatTransport {
     try {
       const value = await this.cmd.get(this.keys.nick(nick));
       return value === null ? undefined : nickFromValue(value);
-    } catch {
+    } catch (err) {
+      this.failed("find nick", err);
       return undefined;
     }
   }
@@ -424,8 +478,8 @@ export class RedisTransport implements ChatTransport {
     if (this.up && this.cmd !== undefined) {
       try {
         return await this.cmd.incr(this.keys.guests);
-      } catch {
-        // fall through
+      } catch (err) {
+        this.failed("guest number", err);
       }
     }
     // Degraded: a number unlikely to be in use elsewhere (claims are only checked locally now).
@@ -437,14 +491,18 @@ export class RedisTransport implements ChatTransport {
   enterRoom(room: string, user: UserRef): void {
     const now = Date.now();
     this.local.enterRoom(room, user);
-    this.members.set(user.id, { room, nick: user.nick, lastActive: now });
+    this.members.set(user.id, { room, nick: user.nick, lastActive: now, synced: now });
     if (!this.up || this.cmd === undefined) return;
     this.cmd
       .pipeline()
       .sadd(this.keys.rooms, room)
       .hset(this.keys.room(room), user.id, memberValue(this.node, now, user.nick))
       .exec()
-      .catch((err: unknown) => this.logger.debug({ err }, "room entry in Redis failed"));
+      .then((results) => {
+        const err = results?.find(([e]) => e !== null)?.[0];
+        if (err) this.failed("room entry", err);
+      })
+      .catch((err: unknown) => this.failed("room entry", err));
   }
 
   leaveRoom(room: string, id: string): void {
@@ -453,7 +511,7 @@ export class RedisTransport implements ChatTransport {
     if (!this.up || this.cmd === undefined) return;
     this.cmd
       .eval(LEAVE_ROOM, 3, this.keys.room(room), this.keys.rooms, this.keys.history(room), id, room)
-      .catch((err: unknown) => this.logger.debug({ err }, "room exit in Redis failed"));
+      .catch((err: unknown) => this.failed("room exit", err));
   }
 
   /** Members of the given room hashes whose node is alive (this node, or a fresh heartbeat). */
@@ -480,7 +538,8 @@ export class RedisTransport implements ChatTransport {
       const names = (await cmd.smembers(this.keys.rooms)).sort();
       const members = await this.liveMembers(cmd, names);
       return names.map((room, i) => ({ room, members: members[i]!.length })).filter((r) => r.members > 0);
-    } catch {
+    } catch (err) {
+      this.failed("rooms", err);
       return this.local.rooms();
     }
   }
@@ -494,7 +553,8 @@ export class RedisTransport implements ChatTransport {
       return members!
         .map(([nick, lastActive]) => ({ nick, idleMs: Math.max(0, now - lastActive) }))
         .sort((a, b) => (nickKey(a.nick) < nickKey(b.nick) ? -1 : 1));
-    } catch {
+    } catch (err) {
+      this.failed("who", err);
       return this.local.who(room);
     }
   }
@@ -506,7 +566,8 @@ export class RedisTransport implements ChatTransport {
     try {
       const values = await cmd.lrange(this.keys.history(room), 0, this.historySize - 1);
       return values.reverse().flatMap((v) => decodeHistory(v) ?? []);
-    } catch {
+    } catch (err) {
+      this.failed("history", err);
       return this.local.history(room);
     }
   }

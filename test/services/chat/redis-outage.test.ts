@@ -22,8 +22,8 @@ afterAll(async () => {
   await redis.stop("SIGKILL");
 });
 
-async function node(): Promise<number> {
-  const cli = await startCli(["chat", "127.0.0.1:0", "--redis", redis.url, "--flood-rate", "0"]);
+async function node(...args: string[]): Promise<number> {
+  const cli = await startCli(["chat", "127.0.0.1:0", "--redis", redis.url, "--flood-rate", "0", ...args]);
   nodes.push(cli);
   return cli.port;
 }
@@ -79,6 +79,43 @@ describe("chat through Redis when Redis stops and restarts", () => {
       expect(n.proc.exitCode).toBeNull();
       expect(n.stderr()).not.toMatch(/"level":(50|60)/);
     }
+    for (const u of users.splice(0)) u.close();
+    expect(await Promise.all(nodes.splice(0).map((n) => n.stop("SIGTERM")))).toEqual([0, 0]);
+  });
+
+  it("treats a hung Redis (SIGSTOP: connections open, commands time out) as degraded, and tells other servers who left meanwhile", async () => {
+    // Heartbeats outlive the pause (9 s), so nobody is declared lost while Redis is stopped.
+    const [pa, pb] = [await node("--redis-ttl", "9s"), await node("--redis-ttl", "9s")];
+    const ann = await user(pa, "ann");
+    const amy = await user(pa, "amy");
+    const bob = await user(pb, "bob");
+    await ann.until(/is now known as bob$/);
+    bob.say("/who");
+    await bob.until(/^\* 3 in #lobby: amy .*, ann .*, bob /);
+
+    redis.signal("SIGSTOP");
+    try {
+      // Each server finds out when a command times out (2 s).
+      ann.say("anyone?");
+      bob.say("hello?");
+      await ann.until(DEGRADED, 10_000);
+      await amy.until(DEGRADED, 10_000);
+      await bob.until(DEGRADED, 10_000);
+      amy.say("/quit");
+      await ann.until("* amy left #lobby (quit)");
+    } finally {
+      redis.signal("SIGCONT");
+    }
+    await ann.until(RECOVERED, 15_000);
+    // Redis kept amy's membership: her server removes it and tells the others (which
+    // may hear it before they notice that Redis is back themselves).
+    const seen = new Set<string>();
+    const amyLeft = "* amy left #lobby (left during a Redis outage)";
+    while (!(seen.has(RECOVERED) && seen.has(amyLeft))) seen.add(await bob.client.readLine(15_000));
+    bob.say("/who");
+    await bob.until(/^\* 2 in #lobby: ann \(idle \d+s\), bob \(idle \d+s\)$/);
+    ann.say("after the pause");
+    await bob.until("<ann> after the pause");
     for (const u of users.splice(0)) u.close();
     expect(await Promise.all(nodes.splice(0).map((n) => n.stop("SIGTERM")))).toEqual([0, 0]);
   });

@@ -155,6 +155,22 @@ describe("chat through Redis: two servers", () => {
   });
 });
 
+describe("chat through Redis: what others publish", () => {
+  it("ignores malformed events on the channel and keeps serving", async () => {
+    const [pa, pb] = [await node(), await node()];
+    const alice = await user(pa, "alice");
+    const bob = await user(pb, "bob");
+    await alice.until(/is now known as bob$/);
+    for (const junk of ["junk", "x\n{not json", 'x\n{"kind":"notice","room":"#lobby","text":"fake"}']) {
+      await admin.publish("echoplex:chat:events", junk);
+    }
+    bob.say("still here");
+    expect(await alice.until(/^</)).toEqual({ before: [], line: "<bob> still here" });
+    expect(nodes[0]!.stderr()).toMatch(/ignoring a malformed chat event from Redis/);
+    for (const n of nodes) expect(n.proc.exitCode).toBeNull();
+  });
+});
+
 describe("chat through Redis: three servers", () => {
   it("delivers every user's messages to the other two servers, in the order each was sent", async () => {
     const ports = [await node(), await node(), await node()];

@@ -155,6 +155,24 @@ describe("chat through Redis: two servers", () => {
   });
 });
 
+describe("chat through Redis: order", () => {
+  it("keeps one user's commands and messages in order as seen on another server", async () => {
+    const [pa, pb] = [await node(), await node()];
+    const watcher = await user(pb, "watcher");
+    const fast = await user(pa, "fast");
+    await watcher.until(/is now known as fast$/);
+    // One packet: renames, messages and room changes, each waiting on Redis differently.
+    fast.client.write("/nick quick\nfirst\n/join #b\nsecond\n/join #lobby\nthird\n");
+    const seen = await watcher.until("<quick> third");
+    expect(seen.before).toEqual([
+      "* fast is now known as quick",
+      "<quick> first",
+      "* quick left #lobby (moved to #b)",
+      "* quick joined #lobby",
+    ]);
+  });
+});
+
 describe("chat through Redis: what others publish", () => {
   it("ignores malformed events on the channel and keeps serving", async () => {
     const [pa, pb] = [await node(), await node()];

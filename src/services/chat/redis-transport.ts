@@ -96,6 +96,8 @@ export class RedisTransport implements ChatTransport {
   private readonly members = new Map<string, LocalMember>();
   private fallbackGuests = 0;
   private recovering = false;
+  private malformed = 0;
+  private malformedLoggedAt = 0;
 
   constructor(private readonly options: RedisTransportOptions) {
     this.where = checkRedisUrl(options.url);
@@ -366,7 +368,16 @@ export class RedisTransport implements ChatTransport {
   private receive(message: string): void {
     const envelope = decodeEnvelope(message);
     if (envelope === undefined) {
-      this.logger.warn({ bytes: message.length }, "ignoring a malformed chat event from Redis");
+      this.malformed++;
+      // One line per 10 s at most: a bad publisher must not flood the log.
+      const now = Date.now();
+      if (now - this.malformedLoggedAt >= 10_000) {
+        this.malformedLoggedAt = now;
+        this.logger.warn(
+          { bytes: message.length, ignoredSoFar: this.malformed },
+          "ignoring a malformed chat event from Redis",
+        );
+      }
       return;
     }
     // Our own events were delivered locally when published.

@@ -1,7 +1,7 @@
 // Smoke test of every service through the built CLI, for runtimes whose test
 // runner differs from Node's (Bun): `bun scripts/smoke.ts`. Exits non-zero on failure.
 import { spawn } from "node:child_process";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 
 const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
@@ -229,7 +229,61 @@ try {
   console.log(`FAIL client+pool: ${(err as Error).message}`);
 }
 
+// Chat across two servers through a real redis-server (ioredis on this runtime):
+// a private message from a user on B reaches a user on A.
+async function redisChat(): Promise<void> {
+  const free = createServer();
+  await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
+  const redisPort = (free.address() as { port: number }).port;
+  await new Promise((resolve) => free.close(resolve));
+  const redis = spawn(
+    "redis-server",
+    ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = "";
+      redis.once("error", () => reject(new Error("redis-server not found: run scripts/setup-system.sh")));
+      redis.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("Ready to accept connections")) resolve();
+      });
+    });
+    const url = `redis://127.0.0.1:${redisPort}`;
+    const a = await start(["chat", "127.0.0.1:0", "--redis", url]);
+    const b = await start(["chat", "127.0.0.1:0", "--redis", url]);
+    const first = connect({ port: a.port, host: "127.0.0.1" });
+    let got = "";
+    const heard = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`A got ${JSON.stringify(got)}`)), 5000);
+      first.on("data", (d) => {
+        got += d.toString();
+        if (got.includes("*guest-2* hi from B")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => setTimeout(r, 300)); // guest-1 is admitted on A
+    await exchange(b.port, "/msg guest-1 hi from B\n", /-> \*guest-1\* hi from B/);
+    await heard;
+    first.destroy();
+    const codes = [await a.stop(), await b.stop()];
+    if (codes.some((c) => c !== 0)) throw new Error(`exit codes ${codes.join(", ")} after SIGTERM`);
+  } finally {
+    redis.kill("SIGKILL");
+  }
+}
+try {
+  await redisChat();
+  console.log("ok   chat --redis (two servers)");
+} catch (err) {
+  failed++;
+  console.log(`FAIL chat --redis (two servers): ${(err as Error).message}`);
+}
+
 console.log(
-  `${cases.length + benchCases.length + 1 - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
+  `${cases.length + benchCases.length + 2 - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
 );
 process.exit(failed === 0 ? 0 : 1);

@@ -10,6 +10,8 @@ import {
   createChatServer,
 } from "../../services/chat/index.js";
 import { normaliseRoom } from "../../services/chat/names.js";
+import { checkRedisUrl, REDIS_DEFAULT_TTL_MS } from "../../services/chat/redis-transport.js";
+import { isClusterWorker } from "../cluster.js";
 import {
   addServiceOptions,
   type CommonServiceFlags,
@@ -27,6 +29,8 @@ interface ChatFlags extends CommonServiceFlags {
   passTimeout: number;
   motd?: string;
   history: number;
+  redis?: string;
+  redisTtl: number;
   echoSelf?: boolean;
   maxMessage: number;
   floodRate: number;
@@ -67,6 +71,18 @@ export function chatCommand(): Command {
         .argParser((v) => parseCount(v, "--history"))
         .default(20),
     )
+    .option(
+      "--redis <url>",
+      "share rooms, nicks, history and messages with every chat on this Redis (redis://HOST:PORT)",
+    )
+    .addOption(
+      new Option(
+        "--redis-ttl <duration>",
+        "with --redis: how long a crashed server's nicks and room members outlive it",
+      )
+        .argParser((v) => parseDuration(v, "--redis-ttl"))
+        .default(REDIS_DEFAULT_TTL_MS, `${REDIS_DEFAULT_TTL_MS / 1000}s`),
+    )
     .option("--echo-self", "send users their own messages too")
     .addOption(
       new Option("--max-message <size>", "longest message (bytes); longer ones are refused, not sent")
@@ -101,9 +117,11 @@ export function chatCommand(): Command {
 Examples:
   echoplex chat                                  listen on :${CHAT_DEFAULT_PORT}; then: nc localhost ${CHAT_DEFAULT_PORT}
   echoplex chat --password s3cret --motd 'be nice'
-  echoplex chat --history 50 --flood-rate 2 --flood-burst 5`,
+  echoplex chat --history 50 --flood-rate 2 --flood-burst 5
+  echoplex chat --redis redis://127.0.0.1:6379   share rooms with other chat servers on this Redis
+  echoplex chat --workers auto --redis redis://127.0.0.1:6379`,
   );
-  return cmd.action(async (address: string | undefined, flags: ChatFlags) => {
+  return cmd.action(async (positional: string | undefined, flags: ChatFlags) => {
     const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
     const room = normaliseRoom(flags.room);
     if (room === undefined) {
@@ -115,6 +133,23 @@ Examples:
     if (flags.passTries < 1) throw new EchoplexError("ERR_BAD_OPTION", "--pass-tries must be at least 1");
     if (flags.maxMessage < 1)
       throw new EchoplexError("ERR_BAD_OPTION", "--max-message must be at least 1 byte");
+    if (flags.redis !== undefined) checkRedisUrl(flags.redis);
+    if (flags.redisTtl < 300) throw new EchoplexError("ERR_BAD_OPTION", "--redis-ttl must be at least 300ms");
+    if (flags.workers > 1 && flags.redis === undefined) {
+      throw new EchoplexError(
+        "ERR_BAD_OPTION",
+        "chat with --workers > 1 needs --redis URL: each worker would otherwise have its own rooms and nicks",
+      );
+    }
+    const parts = [flags.framing, `room ${room}`];
+    if (flags.password !== undefined) parts.push("password required");
+    if (flags.redis !== undefined) parts.push(`shared through ${checkRedisUrl(flags.redis)}`);
+    const address = resolveListenAddress(positional, flags, CHAT_DEFAULT_PORT);
+    // The supervisor of --workers only forks: it must not join the chat (connect to Redis) itself.
+    if (flags.workers > 1 && !isClusterWorker()) {
+      await runServers([], logger, { workers: flags.workers });
+      return;
+    }
     const server = createChatServer({
       room,
       password: flags.password,
@@ -122,6 +157,8 @@ Examples:
       passTimeoutMs: flags.passTimeout,
       motd: flags.motd,
       history: flags.history,
+      redis: flags.redis,
+      redisTtlMs: flags.redisTtl,
       echoSelf: flags.echoSelf === true,
       maxMessageBytes: flags.maxMessage,
       flood: { rate: flags.floodRate, burst: flags.floodBurst, disconnectAfter: flags.floodDisconnect },
@@ -131,8 +168,6 @@ Examples:
       logger,
       tls: await tlsFromFlags(flags, "chat"),
     });
-    const parts = [flags.framing, `room ${room}`];
-    if (flags.password !== undefined) parts.push("password required");
     await runServers(
       [
         {
@@ -140,7 +175,7 @@ Examples:
           summary: parts.join(", "),
           server,
           observe: server.server,
-          address: resolveListenAddress(address, flags, CHAT_DEFAULT_PORT),
+          address,
         },
       ],
       logger,

@@ -27,7 +27,9 @@ export type ChatEvent =
   | { readonly kind: "join"; readonly room: string; readonly user: UserRef }
   | { readonly kind: "leave"; readonly room: string; readonly user: UserRef; readonly reason: string }
   | { readonly kind: "rename"; readonly room: string; readonly user: UserRef; readonly from: string }
-  | { readonly kind: "private"; readonly to: string; readonly from: UserRef; readonly text: string };
+  | { readonly kind: "private"; readonly to: string; readonly from: UserRef; readonly text: string }
+  /** A line from the server itself to the local members of a room (a transport's degraded/recovered notice). */
+  | { readonly kind: "notice"; readonly room: string; readonly text: string };
 
 /** Events that go to everyone in a room. */
 export type RoomEvent = Exclude<ChatEvent, { kind: "private" }>;
@@ -53,5 +55,7 @@ export function renderEvent(event: ChatEvent): string {
       return `* ${event.from} is now known as ${event.user.nick}`;
     case "private":
       return `*${event.from.nick}* ${event.text}`;
+    case "notice":
+      return `* ${event.text}`;
   }
 }

@@ -124,7 +124,8 @@ export class ChatHub {
     private readonly logger: Logger,
   ) {
     this.subscribed = transport.subscribe((event) => this.deliver(event));
-    if (isPromise(this.subscribed)) this.subscribed.catch((err: unknown) => this.failed("subscribe", err));
+    // Not logged here: ready() (awaited by ChatServer.listen) rejects with the reason.
+    if (isPromise(this.subscribed)) this.subscribed.catch(() => undefined);
   }
 
   /** Resolves once the transport delivers events to this hub. */

@@ -25,6 +25,7 @@ import {
   DEFAULT_CHAT_SETTINGS,
 } from "./hub.js";
 import { MemoryTransport } from "./memory-transport.js";
+import { RedisTransport } from "./redis-transport.js";
 import type { ChatTransport } from "./transport.js";
 
 export const CHAT_DEFAULT_PORT = 8081;
@@ -36,8 +37,14 @@ export const CHAT_DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 export interface ChatOptions extends Omit<ServerOptions<ChatSession>, "handler" | "framing" | "service"> {
   /** Where shared state and delivery live. Default: in this process (with `history` messages per room). */
   transport?: ChatTransport;
-  /** Messages replayed to someone who joins a room (in-process transport). Default 20. */
+  /** Messages replayed to someone who joins a room. Default 20. */
   history?: number;
+  /** Share rooms, nicks, history and delivery with every chat on this Redis (`redis://HOST:PORT`). Ignored when `transport` is given. */
+  redis?: string;
+  /** With `redis`: how long a crashed server's nicks and members outlive it. Default 15 s. */
+  redisTtlMs?: number;
+  /** With `redis`: prefix of the keys and channel (chats with different prefixes are separate). Default `echoplex:chat:`. */
+  redisPrefix?: string;
   room?: string;
   password?: string;
   passTries?: number;
@@ -90,6 +97,9 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
   const {
     transport,
     history,
+    redis,
+    redisTtlMs,
+    redisPrefix,
     room,
     password,
     passTries,
@@ -115,7 +125,18 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
     instance: randomBytes(4).toString("hex"),
   };
   const logger = (engine.logger ?? silentLogger()).child({ service: "chat" });
-  const hub = new ChatHub(transport ?? new MemoryTransport({ historySize: history ?? 20 }), settings, logger);
+  const shared =
+    transport ??
+    (redis === undefined
+      ? new MemoryTransport({ historySize: history ?? 20 })
+      : new RedisTransport({
+          url: redis,
+          historySize: history ?? 20,
+          ttlMs: redisTtlMs,
+          prefix: redisPrefix,
+          logger,
+        }));
+  const hub = new ChatHub(shared, settings, logger);
   const limit = maxLineBytes === undefined ? {} : { maxLength: maxLineBytes };
   const server = createServer<ChatSession>({
     ...engine,
@@ -136,5 +157,14 @@ export { type ChatEvent, type HistoryEvent, renderEvent, type UserRef } from "./
 export { DEFAULT_FLOOD_LIMITS, type FloodLimits, TokenBucket } from "./flood.js";
 export { ChatHub, type ChatSession, type ChatSettings, DEFAULT_CHAT_SETTINGS } from "./hub.js";
 export { MemoryTransport, type MemoryTransportOptions } from "./memory-transport.js";
+export {
+  checkRedisUrl,
+  DEGRADED_NOTICE,
+  RECOVERED_NOTICE,
+  REDIS_DEFAULT_TTL_MS,
+  RedisTransport,
+  type RedisTransportHealth,
+  type RedisTransportOptions,
+} from "./redis-transport.js";
 export { sanitize } from "./sanitize.js";
 export type { ChatTransport, EventSink, MaybePromise, MemberListing, RoomListing } from "./transport.js";

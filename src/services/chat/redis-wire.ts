@@ -1,0 +1,175 @@
+// How chat state is laid out in Redis and how events travel on its pub/sub
+// channel: key names, the stored value formats, the Lua scripts that make nick
+// claims atomic, and the (defensive) decoding of what other nodes publish. Pure:
+// no connections here.
+import type { ChatEvent, HistoryEvent, UserRef } from "./events.js";
+import { nickKey } from "./names.js";
+
+/** Key names under one prefix (several chats can share a Redis with different prefixes). */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+  /** Pub/sub channel every node publishes to and listens on. */
+  get channel(): string {
+    return `${this.prefix}events`;
+  }
+  /** String `<holder id>\n<nick as spelled>`, with an expiry refreshed by the holder's node. */
+  nick(nick: string): string {
+    return `${this.prefix}nick:${nickKey(nick)}`;
+  }
+  get guests(): string {
+    return `${this.prefix}guests`;
+  }
+  /** Set of room names that (may) have members. */
+  get rooms(): string {
+    return `${this.prefix}rooms`;
+  }
+  /** Hash: user id → member value (node, last activity, nick). */
+  room(room: string): string {
+    return `${this.prefix}room:${room}`;
+  }
+  /** List of JSON history events, newest first, capped. */
+  history(room: string): string {
+    return `${this.prefix}history:${room}`;
+  }
+  /** A node's heartbeat; when it expires the node is presumed dead and its members removed. */
+  node(node: string): string {
+    return `${this.prefix}node:${node}`;
+  }
+  /** Set of node ids that registered a heartbeat (so a survivor can clean up after a dead one). */
+  get nodes(): string {
+    return `${this.prefix}nodes`;
+  }
+}
+
+/**
+ * Claims KEYS[1] for holder ARGV[1] (value ARGV[2], expiry ARGV[3] ms) unless another
+ * holder has it; then releases KEYS[2] if this holder had it (a rename). Also used
+ * with KEYS[1] == KEYS[2] to refresh a claim. Returns 1 when claimed, 0 when taken.
+ */
+export const CLAIM_NICK = `
+local mine = ARGV[1] .. "\\n"
+local cur = redis.call("GET", KEYS[1])
+if cur and string.sub(cur, 1, #mine) ~= mine then return 0 end
+redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+if KEYS[2] ~= KEYS[1] then
+  local old = redis.call("GET", KEYS[2])
+  if old and string.sub(old, 1, #mine) == mine then redis.call("DEL", KEYS[2]) end
+end
+return 1
+`;
+
+/** Deletes KEYS[1] only if holder ARGV[1] has it. */
+export const RELEASE_NICK = `
+local mine = ARGV[1] .. "\\n"
+local cur = redis.call("GET", KEYS[1])
+if cur and string.sub(cur, 1, #mine) == mine then redis.call("DEL", KEYS[1]) end
+return 0
+`;
+
+/**
+ * Removes member ARGV[1] from room hash KEYS[1]; when the room is then empty, forgets
+ * the room (ARGV[2] in set KEYS[2]) and its history KEYS[3]. Returns 1 if the member was there.
+ */
+export const LEAVE_ROOM = `
+local removed = redis.call("HDEL", KEYS[1], ARGV[1])
+if redis.call("HLEN", KEYS[1]) == 0 then
+  redis.call("SREM", KEYS[2], ARGV[2])
+  redis.call("DEL", KEYS[3])
+end
+return removed
+`;
+
+export function nickValue(id: string, nick: string): string {
+  return `${id}\n${nick}`;
+}
+
+/** The nick as spelled by its holder, from a nick key's value. */
+export function nickFromValue(value: string): string {
+  return value.slice(value.indexOf("\n") + 1);
+}
+
+export interface MemberRecord {
+  readonly node: string;
+  readonly lastActive: number;
+  readonly nick: string;
+}
+
+export function memberValue(node: string, lastActive: number, nick: string): string {
+  return `${node}\t${lastActive}\t${nick}`;
+}
+
+export function parseMember(value: string): MemberRecord | undefined {
+  const a = value.indexOf("\t");
+  const b = value.indexOf("\t", a + 1);
+  if (a < 0 || b < 0) return undefined;
+  const lastActive = Number(value.slice(a + 1, b));
+  if (!Number.isFinite(lastActive)) return undefined;
+  return { node: value.slice(0, a), lastActive, nick: value.slice(b + 1) };
+}
+
+/** A published event: `<node id>\n<event JSON>` (the node id lets a node skip its own events). */
+export function encodeEnvelope(node: string, event: ChatEvent): string {
+  return `${node}\n${JSON.stringify(event)}`;
+}
+
+export interface Envelope {
+  readonly node: string;
+  readonly event: ChatEvent;
+}
+
+type Json = Record<string, unknown>;
+
+const isString = (v: unknown): v is string => typeof v === "string";
+
+function isUser(v: unknown): v is UserRef {
+  return typeof v === "object" && v !== null && isString((v as Json).id) && isString((v as Json).nick);
+}
+
+/**
+ * Checks a decoded value field by field: another node (or anyone who can publish on
+ * the channel) must not be able to make this process throw or render `undefined`.
+ */
+export function toEvent(value: unknown): ChatEvent | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const e = value as Json;
+  switch (e.kind) {
+    case "say":
+    case "action":
+      return isString(e.room) && isUser(e.from) && isString(e.text) && typeof e.ts === "number"
+        ? (e as unknown as ChatEvent)
+        : undefined;
+    case "join":
+      return isString(e.room) && isUser(e.user) ? (e as unknown as ChatEvent) : undefined;
+    case "leave":
+      return isString(e.room) && isUser(e.user) && isString(e.reason)
+        ? (e as unknown as ChatEvent)
+        : undefined;
+    case "rename":
+      return isString(e.room) && isUser(e.user) && isString(e.from) ? (e as unknown as ChatEvent) : undefined;
+    case "private":
+      return isString(e.to) && isUser(e.from) && isString(e.text) ? (e as unknown as ChatEvent) : undefined;
+    default:
+      // Notices are local to a node and never travel.
+      return undefined;
+  }
+}
+
+export function decodeEnvelope(message: string): Envelope | undefined {
+  const nl = message.indexOf("\n");
+  if (nl <= 0) return undefined;
+  try {
+    const event = toEvent(JSON.parse(message.slice(nl + 1)));
+    return event === undefined ? undefined : { node: message.slice(0, nl), event };
+  } catch {
+    return undefined;
+  }
+}
+
+export function decodeHistory(value: string): HistoryEvent | undefined {
+  try {
+    const event = toEvent(JSON.parse(value));
+    return event !== undefined && (event.kind === "say" || event.kind === "action") ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -89,6 +89,15 @@ export function addAdminOptions(cmd: Command): Command {
     );
 }
 
+/** Adds --workers (runServers reads it). */
+export function addWorkersOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option("--workers <n>", "worker processes sharing the port (a number, or auto = one per core)")
+      .argParser(parseWorkers)
+      .default(1),
+  );
+}
+
 /** Adds the [address] argument and --port/--host. */
 export function addListenOptions(cmd: Command, defaultPort: number): Command {
   return cmd
@@ -218,12 +227,8 @@ export function addServiceOptions(cmd: Command, defaultPort: number): Command {
       new Option("--drain-timeout <duration>", "on shutdown, force-close connections still open after this")
         .argParser((v) => parseDuration(v, "--drain-timeout"))
         .default(DEFAULT_LIMITS.drainTimeoutMs, seconds(DEFAULT_LIMITS.drainTimeoutMs)),
-    )
-    .addOption(
-      new Option("--workers <n>", "worker processes sharing the port (a number, or auto = one per core)")
-        .argParser(parseWorkers)
-        .default(1),
     );
+  addWorkersOption(cmd);
   addTlsOptions(cmd);
   addAdminOptions(cmd);
   return addLoggingOptions(cmd);

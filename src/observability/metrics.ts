@@ -122,6 +122,8 @@ export function createMetricsRegistry(
     registers,
   });
   for (const s of servers) {
+    // Exported with zero counts before the first answer, so a scrape sees the series at once.
+    latency.zero({ service: s.service });
     const child = latency.labels(s.service);
     s.observeLatency((ms) => child.observe(ms / 1000), options.latencySampleEvery ?? 16);
   }

@@ -44,6 +44,22 @@ export async function runServers(
   logger: Logger,
   flags: RunFlags = {},
 ): Promise<Array<{ run: Runnable; info: ListenInfo }>> {
+  return (await runGroup(runnables, logger, flags)).started;
+}
+
+export interface RunResult {
+  /** Each runnable with where it listens (under --workers: where the first worker listens). */
+  started: Array<{ run: Runnable; info: ListenInfo }>;
+  /** Where the admin endpoint listens (in a worker: undefined, the primary runs it). */
+  admin: ListenInfo | undefined;
+}
+
+/** runServers, also telling where the admin endpoint listens (serve prints it in its table). */
+export async function runGroup(
+  runnables: Runnable[],
+  logger: Logger,
+  flags: RunFlags = {},
+): Promise<RunResult> {
   const workers = flags.workers ?? 1;
   if (workers > 1 && !isClusterWorker()) return supervise(runnables, logger, flags, workers);
   // A worker may be asked to stop before it has finished starting.
@@ -122,7 +138,7 @@ export async function runServers(
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (stopRequested) drain();
-  return started;
+  return { started, admin: admin?.address };
 }
 
 function adminLine(admin: AdminEndpoint, flags: RunFlags, suffix = ""): string {
@@ -151,7 +167,7 @@ async function supervise(
   logger: Logger,
   flags: RunFlags,
   count: number,
-): Promise<Array<{ run: Runnable; info: ListenInfo }>> {
+): Promise<RunResult> {
   let supervisor: Supervisor | undefined;
   let admin: AdminEndpoint | undefined;
   if (flags.admin !== undefined) {
@@ -173,5 +189,5 @@ async function supervise(
   supervisor = runPrimary(count, logger, { beforeExit: async () => admin?.close() });
   const infos = await supervisor.listening;
   if (admin !== undefined) process.stdout.write(`${adminLine(admin, flags, ` [all ${count} workers]`)}\n`);
-  return runnables.map((run, i) => ({ run, info: infos[i]! }));
+  return { started: runnables.map((run, i) => ({ run, info: infos[i]! })), admin: admin?.address };
 }

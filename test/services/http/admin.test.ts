@@ -2,10 +2,10 @@
 // after a scripted session, a latency histogram with one sample per answer, and the
 // keep-alive connection listed in /api/peers while it waits for its answer.
 import { afterEach, describe, expect, it } from "vitest";
+import type { PeersSnapshot, StatsSnapshot } from "../../../src/observability/snapshot.js";
 import { adminJson, eventually, metric, scrape } from "../../helpers/admin.js";
 import { type RunningCli, startCli } from "../../helpers/cli.js";
 import { RawHttpConnection } from "../../helpers/http.js";
-import type { PeersSnapshot, StatsSnapshot } from "../../../src/observability/snapshot.js";
 
 let cli: RunningCli | undefined;
 const conns: RawHttpConnection[] = [];

@@ -101,6 +101,7 @@ export interface WorkerGroup {
 }
 
 interface Waiting {
+  worker: Worker;
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
@@ -118,6 +119,14 @@ export function clusterAdminSource(group: WorkerGroup, logger?: Logger): AdminSo
     if (message.type === "echoplex:admin-reply") w.resolve(message.value);
     else w.reject(new Error(message.error));
   });
+  // A worker that exits (it drained, or crashed) will not answer: stop waiting for it at once.
+  cluster.on("disconnect", (worker: Worker) => {
+    for (const [id, w] of waiting) {
+      if (w.worker !== worker) continue;
+      waiting.delete(id);
+      w.reject(new Error("worker exited"));
+    }
+  });
 
   const askOne = (worker: Worker, query: AdminQuery): Promise<unknown> => {
     const id = nextId++;
@@ -127,6 +136,7 @@ export function clusterAdminSource(group: WorkerGroup, logger?: Logger): AdminSo
         reject(new Error(`no answer within ${WORKER_ANSWER_TIMEOUT_MS} ms`));
       }, WORKER_ANSWER_TIMEOUT_MS);
       waiting.set(id, {
+        worker,
         resolve: (value) => {
           clearTimeout(timer);
           resolve(value);
@@ -191,11 +201,13 @@ export function clusterAdminSource(group: WorkerGroup, logger?: Logger): AdminSo
       return mergePeers(answers, limit);
     },
     async readiness() {
+      // Draining is the primary's own decision: no need to ask (some workers may be gone).
+      if (group.draining) return { ready: false, draining: [...group.services] };
       const answers = await askAll({ kind: "readiness" });
-      const draining = new Set(group.draining ? group.services : []);
+      const draining = new Set<string>();
       for (const a of answers) for (const name of a.value.draining) draining.add(name);
       return {
-        ready: !group.draining && answers.length > 0 && answers.every((a) => a.value.ready),
+        ready: answers.length > 0 && answers.every((a) => a.value.ready),
         draining: [...draining],
       };
     },

@@ -49,7 +49,7 @@ const STABLE_AFTER_MS = 30_000;
 
 /** The running group, as the primary sees it. */
 export interface Supervisor {
-  /** Workers alive now. */
+  /** Workers alive and listening (so they answer the admin endpoint's queries). */
   workers(): Worker[];
   /** True from the first SIGINT/SIGTERM on. */
   readonly draining: boolean;
@@ -75,6 +75,7 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
   let printed = false;
   let backoff = MIN_BACKOFF_MS;
   const startedAt = new Map<Worker, number>();
+  const listeningWorkers = new Set<Worker>();
   let firstListening: (infos: ListenInfo[]) => void = () => {};
   const listening = new Promise<ListenInfo[]>((resolve) => {
     firstListening = resolve;
@@ -92,6 +93,7 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
     startedAt.set(worker, Date.now());
     worker.on("message", (message: ClusterMessage) => {
       if (message?.type !== "echoplex:listening") return;
+      listeningWorkers.add(worker);
       // A worker still starting when the drain began could not have heard it: tell it now.
       if (shuttingDown) worker.send(shutdownMessage);
       if (!printed) {
@@ -105,6 +107,7 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
   cluster.on("exit", (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
+    listeningWorkers.delete(worker);
     if (shuttingDown) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
         logger.info("all workers exited");
@@ -143,7 +146,7 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
 
   for (let i = 0; i < count; i++) fork();
   return {
-    workers: () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined),
+    workers: () => [...listeningWorkers],
     get draining() {
       return shuttingDown;
     },

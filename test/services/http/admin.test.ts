@@ -116,4 +116,28 @@ describe("echoplex http --admin", () => {
     expect(metric(after, "echoplex_received_bytes_total", http)).toBe(a.bytesSent + b.bytesSent);
     expect(metric(after, "echoplex_sent_bytes_total", http)).toBe(a.bytesReceived + b.bytesReceived);
   }, 30_000);
+
+  it("counts a client that leaves before its delayed answer as abandoned, with no latency sample", async () => {
+    cli = await startCli(["http", "127.0.0.1:0", "--delay", "5s", "--admin", "0", "--log-level", "warn"], {
+      count: 2,
+    });
+    const admin = cli.ports.admin!;
+    const c = await open(cli.ports.http!);
+    void c.get("/").catch(() => {});
+    await eventually(
+      async () => metric(await scrape(admin), "echoplex_http_requests_inflight", http) === 1,
+      "the request to wait for its delay",
+    );
+    c.close();
+    await eventually(
+      async () => metric(await scrape(admin), "echoplex_http_abandoned_total", http) === 1,
+      "the request to be abandoned",
+    );
+    const s = await scrape(admin);
+    expect(metric(s, "echoplex_http_requests_inflight", http)).toBe(0);
+    expect(metric(s, "echoplex_connections_active", http)).toBe(0);
+    expect(metric(s, "echoplex_messages_received_total", http)).toBe(1);
+    expect(metric(s, "echoplex_messages_sent_total", http)).toBe(0);
+    expect(metric(s, "echoplex_reply_latency_seconds_count", http)).toBe(0);
+  }, 30_000);
 });

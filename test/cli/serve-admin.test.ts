@@ -87,6 +87,43 @@ describe("echoplex serve --admin", () => {
     expect(await cli.stop("SIGTERM")).toBe(0);
   }, 30_000);
 
+  it("with workers: 2 in the config, aggregates both services over the workers and prints one table", async () => {
+    const file = await configFile("workers.json", { workers: 2, services });
+    const cli = await startCli(["serve", "--config", file, "--admin", "0", "--log-level", "warn"], {
+      count: 3,
+      timeoutMs: 20_000,
+    });
+    clis.push(cli);
+    const admin = cli.ports.admin!;
+    expect(cli.stdout()).toMatch(/echoplex echo listening on 127\.0\.0\.1:\d+ .*\[2 workers\]/);
+    await expect.poll(() => cli.stdout()).toMatch(/\nadmin\s+127\.0\.0\.1:\d+\s+no\s+status page/);
+
+    const echo = await connectClient(cli.ports.echo!);
+    clients.push(echo);
+    echo.send("one");
+    expect(await echo.readLine()).toBe("ECHO: one");
+    expect((await httpGet(`http://127.0.0.1:${cli.ports.http}/`)).body).toBe("Hello World!");
+
+    await eventually(async () => {
+      const s = await scrape(admin);
+      return (
+        metric(s, "echoplex_messages_received_total", { service: "echo" }) === 1 &&
+        metric(s, "echoplex_messages_sent_total", { service: "http" }) === 1
+      );
+    }, "both services' counts in the aggregated /metrics");
+    // Both workers listen (and would have printed a table by now if they did).
+    await eventually(
+      async () => (await adminJson<StatsSnapshot>(admin, "/api/stats")).workers?.length === 2,
+      "both workers to answer",
+      20_000,
+    );
+    const stats = await adminJson<StatsSnapshot>(admin, "/api/stats");
+    expect(stats.services.map((x) => x.service).sort()).toEqual(["echo", "http"]);
+    // Only the primary prints the table.
+    expect(cli.stdout().match(/^SERVICE /gm)).toHaveLength(1);
+    expect(await cli.stop("SIGTERM")).toBe(0);
+  }, 40_000);
+
   it("takes the admin endpoint and its token from the config file", async () => {
     const file = await configFile("admin.json", {
       admin: { address: "127.0.0.1:0", token: "s3cret" },

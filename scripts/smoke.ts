@@ -33,6 +33,20 @@ const cases: Case[] = [
     expect: /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nHello World!$/,
   },
   {
+    name: "http --admin (latency of every answer)",
+    args: ["http", "127.0.0.1:0", "--delay", "100ms", "--admin", "127.0.0.1:0"],
+    send: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    expect: /\r\n\r\nHello World!$/,
+    admin: { path: "/metrics", expect: /^echoplex_reply_latency_seconds_count\{service="http"\} 1$/m },
+  },
+  {
+    name: "echo --workers 2 --admin (one endpoint over both workers)",
+    args: ["echo", "127.0.0.1:0", "--workers", "2", "--admin", "127.0.0.1:0"],
+    send: "hello\n",
+    expect: /^ECHO: hello\n/,
+    admin: { path: "/metrics", expect: /^echoplex_messages_received_total\{service="echo"\} 1$/m },
+  },
+  {
     name: "echo over TLS (self-signed)",
     args: ["echo", "127.0.0.1:0", "--tls-self-signed"],
     send: "hello\n",

@@ -5,9 +5,12 @@ import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import type { ListenInfo } from "../core/server.js";
 
 /** Messages between the primary and its workers (over the cluster IPC channel). */
-export type ClusterMessage = { type: "echoplex:listening"; lines: string[] } | { type: "echoplex:shutdown" };
+export type ClusterMessage =
+  | { type: "echoplex:listening"; lines: string[]; listening: ListenInfo[] }
+  | { type: "echoplex:shutdown" };
 
 export const WORKER_ENV = "ECHOPLEX_WORKER";
 
@@ -25,9 +28,9 @@ export function isClusterWorker(): boolean {
   return cluster.isWorker && process.env[WORKER_ENV] === "1";
 }
 
-/** In a worker: tells the primary what it listens on. */
-export function reportListening(lines: string[]): void {
-  const message: ClusterMessage = { type: "echoplex:listening", lines };
+/** In a worker: tells the primary what it listens on (the lines to print, and the addresses in order). */
+export function reportListening(lines: string[], listening: ListenInfo[]): void {
+  const message: ClusterMessage = { type: "echoplex:listening", lines, listening };
   process.send?.(message);
 }
 
@@ -44,12 +47,27 @@ const MAX_BACKOFF_MS = 10_000;
 /** A worker that lived this long resets the backoff. */
 const STABLE_AFTER_MS = 30_000;
 
+/** The running group, as the primary sees it. */
+export interface Supervisor {
+  /** Workers alive and listening (so they answer the admin endpoint's queries). */
+  workers(): Worker[];
+  /** True from the first SIGINT/SIGTERM on. */
+  readonly draining: boolean;
+  /** What the first worker to start listens on (its lines are printed by then). */
+  readonly listening: Promise<ListenInfo[]>;
+}
+
+export interface PrimaryOptions {
+  /** Awaited after the last worker has exited, before the primary exits 0 (closes the admin endpoint). */
+  beforeExit?: () => Promise<void>;
+}
+
 /**
  * Runs the primary: forks `count` workers (same argv), prints their listening lines
  * once, restarts crashed workers with exponential backoff, drains on the first
  * signal (a second one kills the group) and exits 0 when every worker has exited.
  */
-export function runPrimary(count: number, logger: Logger): void {
+export function runPrimary(count: number, logger: Logger, options: PrimaryOptions = {}): Supervisor {
   // Workers accept from the shared socket themselves; round-robin through the
   // primary would make the primary the bottleneck.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
@@ -57,17 +75,31 @@ export function runPrimary(count: number, logger: Logger): void {
   let printed = false;
   let backoff = MIN_BACKOFF_MS;
   const startedAt = new Map<Worker, number>();
+  const listeningWorkers = new Set<Worker>();
+  let firstListening: (infos: ListenInfo[]) => void = () => {};
+  const listening = new Promise<ListenInfo[]>((resolve) => {
+    firstListening = resolve;
+  });
+  const exit = (code: number): void => {
+    const hook = options.beforeExit?.() ?? Promise.resolve();
+    hook.then(
+      () => process.exit(code),
+      () => process.exit(code),
+    );
+  };
 
   const fork = (): void => {
     const worker = cluster.fork({ [WORKER_ENV]: "1" });
     startedAt.set(worker, Date.now());
     worker.on("message", (message: ClusterMessage) => {
       if (message?.type !== "echoplex:listening") return;
+      listeningWorkers.add(worker);
       // A worker still starting when the drain began could not have heard it: tell it now.
       if (shuttingDown) worker.send(shutdownMessage);
       if (!printed) {
         printed = true;
         for (const line of message.lines) process.stdout.write(`${line} [${count} workers]\n`);
+        firstListening(message.listening);
       }
     });
   };
@@ -75,10 +107,11 @@ export function runPrimary(count: number, logger: Logger): void {
   cluster.on("exit", (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
+    listeningWorkers.delete(worker);
     if (shuttingDown) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
         logger.info("all workers exited");
-        process.exit(0);
+        exit(0);
       }
       return;
     }
@@ -106,10 +139,17 @@ export function runPrimary(count: number, logger: Logger): void {
     // An IPC message rather than a signal: a terminal's Ctrl-C also reaches the
     // workers directly, and a forwarded second signal would force them to exit.
     for (const worker of Object.values(cluster.workers ?? {})) worker?.send(shutdownMessage);
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    if (Object.keys(cluster.workers ?? {}).length === 0) exit(0);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
   for (let i = 0; i < count; i++) fork();
+  return {
+    workers: () => [...listeningWorkers],
+    get draining() {
+      return shuttingDown;
+    },
+    listening,
+  };
 }

@@ -1,8 +1,10 @@
 // `echoplex serve --config FILE`: reads JSON or YAML, validates it against the schema
 // the service registry builds, and reports every mistake with its exact path.
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { parseAddress } from "../core/address.js";
 import { EchoplexError } from "../core/errors.js";
 import { LOG_LEVELS } from "../core/logger.js";
 import { type CommonEntry, formatIssues } from "./config-schema.js";
@@ -10,6 +12,10 @@ import type { RegisteredService } from "./registry.js";
 
 export interface ServeConfig {
   log?: { level?: (typeof LOG_LEVELS)[number]; format?: "auto" | "pretty" | "json" };
+  /** The admin endpoint (as --admin and --admin-token; the flags win). */
+  admin?: { address: string; token?: string | undefined };
+  /** Worker processes (as --workers; the flag wins). */
+  workers?: number;
   /** Validated entries by service name; each is its service schema's output. */
   services?: Record<string, CommonEntry>;
 }
@@ -24,6 +30,24 @@ export function configSchema(services: readonly RegisteredService[]): z.ZodType<
         level: z.enum(LOG_LEVELS).optional(),
         format: z.enum(["auto", "pretty", "json"]).optional(),
       })
+      .optional(),
+    admin: z
+      .strictObject({
+        address: z.union([z.string(), z.number().int()]).transform((value, ctx) => {
+          try {
+            parseAddress(value);
+            return String(value);
+          } catch (err) {
+            ctx.addIssue({ code: "custom", message: (err as Error).message });
+            return z.NEVER;
+          }
+        }),
+        token: z.string().optional(),
+      })
+      .optional(),
+    workers: z
+      .union([z.number().int().min(1), z.literal("auto")])
+      .transform((value) => (value === "auto" ? availableParallelism() : value))
       .optional(),
     services: z.strictObject(entries).optional(),
   }) as z.ZodType<ServeConfig>;

@@ -91,6 +91,15 @@ export function addAdminOptions(cmd: Command): Command {
     );
 }
 
+/** Adds --workers (runServers reads it). */
+export function addWorkersOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option("--workers <n>", "worker processes sharing the port (a number, or auto = one per core)")
+      .argParser(parseWorkers)
+      .default(1),
+  );
+}
+
 /** Adds the [address] argument and --port/--host. */
 export function addListenOptions(cmd: Command, defaultPort: number): Command {
   return cmd
@@ -228,11 +237,6 @@ export function addServiceOptions(
         .argParser((v) => parseDuration(v, "--drain-timeout"))
         .default(DEFAULT_LIMITS.drainTimeoutMs, seconds(DEFAULT_LIMITS.drainTimeoutMs)),
     )
-    .addOption(
-      new Option("--workers <n>", "worker processes sharing the port (a number, or auto = one per core)")
-        .argParser(parseWorkers)
-        .default(1),
-    )
     .option(
       "--proxy-protocol",
       "expect a PROXY protocol v1/v2 header (HAProxy, load balancers) first on every connection; refuse those without",
@@ -245,6 +249,7 @@ export function addServiceOptions(
         .argParser((v) => parseDuration(v, "--proxy-timeout"))
         .default(DEFAULT_LIMITS.proxyHeaderTimeoutMs, seconds(DEFAULT_LIMITS.proxyHeaderTimeoutMs)),
     );
+  addWorkersOption(cmd);
   addTlsOptions(cmd);
   addAdminOptions(cmd);
   return addLoggingOptions(cmd);

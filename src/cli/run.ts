@@ -6,9 +6,16 @@ import type { Address } from "../core/address.js";
 import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { EchoplexServer, ListenInfo } from "../core/server.js";
-import { type AdminServer, startAdmin } from "../observability/admin.js";
-import { isObservable, type ObservedServer } from "../observability/source.js";
-import { isClusterWorker, onPrimaryShutdown, reportListening, runPrimary } from "./cluster.js";
+import { type AdminEndpoint, startAdmin, startAdminEndpoint } from "../observability/admin.js";
+import { answerPrimary, clusterAdminSource, type WorkerGroup } from "../observability/cluster.js";
+import { isObservable, type Observable } from "../observability/source.js";
+import {
+  isClusterWorker,
+  onPrimaryShutdown,
+  reportListening,
+  runPrimary,
+  type Supervisor,
+} from "./cluster.js";
 import type { AdminFlags } from "./options.js";
 
 export interface Runnable {
@@ -19,7 +26,7 @@ export interface Runnable {
   server: Pick<EchoplexServer<unknown>, "listen" | "shutdown">;
   address: Address;
   /** What the admin endpoint reads; defaults to `server` when it is an engine server. */
-  observe?: ObservedServer;
+  observe?: Observable;
 }
 
 export interface RunFlags extends AdminFlags {
@@ -37,17 +44,24 @@ export async function runServers(
   logger: Logger,
   flags: RunFlags = {},
 ): Promise<Array<{ run: Runnable; info: ListenInfo }>> {
+  return (await runGroup(runnables, logger, flags)).started;
+}
+
+export interface RunResult {
+  /** Each runnable with where it listens (under --workers: where the first worker listens). */
+  started: Array<{ run: Runnable; info: ListenInfo }>;
+  /** Where the admin endpoint listens (in a worker: undefined, the primary runs it). */
+  admin: ListenInfo | undefined;
+}
+
+/** runServers, also telling where the admin endpoint listens (serve prints it in its table). */
+export async function runGroup(
+  runnables: Runnable[],
+  logger: Logger,
+  flags: RunFlags = {},
+): Promise<RunResult> {
   const workers = flags.workers ?? 1;
-  if (workers > 1 && !isClusterWorker()) {
-    if (flags.admin !== undefined) {
-      throw new EchoplexError(
-        "ERR_BAD_OPTION",
-        "--admin with --workers > 1 is not supported yet: each worker has its own counters (run one admin per process by not using --workers)",
-      );
-    }
-    runPrimary(workers, logger);
-    return [];
-  }
+  if (workers > 1 && !isClusterWorker()) return supervise(runnables, logger, flags, workers);
   // A worker may be asked to stop before it has finished starting.
   let stopRequested = false;
   let drain = () => {
@@ -66,10 +80,18 @@ export async function runServers(
       throw err;
     }
   }
-  let admin: AdminServer | undefined;
+  let admin: AdminEndpoint | undefined;
   if (flags.admin !== undefined) {
     try {
-      admin = await startRunnableAdmin(runnables, logger, flags.admin, flags.adminToken);
+      const observed = observedOf(runnables);
+      // A worker's admin data goes to the primary, which runs the one endpoint of the group.
+      if (isClusterWorker()) answerPrimary(observed, { logger: logger.child({ service: "admin" }) });
+      else
+        admin = await startAdmin(observed, {
+          address: flags.admin,
+          logger,
+          ...(flags.adminToken === undefined ? {} : { token: flags.adminToken }),
+        });
     } catch (err) {
       await Promise.all(started.map((s) => s.run.server.shutdown({ drainTimeoutMs: 0 })));
       throw err;
@@ -79,13 +101,12 @@ export async function runServers(
     ({ run, info }) =>
       `echoplex ${run.name} listening on ${info.display} (${info.tls ? `${run.summary}, TLS` : run.summary})`,
   );
-  if (admin !== undefined) {
-    const url = `http://${admin.address.display}/`;
-    lines.push(
-      `echoplex admin listening on ${admin.address.display} (status page ${url}, /metrics, /healthz, /readyz, /api/peers, /api/stats${flags.adminToken ? ", token required" : ""})`,
+  if (admin !== undefined) lines.push(adminLine(admin, flags));
+  if (isClusterWorker())
+    reportListening(
+      lines,
+      started.map((s) => s.info),
     );
-  }
-  if (isClusterWorker()) reportListening(lines);
   else for (const line of lines) process.stdout.write(`${line}\n`);
 
   let draining = false;
@@ -117,22 +138,56 @@ export async function runServers(
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   if (stopRequested) drain();
-  return started;
+  return { started, admin: admin?.address };
 }
 
-function startRunnableAdmin(
-  runnables: Runnable[],
-  logger: Logger,
-  address: string,
-  token: string | undefined,
-): Promise<AdminServer> {
-  const observed: ObservedServer[] = [];
-  for (const run of runnables) {
+function adminLine(admin: AdminEndpoint, flags: RunFlags, suffix = ""): string {
+  const url = `http://${admin.address.display}/`;
+  return `echoplex admin listening on ${admin.address.display} (status page ${url}, /metrics, /healthz, /readyz, /api/peers, /api/stats${flags.adminToken ? ", token required" : ""})${suffix}`;
+}
+
+/** What the admin endpoint observes of each runnable; refuses one that cannot be observed. */
+function observedOf(runnables: Runnable[]): Observable[] {
+  return runnables.map((run) => {
     const source = run.observe ?? (isObservable(run.server) ? run.server : undefined);
     if (source === undefined) {
       throw new EchoplexError("ERR_BAD_OPTION", `--admin: the ${run.name} service cannot be observed`);
     }
-    observed.push(source);
+    return source;
+  });
+}
+
+/**
+ * The primary of --workers: starts the group's one admin endpoint first (a taken
+ * address fails before any worker starts), then the workers; resolves when the
+ * first worker listens, with its addresses.
+ */
+async function supervise(
+  runnables: Runnable[],
+  logger: Logger,
+  flags: RunFlags,
+  count: number,
+): Promise<RunResult> {
+  let supervisor: Supervisor | undefined;
+  let admin: AdminEndpoint | undefined;
+  if (flags.admin !== undefined) {
+    observedOf(runnables);
+    const adminLogger = logger.child({ service: "admin" });
+    const group: WorkerGroup = {
+      workers: () => supervisor?.workers() ?? [],
+      get draining() {
+        return supervisor?.draining ?? false;
+      },
+      services: runnables.map((r) => r.name),
+    };
+    admin = await startAdminEndpoint(clusterAdminSource(group, adminLogger), {
+      address: flags.admin,
+      logger: adminLogger,
+      ...(flags.adminToken === undefined ? {} : { token: flags.adminToken }),
+    });
   }
-  return startAdmin(observed, { address, logger, ...(token === undefined ? {} : { token }) });
+  supervisor = runPrimary(count, logger, { beforeExit: async () => admin?.close() });
+  const infos = await supervisor.listening;
+  if (admin !== undefined) process.stdout.write(`${adminLine(admin, flags, ` [all ${count} workers]`)}\n`);
+  return { started: runnables.map((run, i) => ({ run, info: infos[i]! })), admin: admin?.address };
 }

@@ -13,8 +13,15 @@ import { type Logger, silentLogger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
 import { createMetricsRegistry } from "./metrics.js";
-import { isReady, peersSnapshot, statsSnapshot } from "./snapshot.js";
-import type { ObservedServer } from "./source.js";
+import {
+  type PeersSnapshot,
+  peersSnapshot,
+  type Readiness,
+  readiness,
+  type StatsSnapshot,
+  statsSnapshot,
+} from "./snapshot.js";
+import { type Observable, toObserved } from "./source.js";
 import { STATUS_PAGE } from "./status-page.js";
 
 /** Where the admin endpoint listens when `--admin` names only a port. */
@@ -32,28 +39,63 @@ export interface AdminOptions {
   processMetrics?: boolean;
 }
 
-export interface AdminServer {
-  readonly address: ListenInfo;
+export interface AdminServer extends AdminEndpoint {
   readonly registry: Registry;
+}
+
+export interface AdminEndpoint {
+  readonly address: ListenInfo;
   close(): Promise<void>;
 }
 
+/** Where the endpoint's answers come from: this process's services, or (under --workers) every worker's. */
+export interface AdminSource {
+  metrics(): Promise<{ contentType: string; text: string }>;
+  stats(): Promise<StatsSnapshot>;
+  peers(limit: number): Promise<PeersSnapshot>;
+  readiness(): Promise<Readiness>;
+}
+
+/** Options of the HTTP side alone (what startAdminEndpoint needs). */
+export type EndpointOptions = Pick<AdminOptions, "address" | "token" | "logger">;
+
 /** Starts the admin endpoint over `servers` (they may be listening already or not yet). */
 export async function startAdmin(
-  servers: readonly ObservedServer[],
+  servers: readonly Observable[],
   options: AdminOptions,
 ): Promise<AdminServer> {
-  const logger = (options.logger ?? silentLogger()).child({ service: "admin" });
-  const parsed = typeof options.address === "object" ? options.address : parseAddress(options.address);
-  const addr: Address = { host: parsed.host ?? ADMIN_DEFAULT_HOST, port: parsed.port };
-  const registry = createMetricsRegistry(servers, {
+  const observed = servers.map(toObserved);
+  const logger = adminLogger(options.logger);
+  const registry = createMetricsRegistry(observed, {
     logger,
     ...(options.latencySampleEvery === undefined ? {} : { latencySampleEvery: options.latencySampleEvery }),
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
   });
+  const startedAt = Date.now();
+  const source: AdminSource = {
+    metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
+    stats: async () => statsSnapshot(observed, startedAt),
+    peers: async (limit) => peersSnapshot(observed, limit),
+    readiness: async () => readiness(observed),
+  };
+  const endpoint = await startAdminEndpoint(source, { ...options, logger });
+  return { ...endpoint, registry };
+}
+
+function adminLogger(logger: Logger | undefined): Logger {
+  return (logger ?? silentLogger()).child({ service: "admin" });
+}
+
+/** Starts the HTTP side of the admin endpoint over any source of answers. */
+export async function startAdminEndpoint(
+  source: AdminSource,
+  options: EndpointOptions,
+): Promise<AdminEndpoint> {
+  const logger = options.logger ?? adminLogger(undefined);
+  const parsed = typeof options.address === "object" ? options.address : parseAddress(options.address);
+  const addr: Address = { host: parsed.host ?? ADMIN_DEFAULT_HOST, port: parsed.port };
   const token =
     options.token === undefined || options.token === "" ? undefined : new TokenCheck(options.token);
-  const startedAt = Date.now();
   let lastAuthWarn = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -92,24 +134,23 @@ export async function startAdmin(
           "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
         );
         return send(res, 200, "text/html; charset=utf-8", STATUS_PAGE);
-      case "/metrics":
-        return send(res, 200, registry.contentType, await registry.metrics());
+      case "/metrics": {
+        const { contentType, text } = await source.metrics();
+        return send(res, 200, contentType, text);
+      }
       case "/readyz": {
-        const ready = isReady(servers);
-        return sendJson(res, ready ? 200 : 503, {
-          ready,
-          draining: servers.filter((s) => s.draining).map((s) => s.service),
-        });
+        const ready = await source.readiness();
+        return sendJson(res, ready.ready ? 200 : 503, ready);
       }
       case "/api/stats":
-        return sendJson(res, 200, statsSnapshot(servers, startedAt));
+        return sendJson(res, 200, await source.stats());
       case "/api/peers": {
         const limitText = url.searchParams.get("limit");
         const limit = limitText === null ? Number.POSITIVE_INFINITY : Number(limitText);
         if (!Number.isInteger(limit) && limit !== Number.POSITIVE_INFINITY) {
           return send(res, 400, "text/plain", "bad limit: expected a whole number\n");
         }
-        return sendJson(res, 200, peersSnapshot(servers, Math.max(0, limit)));
+        return sendJson(res, 200, await source.peers(Math.max(0, limit)));
       }
       default:
         return send(
@@ -135,7 +176,6 @@ export async function startAdmin(
   logger.info({ address: address.display, token: token !== undefined }, "admin listening");
   return {
     address,
-    registry,
     close: () =>
       new Promise<void>((resolve) => {
         http.close(() => resolve());

@@ -1,6 +1,22 @@
 // Observability: the admin endpoint (Prometheus metrics, health, JSON views, status page).
-export { ADMIN_DEFAULT_HOST, type AdminOptions, type AdminServer, startAdmin } from "./admin.js";
+export {
+  ADMIN_DEFAULT_HOST,
+  type AdminEndpoint,
+  type AdminOptions,
+  type AdminServer,
+  type AdminSource,
+  startAdmin,
+  startAdminEndpoint,
+} from "./admin.js";
 export { TOKEN_COOKIE } from "./auth.js";
+export { answerPrimary, clusterAdminSource, mergePeers, mergeStats, type WorkerGroup } from "./cluster.js";
 export { createMetricsRegistry, LATENCY_BUCKETS, METRIC_PREFIX, type MetricsOptions } from "./metrics.js";
-export type { PeersSnapshot, ServiceStats, StatsSnapshot } from "./snapshot.js";
-export { isObservable, type ObservedServer } from "./source.js";
+export type { ListedPeer, PeersSnapshot, Readiness, ServiceStats, StatsSnapshot } from "./snapshot.js";
+export {
+  type EngineView,
+  isObservable,
+  type Observable,
+  type ObservedServer,
+  type ServiceCounters,
+  toObserved,
+} from "./source.js";

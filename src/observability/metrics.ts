@@ -4,13 +4,23 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Logger } from "../core/logger.js";
 import type { ServiceMetric } from "../core/stats.js";
-import { type ObservedServer, readServiceMetric } from "./source.js";
+import {
+  type Observable,
+  type ObservedServer,
+  readServiceMetric,
+  type ServiceCounters,
+  toObserved,
+} from "./source.js";
 
 export const METRIC_PREFIX = "echoplex_";
 
-/** Seconds; replies inside one process take microseconds to a few ms, async services longer. */
+/**
+ * Seconds; replies inside one process take microseconds to a few ms, async services
+ * longer, and the HTTP responder's answers wait their delay (4 s by default, 60 s at most).
+ */
 export const LATENCY_BUCKETS = [
-  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  30, 60,
 ];
 
 /** Reasons the engine refuses connections; exported as 0 before the first refusal. */
@@ -24,14 +34,15 @@ export interface MetricsOptions {
   logger?: Logger;
 }
 
-type Read = (server: ObservedServer) => number;
-type ReadByLabel = (server: ObservedServer) => ReadonlyMap<string, number>;
+type Read = (counters: ServiceCounters, server: ObservedServer) => number;
+type ReadByLabel = (counters: ServiceCounters) => ReadonlyMap<string, number>;
 
-/** Builds a registry over `servers` and starts their latency sampling. */
+/** Builds a registry over `sources` and starts their latency sampling. */
 export function createMetricsRegistry(
-  servers: readonly ObservedServer[],
+  sources: readonly Observable[],
   options: MetricsOptions = {},
 ): Registry {
+  const servers = sources.map(toObserved);
   const registry = new Registry();
   const registers = [registry];
 
@@ -43,7 +54,7 @@ export function createMetricsRegistry(
       registers,
       collect() {
         this.reset();
-        for (const s of servers) this.inc({ service: s.service }, read(s));
+        for (const s of servers) this.inc({ service: s.service }, read(s.counters(), s));
       },
     });
   };
@@ -57,50 +68,51 @@ export function createMetricsRegistry(
         this.reset();
         for (const s of servers) {
           for (const key of known) this.inc({ service: s.service, [label]: key }, 0);
-          for (const [key, value] of read(s)) this.inc({ service: s.service, [label]: key }, value);
+          for (const [key, value] of read(s.counters()))
+            this.inc({ service: s.service, [label]: key }, value);
         }
       },
     });
   };
-  const gaugeOf = (name: string, help: string, read: Read): void => {
+  // `aggregator`: how the primary combines the workers' values under --workers (sum by default).
+  const gaugeOf = (name: string, help: string, read: Read, aggregator: "sum" | "max" = "sum"): void => {
     new Gauge({
       name: METRIC_PREFIX + name,
       help,
       labelNames: ["service"],
       registers,
+      aggregator,
       collect() {
         this.reset();
-        for (const s of servers) this.inc({ service: s.service }, read(s));
+        for (const s of servers) this.inc({ service: s.service }, read(s.counters(), s));
       },
     });
   };
-  const traffic = (s: ObservedServer) => s.stats.totals(s.connections.values());
-
-  counter("connections_opened_total", "Connections accepted since start", (s) => s.stats.connectionsOpened);
-  gaugeOf("connections_active", "Connections open now", (s) => s.connections.size);
+  counter("connections_opened_total", "Connections accepted since start", (c) => c.connectionsOpened);
+  gaugeOf("connections_active", "Connections open now", (c) => c.connectionsActive);
   counterByLabel(
     "connections_rejected_total",
     "Connections refused at accept, by reason",
     "reason",
-    (s) => s.stats.rejected,
+    (c) => c.rejected,
     REJECT_REASONS,
   );
-  counter("received_bytes_total", "Bytes received from peers", (s) => traffic(s).bytesIn);
-  counter("sent_bytes_total", "Bytes written to peers", (s) => traffic(s).bytesOut);
+  counter("received_bytes_total", "Bytes received from peers", (c) => c.bytesIn);
+  counter("sent_bytes_total", "Bytes written to peers", (c) => c.bytesOut);
   counter(
     "messages_received_total",
-    "Messages (lines, frames, chunks) received",
-    (s) => traffic(s).messagesIn,
+    "Messages (lines, frames, chunks; HTTP requests) received",
+    (c) => c.messagesIn,
   );
-  counter("messages_sent_total", "Messages queued to peers", (s) => traffic(s).messagesOut);
-  counterByLabel("errors_total", "Errors by code (see docs/ERRORS.md)", "code", (s) => s.stats.errors, []);
+  counter("messages_sent_total", "Messages queued to peers (HTTP responses)", (c) => c.messagesOut);
+  counterByLabel("errors_total", "Errors by code (see docs/ERRORS.md)", "code", (c) => c.errors, []);
   counter(
     "backpressure_pauses_total",
     "Times reading from a peer paused because its replies were not read",
-    (s) => s.stats.backpressurePauses,
+    (c) => c.backpressurePauses,
   );
-  counter("tls_handshake_failures_total", "TLS handshakes that failed", (s) => s.stats.tlsHandshakeFailures);
-  gaugeOf("draining", "1 while the service shuts down", (s) => (s.draining ? 1 : 0));
+  counter("tls_handshake_failures_total", "TLS handshakes that failed", (c) => c.tlsHandshakeFailures);
+  gaugeOf("draining", "1 while the service shuts down", (_, s) => (s.draining ? 1 : 0), "max");
 
   const latency = new Histogram({
     name: `${METRIC_PREFIX}reply_latency_seconds`,
@@ -110,6 +122,8 @@ export function createMetricsRegistry(
     registers,
   });
   for (const s of servers) {
+    // Exported with zero counts before the first answer, so a scrape sees the series at once.
+    latency.zero({ service: s.service });
     const child = latency.labels(s.service);
     s.observeLatency((ms) => child.observe(ms / 1000), options.latencySampleEvery ?? 16);
   }

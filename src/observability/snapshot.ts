@@ -25,13 +25,18 @@ export interface StatsSnapshot {
   ready: boolean;
   totals: TrafficTotals & { connectionsActive: number; connectionsOpened: number };
   services: ServiceStats[];
+  /** Under --workers: the workers that answered (the totals are their sums). */
+  workers?: Array<{ pid: number; connectionsActive: number; uptimeSeconds: number }>;
 }
+
+/** A peer as listed; under `--workers` each carries the pid of the worker that holds it. */
+export type ListedPeer = PeerInfo & { worker?: number };
 
 export interface PeersSnapshot {
   /** Connections in all services. */
   total: number;
   /** Peers listed (at most `limit` when one was asked for). */
-  peers: PeerInfo[];
+  peers: ListedPeer[];
 }
 
 export function statsSnapshot(servers: readonly ObservedServer[], startedAt: number): StatsSnapshot {
@@ -71,16 +76,20 @@ function serviceStats(server: ObservedServer): ServiceStats {
       extra[labels === "" ? metric.name : `${metric.name}{${labels}}`] = sample.value;
     }
   }
+  const c = server.counters();
   return {
     service: server.service,
     address: server.address?.display ?? null,
     draining: server.draining,
-    connectionsActive: server.connections.size,
-    connectionsOpened: server.stats.connectionsOpened,
-    ...server.stats.totals(server.connections.values()),
-    rejected: Object.fromEntries(server.stats.rejected),
-    errors: Object.fromEntries(server.stats.errors),
-    backpressurePauses: server.stats.backpressurePauses,
+    connectionsActive: c.connectionsActive,
+    connectionsOpened: c.connectionsOpened,
+    bytesIn: c.bytesIn,
+    bytesOut: c.bytesOut,
+    messagesIn: c.messagesIn,
+    messagesOut: c.messagesOut,
+    rejected: Object.fromEntries(c.rejected),
+    errors: Object.fromEntries(c.errors),
+    backpressurePauses: c.backpressurePauses,
     extra,
   };
 }
@@ -91,9 +100,9 @@ export function peersSnapshot(
   limit = Number.POSITIVE_INFINITY,
 ): PeersSnapshot {
   let total = 0;
-  const peers: PeerInfo[] = [];
+  const peers: ListedPeer[] = [];
   for (const server of servers) {
-    total += server.connections.size;
+    total += server.counters().connectionsActive;
     if (peers.length >= limit) continue;
     for (const peer of server.peers(limit - peers.length)) peers.push(peer);
   }
@@ -103,4 +112,14 @@ export function peersSnapshot(
 /** Ready while no service is draining. */
 export function isReady(servers: readonly ObservedServer[]): boolean {
   return servers.every((s) => !s.draining);
+}
+
+/** The answer of /readyz: ready, and which services drain. */
+export interface Readiness {
+  ready: boolean;
+  draining: string[];
+}
+
+export function readiness(servers: readonly ObservedServer[]): Readiness {
+  return { ready: isReady(servers), draining: servers.filter((s) => s.draining).map((s) => s.service) };
 }

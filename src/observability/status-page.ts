@@ -167,7 +167,8 @@ function renderPeers(p) {
   p.peers.forEach(function (x) {
     var tr = document.createElement("tr");
     tr.className = "peer-row";
-    cell(tr, String(x.id), "num"); cell(tr, x.service);
+    // Under --workers ids restart in each worker: "pid/id" keeps them apart.
+    cell(tr, x.worker ? x.worker + "/" + x.id : String(x.id), "num"); cell(tr, x.service);
     cell(tr, (x.remoteAddress.indexOf(":") >= 0 ? "[" + x.remoteAddress + "]" : x.remoteAddress) + ":" + x.remotePort);
     cell(tr, ago(now - Date.parse(x.connectedAt)) + " ago");
     cell(tr, ago(x.idleMs), "num");

@@ -9,19 +9,21 @@ import {
   HTTP_DEFAULTS,
 } from "../../services/http/index.js";
 import {
+  addAdminOptions,
   addListenOptions,
   addLoggingOptions,
   addTlsOptions,
+  addWorkersOption,
   type ListenFlags,
   type LoggingFlags,
   resolveListenAddress,
   type TlsFlags,
   tlsFromFlags,
 } from "../options.js";
-import { runServers } from "../run.js";
+import { type RunFlags, runServers } from "../run.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
 
-interface HttpFlags extends ListenFlags, TlsFlags, LoggingFlags {
+interface HttpFlags extends ListenFlags, TlsFlags, LoggingFlags, RunFlags {
   delay: number;
   status: number;
   body: string;
@@ -103,7 +105,9 @@ export function httpCommand(): Command {
         "on shutdown, force-close after this (default: max delay + 5s)",
       ).argParser((v) => parseDuration(v, "--drain-timeout")),
     );
+  addWorkersOption(cmd);
   addTlsOptions(cmd);
+  addAdminOptions(cmd);
   addLoggingOptions(cmd);
   cmd.addHelpText(
     "after",
@@ -119,6 +123,7 @@ Examples:
   echoplex http                        listen on :${HTTP_DEFAULT_PORT}, "Hello World!" after 4s
   echoplex http 127.0.0.1:0 --delay 250ms
   echoplex http --status 503 --header 'Retry-After: 5'
+  echoplex http --admin 9090          metrics, peers and a status page on 127.0.0.1:9090
   echoplex http --tls-self-signed      HTTPS with a generated certificate`,
   );
   return cmd.action(async (address: string | undefined, flags: HttpFlags) => {
@@ -148,6 +153,7 @@ Examples:
         },
       ],
       logger,
+      flags,
     );
   });
 }

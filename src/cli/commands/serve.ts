@@ -2,21 +2,27 @@
 import { Command } from "commander";
 import { EchoplexError } from "../../core/errors.js";
 import { createLogger, type LogFormat, type LogLevel } from "../../core/logger.js";
+import { isClusterWorker } from "../cluster.js";
 import { loadConfig, type ServeConfig } from "../config.js";
 import { type CommonEntry, tlsConfigFromEntry } from "../config-schema.js";
 import {
+  addAdminOptions,
   addLoggingOptions,
+  addWorkersOption,
   type LoggingFlags,
   loadAndAnnounceTls,
   resolveListenAddress,
 } from "../options.js";
 import { type RegisteredService, SERVICES } from "../registry.js";
-import { type Runnable, runServers } from "../run.js";
+import { type RunFlags, type Runnable, runGroup } from "../run.js";
 
-interface ServeFlags extends LoggingFlags {
+interface ServeFlags extends LoggingFlags, RunFlags {
   config?: string;
   only?: string;
 }
+
+/** Where `serve` suggests the admin endpoint when it is off. */
+export const SUGGESTED_ADMIN = "127.0.0.1:9090";
 
 /** Which services to start: --only, else those in the config, else all; minus `enabled: false`. */
 export function selectServices(
@@ -86,6 +92,8 @@ export function serveCommand(registry: readonly RegisteredService[] = SERVICES):
     )
     .option("-c, --config <file>", "JSON or YAML file choosing services, addresses and options")
     .option("--only <names>", "comma-separated services to start (default: all, or those in the config)");
+  addWorkersOption(cmd);
+  addAdminOptions(cmd);
   addLoggingOptions(cmd);
   cmd.addHelpText(
     "after",
@@ -93,6 +101,7 @@ export function serveCommand(registry: readonly RegisteredService[] = SERVICES):
 Examples:
   echoplex serve                          every service on its default port
   echoplex serve --only echo,http
+  echoplex serve --admin ${SUGGESTED_ADMIN}     one admin endpoint (metrics, status page) over every service
   echoplex serve --config examples/serve.yaml`,
   );
   return cmd.action(async (flags: ServeFlags) => {
@@ -110,11 +119,35 @@ Examples:
       const entry = (config.services?.[service.name] ?? service.schema.parse({})) as CommonEntry;
       runnables.push(await prepare(service, entry, logger));
     }
-    const started = await runServers(runnables, logger);
+    // Flags given on the command line win over the config file.
+    const fromCli = (name: string) => cmd.getOptionValueSource(name) === "cli";
+    const admin = fromCli("admin") ? flags.admin : (flags.admin ?? config.admin?.address);
+    const adminToken = fromCli("adminToken") ? flags.adminToken : (config.admin?.token ?? flags.adminToken);
+    const workers = fromCli("workers") ? flags.workers : (config.workers ?? flags.workers);
+    const { started, admin: adminInfo } = await runGroup(runnables, logger, {
+      ...(admin === undefined ? {} : { admin }),
+      ...(adminToken === undefined ? {} : { adminToken }),
+      ...(workers === undefined ? {} : { workers }),
+    });
+    // The primary prints the table for the group; its workers stay quiet.
+    if (isClusterWorker()) return;
     process.stdout.write(
       formatTable([
         ["SERVICE", "ADDRESS", "TLS", "DETAILS"],
         ...started.map(({ run, info }) => [run.name, info.display, info.tls ? "yes" : "no", run.summary]),
+        adminInfo === undefined
+          ? [
+              "admin",
+              "off",
+              "",
+              `add --admin ${SUGGESTED_ADMIN} for metrics, health checks and a status page`,
+            ]
+          : [
+              "admin",
+              adminInfo.display,
+              "no",
+              `status page http://${adminInfo.display}/, /metrics${adminToken ? ", token required" : ""}`,
+            ],
       ]),
     );
   });

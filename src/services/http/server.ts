@@ -8,11 +8,15 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { TLSSocket, TlsOptions } from "node:tls";
 import { type Address, formatAddress, parseAddress } from "../../core/address.js";
+import type { PeerInfo } from "../../core/connection.js";
 import { EchoplexError, listenError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
-import type { ListenInfo } from "../../core/server.js";
+import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
+import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
+import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
 export const HTTP_DEFAULT_PORT = 1729;
@@ -67,7 +71,11 @@ export interface HttpPeer {
   remotePort: number;
   tls: boolean;
   connectedAt: number;
+  /** When a request last arrived or an answer last left. */
+  lastActivity: number;
   requests: number;
+  /** Answers written (any status). */
+  responses: number;
   /** Requests received and not answered yet (waiting for their delay). */
   inflight: number;
   readonly socket: Socket;
@@ -82,10 +90,18 @@ export class HttpStats {
   readonly responses = new Map<number, number>();
   readonly rejected = new Map<string, number>();
   readonly errors = new Map<string, number>();
+  /** Traffic of connections that have closed (bytes on the socket; messages = requests and answers). */
+  readonly retired: TrafficTotals = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
 
   count(map: Map<string, number>, key: string): void {
     map.set(key, (map.get(key) ?? 0) + 1);
   }
+}
+
+/** Who an answer goes to, and when its request arrived (-1: not timed). */
+interface Answering {
+  peer: HttpPeer;
+  startedAt: number;
 }
 
 interface Pending {
@@ -97,8 +113,8 @@ interface Pending {
 const kPeer = Symbol("echoplex.httpPeer");
 type PeerSocket = Socket & { [kPeer]?: HttpPeer };
 
-/** The HTTP responder. Fits runServers: listen(address), shutdown(). */
-export class HttpResponder {
+/** The HTTP responder. Fits runServers (listen(address), shutdown()) and the admin endpoint (ObservedServer). */
+export class HttpResponder implements ObservedServer {
   readonly service = "http";
   readonly settings: HttpSettings;
   readonly logger: Logger;
@@ -118,6 +134,20 @@ export class HttpResponder {
   private shutdownPromise: Promise<void> | undefined;
   private onIdle: (() => void) | undefined;
   private readonly lastWarn = new Map<string, number>();
+  private latencyRecorder: LatencyRecorder | undefined;
+  /** Read at scrape time (the admin endpoint adds the `echoplex_` prefix and the service label). */
+  readonly metrics: readonly ServiceMetric[] = [
+    gauge("http_requests_inflight", "Requests waiting for their delayed answer", () => this.pending.size),
+    counter(
+      "http_responses_total",
+      "Answers written, by status code",
+      () => [...this.stats.responses].map(([code, value]) => ({ labels: { code: String(code) }, value })),
+      ["code"],
+    ),
+    counter("http_abandoned_total", "Clients that went away before their delayed answer", () => {
+      return this.stats.abandoned;
+    }),
+  ];
 
   constructor(options: HttpResponderOptions = {}) {
     const maxDelayMs = options.maxDelayMs ?? HTTP_DEFAULTS.maxDelayMs;
@@ -210,6 +240,61 @@ export class HttpResponder {
     return this.pending.size;
   }
 
+  // --- observation (the admin endpoint) ------------------------------------------------
+
+  counters(): ServiceCounters {
+    const t = { ...this.stats.retired };
+    for (const peer of this.connections.values()) {
+      t.bytesIn += peer.socket.bytesRead;
+      t.bytesOut += peer.socket.bytesWritten;
+      t.messagesIn += peer.requests;
+      t.messagesOut += peer.responses;
+    }
+    return {
+      ...t,
+      connectionsActive: this.connections.size,
+      connectionsOpened: this.stats.connectionsOpened,
+      rejected: this.stats.rejected,
+      errors: this.stats.errors,
+      backpressurePauses: 0,
+      tlsHandshakeFailures: this.stats.tlsHandshakeFailures,
+    };
+  }
+
+  /** The connected clients (the oldest `limit`); `details.inflight` counts their waiting requests. */
+  peers(limit = Number.POSITIVE_INFINITY): PeerInfo[] {
+    const out: PeerInfo[] = [];
+    const now = Date.now();
+    for (const peer of this.connections.values()) {
+      if (out.length >= limit) break;
+      out.push({
+        id: peer.id,
+        service: this.service,
+        remoteAddress: peer.remoteAddress,
+        remotePort: peer.remotePort,
+        tls: peer.tls,
+        connectedAt: new Date(peer.connectedAt).toISOString(),
+        idleMs: peer.inflight > 0 ? 0 : now - peer.lastActivity,
+        bytesIn: peer.socket.bytesRead,
+        bytesOut: peer.socket.bytesWritten,
+        messagesIn: peer.requests,
+        messagesOut: peer.responses,
+        status: peer.socket.writableEnded ? "closing" : "open",
+        details: { inflight: peer.inflight },
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Times every answer, from the parsed request to the write of its answer (its delay
+   * included). Every one, not 1 in `every`: node:http spends far more per request than
+   * two clock reads, so sampling would save nothing worth the lost samples.
+   */
+  observeLatency(record: LatencyRecorder, _every?: number): void {
+    this.latencyRecorder = record;
+  }
+
   listen(address: string | number | Address = 0): Promise<ListenInfo> {
     const addr = typeof address === "object" ? address : parseAddress(address);
     const where = formatAddress(addr.host, addr.port);
@@ -267,7 +352,9 @@ export class HttpResponder {
       remotePort: socket.remotePort ?? 0,
       tls: this.tls,
       connectedAt: Date.now(),
+      lastActivity: Date.now(),
       requests: 0,
+      responses: 0,
       inflight: 0,
       socket,
     };
@@ -277,6 +364,11 @@ export class HttpResponder {
     this.logger.debug({ conn: peer.id, remote: peer.remoteAddress, port: peer.remotePort }, "connect");
     socket.once("close", () => {
       this.connections.delete(peer.id);
+      const retired = this.stats.retired;
+      retired.bytesIn += socket.bytesRead;
+      retired.bytesOut += socket.bytesWritten;
+      retired.messagesIn += peer.requests;
+      retired.messagesOut += peer.responses;
       this.logger.debug(
         {
           conn: peer.id,
@@ -324,16 +416,19 @@ export class HttpResponder {
       return;
     }
     peer.requests++;
+    peer.lastActivity = Date.now();
+    // Two clock reads per request, only while the admin endpoint watches.
+    const from: Answering = { peer, startedAt: this.latencyRecorder === undefined ? -1 : performance.now() };
     const plan = planResponse(req.url ?? "/", this.defaults);
     if (plan.kind === "health") {
       req.resume();
-      this.send(res, 200, { "content-type": "text/plain; charset=utf-8" }, "ok\n");
+      this.send(res, from, 200, { "content-type": "text/plain; charset=utf-8" }, "ok\n");
       return;
     }
     if (plan.kind === "bad") {
       this.logger.info({ conn: peer.id, url: req.url, err: plan.message }, "bad override, answering 400");
       req.resume();
-      this.send(res, 400, { "content-type": "text/plain; charset=utf-8" }, `${plan.message}\n`);
+      this.send(res, from, 400, { "content-type": "text/plain; charset=utf-8" }, `${plan.message}\n`);
       return;
     }
     const item: Pending = { timer: undefined, res, peer };
@@ -355,6 +450,7 @@ export class HttpResponder {
         res.shouldKeepAlive = false;
         this.send(
           res,
+          from,
           413,
           { "content-type": "text/plain; charset=utf-8", connection: "close" },
           `request body exceeds ${this.settings.maxBodyBytes} bytes (--max-body)\n`,
@@ -382,9 +478,9 @@ export class HttpResponder {
             null,
             2,
           )}\n`;
-          this.send(res, plan.status, { "content-type": "application/json" }, json);
+          this.send(res, from, plan.status, { "content-type": "application/json" }, json);
         } else {
-          this.send(res, plan.status, this.headers, this.body);
+          this.send(res, from, plan.status, this.headers, this.body);
         }
       }, plan.delayMs);
     });
@@ -392,6 +488,7 @@ export class HttpResponder {
 
   private send(
     res: ServerResponse,
+    from: Answering,
     status: number,
     headers: Record<string, string | string[] | number>,
     body: string | Buffer,
@@ -402,6 +499,9 @@ export class HttpResponder {
     res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
     res.end(body);
     this.stats.responses.set(status, (this.stats.responses.get(status) ?? 0) + 1);
+    from.peer.responses++;
+    from.peer.lastActivity = Date.now();
+    if (from.startedAt >= 0) this.latencyRecorder?.(performance.now() - from.startedAt);
   }
 
   private settle(item: Pending): void {

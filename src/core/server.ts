@@ -2,7 +2,7 @@
 // each message to the service's handler, batches replies, applies backpressure
 // and limits, tracks every peer, and shuts down without losing a reply.
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
-import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
 import { type Address, formatAddress, parseAddress } from "./address.js";
@@ -13,6 +13,7 @@ import { type Limits, resolveLimits } from "./limits.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
 import { ServerStats, type ServiceMetric } from "./stats.js";
+import { trackTlsHandshakes } from "./tls-handshakes.js";
 
 /** What a service does with its connections. One handler object serves every connection. */
 export interface Handler<S = undefined> {
@@ -123,32 +124,18 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     }
     if (options.tls !== undefined) {
       const server = createTlsServer({ ...options.tls, allowHalfOpen: true });
-      server.on("connection", (socket: Socket) => {
-        if (!this.accepting) {
-          socket.destroy();
-          return;
-        }
-        this.handshaking.add(socket);
-        socket.once("close", () => this.handshaking.delete(socket));
-      });
-      server.on("secureConnection", (socket: TLSSocket) => {
-        // The raw socket's entry goes; the TLS socket's own close is the engine's from now on.
-        this.handshaking.delete((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
-        this.accept(socket);
-      });
-      // A plain-text client, a refused client certificate or a stalled handshake: routine,
-      // so a counter and a debug line, never an error.
-      server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-        this.stats.tlsHandshakeFailures++;
-        this.logger.debug(
-          { remote: socket.remoteAddress, err: err.code ?? err.message },
-          "TLS handshake failed",
-        );
-        // With a listener attached node leaves the socket open (a stalled handshake would
-        // stay forever). end() lets a pending alert out first; destroy() follows regardless.
-        socket.on("error", noop);
-        socket.end();
-        setTimeout(() => socket.destroy(), 1000).unref();
+      trackTlsHandshakes(server, this.handshaking, {
+        accepting: () => this.accepting,
+        secured: (socket) => this.accept(socket),
+        // A plain-text client, a refused client certificate or a stalled handshake:
+        // routine, so a counter and a debug line, never an error.
+        failed: (err, socket) => {
+          this.stats.tlsHandshakeFailures++;
+          this.logger.debug(
+            { remote: socket.remoteAddress, err: err.code ?? err.message },
+            "TLS handshake failed",
+          );
+        },
       });
       this.server = server;
     } else {

@@ -1,5 +1,6 @@
 // The HTTP responder's server on node:http (or node:https): delays each answer with a
 // timer, tracks its peers, enforces its limits, and drains in-flight responses on shutdown.
+
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -9,13 +10,14 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import type { TLSSocket, TlsOptions } from "node:tls";
+import type { TlsOptions } from "node:tls";
 import { type Address, formatAddress, parseAddress } from "../../core/address.js";
 import type { PeerInfo } from "../../core/connection.js";
 import { EchoplexError, listenError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
 import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
+import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
@@ -196,25 +198,16 @@ export class HttpResponder implements ObservedServer {
     };
     if (options.tls !== undefined) {
       const server = createHttpsServer({ ...options.tls, ...serverOptions });
-      server.on("connection", (socket: Socket) => {
-        this.handshaking.add(socket);
-        socket.once("close", () => this.handshaking.delete(socket));
-      });
-      server.on("secureConnection", (socket: TLSSocket) => {
-        this.handshaking.delete((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
-        this.accept(socket);
-      });
-      server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-        this.stats.tlsHandshakeFailures++;
-        this.logger.debug(
-          { remote: socket.remoteAddress, err: err.code ?? err.message },
-          "TLS handshake failed",
-        );
-        // With a listener attached node leaves the socket open (a stalled handshake would
-        // stay forever). end() lets a pending alert out first; destroy() follows regardless.
-        socket.on("error", noop);
-        socket.end();
-        setTimeout(() => socket.destroy(), 1000).unref();
+      trackTlsHandshakes(server, this.handshaking, {
+        accepting: () => true,
+        secured: (socket) => this.accept(socket),
+        failed: (err, socket) => {
+          this.stats.tlsHandshakeFailures++;
+          this.logger.debug(
+            { remote: socket.remoteAddress, err: err.code ?? err.message },
+            "TLS handshake failed",
+          );
+        },
       });
       this.server = server;
     } else {

@@ -99,6 +99,10 @@ export const engineLimitsShape = {
   highWater: size.optional(),
   maxPending: size.optional(),
   drainTimeout: duration.optional(),
+  rateLimit: count.optional(),
+  rateBurst: count.optional(),
+  rateGrace: duration.optional(),
+  lineTimeout: duration.optional(),
 };
 
 const engineLimitsEntry = z.object(engineLimitsShape);
@@ -111,6 +115,10 @@ export function limitsFromEntry(entry: z.output<typeof engineLimitsEntry>): Part
   if (entry.highWater !== undefined) limits.highWaterBytes = entry.highWater;
   if (entry.maxPending !== undefined) limits.maxPendingBytes = entry.maxPending;
   if (entry.drainTimeout !== undefined) limits.drainTimeoutMs = entry.drainTimeout;
+  if (entry.rateLimit !== undefined) limits.maxMessagesPerSecond = entry.rateLimit;
+  if (entry.rateBurst !== undefined) limits.rateBurst = entry.rateBurst;
+  if (entry.rateGrace !== undefined) limits.rateGraceMs = entry.rateGrace;
+  if (entry.lineTimeout !== undefined) limits.lineTimeoutMs = entry.lineTimeout;
   return limits;
 }
 

@@ -9,7 +9,36 @@ import { sleep, TestClient } from "../helpers/net.js";
 
 /** Starts `echoplex echo 127.0.0.1:0 ...args` quietly (warnings only). */
 export function startTarget(args: string[] = []): Promise<RunningCli> {
-  return startCli(["echo", "127.0.0.1:0", "--log-level", "warn", "--log-format", "json", ...args]);
+  return startService("echo", args);
+}
+
+/** Starts `echoplex SERVICE 127.0.0.1:0 ...args` quietly (warnings only). */
+export function startService(service: string, args: string[] = []): Promise<RunningCli> {
+  return startCli([service, "127.0.0.1:0", "--log-level", "warn", "--log-format", "json", ...args]);
+}
+
+/** A well-behaved client's side of a service's protocol: what it sends and what answers it. */
+export interface Dialogue {
+  request(n: number): string;
+  reply(n: number): string | RegExp;
+  /** Lines the service may interleave that are not answers (chat notices). */
+  skip?(line: string): boolean;
+  /** Runs once after connecting (a chat user joins its own room). */
+  setup?(client: TestClient): Promise<void>;
+}
+
+/** The echo dialogue: `control n` → `ECHO: control n`. */
+export const ECHO_DIALOGUE: Dialogue = {
+  request: (n) => `control ${n}`,
+  reply: (n) => `ECHO: control ${n}`,
+};
+
+/** What verdict() needs from a control client of any protocol. */
+export interface Control {
+  sent: number;
+  answered: number;
+  maxLatencyMs: number;
+  stop(): Promise<boolean>;
 }
 
 export interface Memory {
@@ -45,7 +74,7 @@ export async function connectFrom(
  * A well-behaved client: one line every `everyMs`, each answer checked, for as long as
  * the attack runs. Served means every request was answered correctly within `deadlineMs`.
  */
-export class ControlClient {
+export class ControlClient implements Control {
   sent = 0;
   answered = 0;
   wrong = 0;
@@ -61,26 +90,40 @@ export class ControlClient {
     everyMs: number,
     private readonly deadlineMs: number,
     private readonly framing: "lines" | "length",
+    private readonly dialogue: Dialogue,
   ) {
     this.loop = this.run(everyMs);
   }
 
   static async start(
     port: number,
-    options: { everyMs?: number; deadlineMs?: number; framing?: "lines" | "length" } = {},
+    options: {
+      everyMs?: number;
+      deadlineMs?: number;
+      framing?: "lines" | "length";
+      dialogue?: Dialogue;
+    } = {},
   ): Promise<ControlClient> {
+    const client = await connectFrom(port);
+    const dialogue = options.dialogue ?? ECHO_DIALOGUE;
+    await dialogue.setup?.(client);
     return new ControlClient(
-      await connectFrom(port),
+      client,
       options.everyMs ?? 100,
       options.deadlineMs ?? 10_000,
       options.framing ?? "lines",
+      dialogue,
     );
   }
 
   private async request(text: string): Promise<string> {
     if (this.framing === "lines") {
       this.client.send(text);
-      return this.client.readLine(this.deadlineMs);
+      const skip = this.dialogue.skip;
+      for (;;) {
+        const line = await this.client.readLine(this.deadlineMs);
+        if (skip === undefined || !skip(line)) return line;
+      }
     }
     this.client.write(encodeFrame(text));
     const complete = (d: Buffer) =>
@@ -98,8 +141,9 @@ export class ControlClient {
       const n = this.sent++;
       const started = Date.now();
       try {
-        const line = await this.request(`control ${n}`);
-        if (line === `ECHO: control ${n}`) this.answered++;
+        const line = await this.request(this.dialogue.request(n));
+        const want = this.dialogue.reply(n);
+        if (typeof want === "string" ? line === want : want.test(line)) this.answered++;
         else this.wrong++;
       } catch {
         this.wrong++;
@@ -130,7 +174,7 @@ export class ControlClient {
 export async function verdict(
   name: string,
   cli: RunningCli,
-  control: ControlClient,
+  control: Control,
   maxPeakMiB: number,
   extra = "",
 ): Promise<Memory> {

@@ -28,8 +28,9 @@ describe("attack: sink", () => {
     const out = join(dir, "random.jsonl");
     const got = Buffer.concat(await randomBinary(sink(["--out", out]), 250)).toString("latin1");
     expect(got.startsWith("OK 1\nOK 2\n")).toBe(true);
-    const first = JSON.parse(readFileSync(out, "utf8").split("\n", 1)[0]!) as { base64?: string };
-    expect(typeof first.base64).toBe("string");
+    const records = readFileSync(out, "utf8").split("\n", 100);
+    const binary = records.filter((l) => typeof (JSON.parse(l) as { base64?: string }).base64 === "string");
+    expect(binary.length).toBeGreaterThan(50);
   });
 
   it("a peer that never reads its OKs is paused at --high-water, memory bounded", () =>

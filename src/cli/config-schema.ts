@@ -130,11 +130,17 @@ const ARTICLE: Record<string, string> = {
   array: "a list",
 };
 
+/** A path segment as the reader can see it: a key that is not a plain word is quoted. */
+function segment(key: PropertyKey): string {
+  const text = String(key);
+  return /^[\w-]+$/.test(text) ? text : JSON.stringify(text);
+}
+
 /** One line per problem: `services.echo.port: expected a number, got "abc"`. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((issue) => {
-      const path = issue.path.map(String).join(".");
+      const path = issue.path.map(segment).join(".");
       let message: string;
       switch (issue.code) {
         case "invalid_type":
@@ -144,7 +150,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
               : `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${JSON.stringify(issue.input)}`;
           break;
         case "unrecognized_keys":
-          return issue.keys.map((key) => `${path === "" ? key : `${path}.${key}`}: unknown field`).join("; ");
+          return issue.keys
+            .map((key) => `${path === "" ? segment(key) : `${path}.${segment(key)}`}: unknown field`)
+            .join("; ");
         case "invalid_value":
           message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
           break;

@@ -21,7 +21,7 @@ describe("attack: cmd", () => {
   });
 
   it("a slow reader is paused at --high-water, memory bounded", () =>
-    slowReader(cmd(), 120, (i) => `ECHO ${i} ${"x".repeat(1000)}`, 20_000));
+    slowReader(cmd(), BOUND_MIB, (i) => `ECHO ${i} ${"x".repeat(1000)}`, 20_000));
 
   it("a flood is cut by --rate-limit: the error line, then a disconnect after --rate-grace", async () => {
     const cli = await startService("cmd", ["--rate-limit", "500", "--rate-grace", "1s"]);

@@ -34,7 +34,7 @@ describe("attack: sink", () => {
   });
 
   it("a peer that never reads its OKs is paused at --high-water, memory bounded", () =>
-    slowReader(sink(), 120, (i) => `record ${i}`, 1_000_000));
+    slowReader(sink(), BOUND_MIB, (i) => `record ${i}`, 1_000_000));
 
   it("a flood is cut by --rate-limit: the error line, then a disconnect after --rate-grace", async () => {
     const cli = await startService("sink", ["--ack", "--rate-limit", "1000", "--rate-grace", "1s"]);
@@ -75,7 +75,7 @@ describe("attack: sink", () => {
     // Each writer sends 200 records per 20 ms while the disk keeps up; kill mid-stream.
     const sent = writers.map(() => 0);
     const started = Date.now();
-    while (acked.reduce((a, b) => a + b, 0) < 5000 && Date.now() - started < 15_000) {
+    while (acked.reduce((a, b) => a + b, 0) < 3000 && Date.now() - started < 15_000) {
       writers.forEach((w, c) => {
         let batch = "";
         for (let k = 0; k < 200; k++) batch += `w${c}-${++sent[c]!}\n`;
@@ -83,6 +83,13 @@ describe("attack: sink", () => {
       });
       await sleep(20);
     }
+    // One more burst, and the kill while it is being recorded: records in flight.
+    writers.forEach((w, c) => {
+      let batch = "";
+      for (let k = 0; k < 2000; k++) batch += `w${c}-${++sent[c]!}\n`;
+      w.write(batch);
+    });
+    await sleep(5);
     const peak = memoryOf(cli).peakMiB;
     const ackedAtKill = [...acked];
     cli.proc.kill("SIGKILL");

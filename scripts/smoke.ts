@@ -83,6 +83,12 @@ const cases: Case[] = [
     send: "PROXY TCP4 192.0.2.1 127.0.0.1 4000 8080\r\nhello\n",
     expect: /^ECHO: hello\n/,
   },
+  {
+    name: "cmd --rate-limit",
+    args: ["cmd", "127.0.0.1:0", "--rate-limit", "2"],
+    send: "PING\nPING\nPING\nPING\n",
+    expect: /^PONG\nPONG\nERROR: rate limit exceeded \(2 messages\/s\)\n/,
+  },
 ];
 
 async function start(

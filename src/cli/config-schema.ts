@@ -99,6 +99,10 @@ export const engineLimitsShape = {
   highWater: size.optional(),
   maxPending: size.optional(),
   drainTimeout: duration.optional(),
+  rateLimit: count.optional(),
+  rateBurst: count.optional(),
+  rateGrace: duration.optional(),
+  lineTimeout: duration.optional(),
 };
 
 const engineLimitsEntry = z.object(engineLimitsShape);
@@ -111,6 +115,10 @@ export function limitsFromEntry(entry: z.output<typeof engineLimitsEntry>): Part
   if (entry.highWater !== undefined) limits.highWaterBytes = entry.highWater;
   if (entry.maxPending !== undefined) limits.maxPendingBytes = entry.maxPending;
   if (entry.drainTimeout !== undefined) limits.drainTimeoutMs = entry.drainTimeout;
+  if (entry.rateLimit !== undefined) limits.maxMessagesPerSecond = entry.rateLimit;
+  if (entry.rateBurst !== undefined) limits.rateBurst = entry.rateBurst;
+  if (entry.rateGrace !== undefined) limits.rateGraceMs = entry.rateGrace;
+  if (entry.lineTimeout !== undefined) limits.lineTimeoutMs = entry.lineTimeout;
   return limits;
 }
 
@@ -122,11 +130,17 @@ const ARTICLE: Record<string, string> = {
   array: "a list",
 };
 
+/** A path segment as the reader can see it: a key that is not a plain word is quoted. */
+function segment(key: PropertyKey): string {
+  const text = String(key);
+  return /^[\w-]+$/.test(text) ? text : JSON.stringify(text);
+}
+
 /** One line per problem: `services.echo.port: expected a number, got "abc"`. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((issue) => {
-      const path = issue.path.map(String).join(".");
+      const path = issue.path.map(segment).join(".");
       let message: string;
       switch (issue.code) {
         case "invalid_type":
@@ -136,7 +150,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
               : `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${JSON.stringify(issue.input)}`;
           break;
         case "unrecognized_keys":
-          return issue.keys.map((key) => `${path === "" ? key : `${path}.${key}`}: unknown field`).join("; ");
+          return issue.keys
+            .map((key) => `${path === "" ? segment(key) : `${path}.${segment(key)}`}: unknown field`)
+            .join("; ");
         case "invalid_value":
           message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
           break;

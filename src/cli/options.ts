@@ -48,6 +48,10 @@ export interface CommonServiceFlags extends ListenFlags, TlsFlags, AdminFlags {
   workers: number;
   proxyProtocol?: boolean;
   proxyTimeout: number;
+  rateLimit: number;
+  rateBurst: number;
+  rateGrace: number;
+  lineTimeout: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -248,6 +252,35 @@ export function addServiceOptions(
       )
         .argParser((v) => parseDuration(v, "--proxy-timeout"))
         .default(DEFAULT_LIMITS.proxyHeaderTimeoutMs, seconds(DEFAULT_LIMITS.proxyHeaderTimeoutMs)),
+    )
+    .addOption(
+      new Option(
+        "--rate-limit <n>",
+        "messages per second one connection may send; excess is dropped with an error line (0: no limit)",
+      )
+        .argParser((v) => parseCount(v, "--rate-limit"))
+        .default(DEFAULT_LIMITS.maxMessagesPerSecond),
+    )
+    .addOption(
+      new Option("--rate-burst <n>", "messages a connection may send at once above --rate-limit")
+        .argParser((v) => parseCount(v, "--rate-burst"))
+        .default(DEFAULT_LIMITS.rateBurst, "one second's worth"),
+    )
+    .addOption(
+      new Option(
+        "--rate-grace <duration>",
+        "disconnect a connection over --rate-limit continuously this long",
+      )
+        .argParser((v) => parseDuration(v, "--rate-grace"))
+        .default(DEFAULT_LIMITS.rateGraceMs, seconds(DEFAULT_LIMITS.rateGraceMs)),
+    )
+    .addOption(
+      new Option(
+        "--line-timeout <duration>",
+        "close a connection whose partial line (or frame) is not completed within this (slowloris; 0: never)",
+      )
+        .argParser((v) => parseDuration(v, "--line-timeout"))
+        .default(DEFAULT_LIMITS.lineTimeoutMs, seconds(DEFAULT_LIMITS.lineTimeoutMs)),
     );
   addWorkersOption(cmd);
   addTlsOptions(cmd);
@@ -282,6 +315,10 @@ export function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
     maxPendingBytes: flags.maxPending,
     drainTimeoutMs: flags.drainTimeout,
     proxyHeaderTimeoutMs: flags.proxyTimeout,
+    maxMessagesPerSecond: flags.rateLimit,
+    rateBurst: flags.rateBurst,
+    rateGraceMs: flags.rateGrace,
+    lineTimeoutMs: flags.lineTimeout,
   };
 }
 

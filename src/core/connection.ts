@@ -4,6 +4,7 @@
 import type { Socket } from "node:net";
 import type { Codec } from "../codecs/types.js";
 import { coarseClock } from "./clock.js";
+import type { RateLimiter } from "./rate-limit.js";
 
 /** The life of a connection: open → closing (our FIN sent or pending) → closed. */
 export type ConnectionStatus = "open" | "closing" | "closed";
@@ -18,6 +19,7 @@ export type CloseReason =
   | "protocol error"
   | "slow consumer"
   | "rate limited"
+  | "line timeout"
   | "server shutdown"
   | "closed by service"
   | "socket error";
@@ -74,6 +76,10 @@ export class Connection<S = unknown> {
   /** When a read sampled for the latency histogram arrived (performance.now()); 0: none pending. */
   sampleStart = 0;
   codec!: Codec;
+  /** The message rate limit (undefined: none). */
+  rateLimiter: RateLimiter | undefined;
+  /** When the partial line now buffered began (coarse clock; 0: none buffered). */
+  partialSince = 0;
 
   constructor(
     readonly id: number,

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   ERR_IDLE_TIMEOUT: "the peer was idle for longer than the idle timeout",
   ERR_SLOW_CONSUMER: "the peer did not read its output and its pending output passed the limit",
   ERR_RATE_LIMITED: "the peer sent messages faster than the rate limit",
+  ERR_LINE_TIMEOUT: "the peer left a line (or frame) incomplete for longer than the line timeout",
   ERR_BAD_OPTION: "a command-line option or configuration value is invalid",
   ERR_SERVER_CLOSED: "the server is shutting down",
   ERR_CONNECT_FAILED: "a connection to the server could not be made",

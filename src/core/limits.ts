@@ -19,6 +19,14 @@ export interface Limits {
   lingerMs: number;
   /** With the PROXY protocol on: refuse a connection whose header is not complete within this long. */
   proxyHeaderTimeoutMs: number;
+  /** Messages per second one connection may send on average; excess is dropped (0: no limit). */
+  maxMessagesPerSecond: number;
+  /** Messages one connection may send at once above the average (0: one second's worth). */
+  rateBurst: number;
+  /** A connection over its rate limit continuously for this long is disconnected. */
+  rateGraceMs: number;
+  /** Close a connection whose partial line (or frame) has not completed for this long (0: never). */
+  lineTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -30,6 +38,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   drainTimeoutMs: 10_000,
   lingerMs: 2_000,
   proxyHeaderTimeoutMs: 5_000,
+  maxMessagesPerSecond: 0,
+  rateBurst: 0,
+  rateGraceMs: 5_000,
+  lineTimeoutMs: 30_000,
 });
 
 /** Node's socket buffers report "full" at 16 KiB; pausing below that would never see 'drain'. */
@@ -44,6 +56,9 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Limits {
   }
   if (limits.maxConnections < 1) {
     throw new EchoplexError("ERR_BAD_OPTION", "limit maxConnections must be at least 1");
+  }
+  if (limits.maxMessagesPerSecond > 0 && limits.rateBurst === 0) {
+    limits.rateBurst = Math.max(1, Math.ceil(limits.maxMessagesPerSecond));
   }
   limits.highWaterBytes = Math.max(MIN_HIGH_WATER, limits.highWaterBytes);
   limits.maxPendingBytes = Math.max(limits.highWaterBytes, limits.maxPendingBytes);

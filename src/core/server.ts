@@ -12,6 +12,7 @@ import { EchoplexError, type ErrorCode, listenError } from "./errors.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
+import { RateLimiter, type RateVerdict } from "./rate-limit.js";
 import { ServerStats, type ServiceMetric } from "./stats.js";
 import { trackTlsHandshakes } from "./tls-handshakes.js";
 
@@ -302,6 +303,10 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       this.handler.createState(),
     );
     conn.codec = this.framing.create((payload) => this.deliver(conn, payload));
+    const rate = this.limits.maxMessagesPerSecond;
+    if (rate > 0) {
+      conn.rateLimiter = new RateLimiter(rate, this.limits.rateBurst, this.limits.rateGraceMs, Date.now());
+    }
     (socket as EngineSocket)[kConn] = conn as Connection<unknown>;
     socket.on("data", onSocketData);
     socket.on("end", onSocketEnd);
@@ -341,6 +346,8 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     conn.bytesIn += chunk.length;
     conn.lastActivity = coarseClock.now;
     if (this.latencyRecorder !== undefined && --this.readsUntilSample <= 0) this.startSample(conn);
+    // One clock read per chunk, not per message.
+    conn.rateLimiter?.refill(Date.now());
     this.reading = conn;
     try {
       conn.codec.push(chunk);
@@ -348,6 +355,9 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       this.protocolError(conn, err);
     }
     this.reading = undefined;
+    // The line deadline runs from the first byte of a partial line to its end (swept).
+    if (conn.codec.bufferedBytes === 0) conn.partialSince = 0;
+    else if (conn.partialSince === 0) conn.partialSince = coarseClock.now;
     this.flush(conn);
     // A chunk that completed no request (half a line) has no reply to time.
     if (conn.sampleStart !== 0 && conn.inflight === 0) conn.sampleStart = 0;
@@ -378,8 +388,50 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private deliver(conn: Connection<S>, payload: Buffer): void {
     if (conn.status !== "open") return; // a message after QUIT or an error in the same chunk
     conn.messagesIn++;
+    if (conn.rateLimiter !== undefined) {
+      const verdict = conn.rateLimiter.take();
+      if (verdict !== "pass") {
+        this.rateLimited(conn, conn.rateLimiter, verdict);
+        return;
+      }
+    }
     const result = this.handler.onMessage(conn, payload);
     if (result !== undefined) this.track(conn, result);
+  }
+
+  /** A message over the rate limit: dropped; the peer is told once per episode, then disconnected if it persists. */
+  private rateLimited(
+    conn: Connection<S>,
+    limiter: RateLimiter,
+    verdict: Exclude<RateVerdict, "pass">,
+  ): void {
+    if (verdict === "drop") return;
+    this.stats.countError("ERR_RATE_LIMITED");
+    const limit = `rate limit exceeded (${limiter.rate} messages/s)`;
+    if (verdict === "first-drop") {
+      this.logger.warn(
+        { conn: conn.id, remote: conn.remoteAddress, rate: limiter.rate, burst: limiter.burst },
+        "rate limit exceeded, dropping messages",
+      );
+      const notice = this.errorNotice(new EchoplexError("ERR_RATE_LIMITED", limit));
+      if (notice !== undefined) conn.send(notice);
+      return;
+    }
+    this.logger.warn(
+      {
+        conn: conn.id,
+        remote: conn.remoteAddress,
+        rate: limiter.rate,
+        excessMs: limiter.excessMs,
+        dropped: limiter.dropped,
+      },
+      "rate limit exceeded persistently, disconnecting",
+    );
+    const err = new EchoplexError(
+      "ERR_RATE_LIMITED",
+      `${limit} for ${formatSeconds(limiter.graceMs)}, disconnecting`,
+    );
+    this.close(conn, "rate limited", this.errorNotice(err));
   }
 
   private track(conn: Connection<S>, pending: Promise<void>): void {
@@ -576,8 +628,11 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private startSweep(): void {
     if (this.sweepTimer !== undefined) return;
     tickClock();
-    const idle = this.limits.idleTimeoutMs;
-    const every = idle > 0 ? Math.max(50, Math.min(1000, Math.floor(idle / 4))) : 1000;
+    const shortest = Math.min(
+      this.limits.idleTimeoutMs || Number.POSITIVE_INFINITY,
+      this.limits.lineTimeoutMs || Number.POSITIVE_INFINITY,
+    );
+    const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
     // One timer for all connections instead of one per socket.
     this.sweepTimer = setInterval(() => this.sweep(), every);
     this.sweepTimer.unref();
@@ -586,9 +641,19 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private sweep(): void {
     const now = tickClock();
     const idle = this.limits.idleTimeoutMs;
-    if (idle === 0) return;
+    const lineTimeout = this.limits.lineTimeoutMs;
+    if (idle === 0 && lineTimeout === 0) return;
     for (const conn of this.connections.values()) {
-      if (conn.status !== "open" || now - conn.lastActivity <= idle) continue;
+      if (conn.status !== "open") continue;
+      if (lineTimeout > 0 && conn.partialSince !== 0) {
+        // While we do not read (backpressure, a held input) the peer cannot finish its line.
+        if (conn.paused || conn.inputHolds > 0) conn.partialSince = now;
+        else if (now - conn.partialSince > lineTimeout) {
+          this.lineTimedOut(conn, now);
+          continue;
+        }
+      }
+      if (idle === 0 || now - conn.lastActivity <= idle) continue;
       this.stats.countError("ERR_IDLE_TIMEOUT");
       const err = new EchoplexError(
         "ERR_IDLE_TIMEOUT",
@@ -600,6 +665,25 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       );
       this.close(conn, "idle timeout", this.errorNotice(err));
     }
+  }
+
+  private lineTimedOut(conn: Connection<S>, now: number): void {
+    const limit = this.limits.lineTimeoutMs;
+    this.stats.countError("ERR_LINE_TIMEOUT");
+    this.logger.warn(
+      {
+        conn: conn.id,
+        remote: conn.remoteAddress,
+        partialMs: now - conn.partialSince,
+        bufferedBytes: conn.codec.bufferedBytes,
+      },
+      "line timeout: partial line not completed, closing",
+    );
+    const err = new EchoplexError(
+      "ERR_LINE_TIMEOUT",
+      `line timeout: line not completed within ${formatSeconds(limit)}, closing`,
+    );
+    this.close(conn, "line timeout", this.errorNotice(err));
   }
 
   // --- shutdown ------------------------------------------------------------------------

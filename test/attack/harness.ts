@@ -7,6 +7,11 @@ import { encodeFrame } from "../../src/codecs/length-prefixed.js";
 import { type RunningCli, startCli } from "../helpers/cli.js";
 import { sleep, TestClient } from "../helpers/net.js";
 
+/** Starts `echoplex echo 127.0.0.1:0 ...args` quietly (warnings only). */
+export function startTarget(args: string[] = []): Promise<RunningCli> {
+  return startService("echo", args);
+}
+
 /**
  * The bounds in the tests are written for an idle server of this size (Node 20 here);
  * a runtime with a larger idle footprint (Node 24: ~100 MiB) gets the same headroom.
@@ -14,11 +19,43 @@ import { sleep, TestClient } from "../helpers/net.js";
 const REFERENCE_IDLE_MIB = 56;
 const idleMiB = new WeakMap<RunningCli, number>();
 
-/** Starts `echoplex echo 127.0.0.1:0 ...args` quietly (warnings only) and notes its idle RSS. */
-export async function startTarget(args: string[] = []): Promise<RunningCli> {
-  const cli = await startCli(["echo", "127.0.0.1:0", "--log-level", "warn", "--log-format", "json", ...args]);
+/** Starts `echoplex SERVICE 127.0.0.1:0 ...args` quietly (warnings only) and notes its idle RSS. */
+export async function startService(service: string, args: string[] = []): Promise<RunningCli> {
+  const cli = await startCli([
+    service,
+    "127.0.0.1:0",
+    "--log-level",
+    "warn",
+    "--log-format",
+    "json",
+    ...args,
+  ]);
   idleMiB.set(cli, memoryOf(cli).rssMiB);
   return cli;
+}
+
+/** A well-behaved client's side of a service's protocol: what it sends and what answers it. */
+export interface Dialogue {
+  request(n: number): string;
+  reply(n: number): string | RegExp;
+  /** Lines the service may interleave that are not answers (chat notices). */
+  skip?(line: string): boolean;
+  /** Runs once after connecting (a chat user joins its own room). */
+  setup?(client: TestClient): Promise<void>;
+}
+
+/** The echo dialogue: `control n` → `ECHO: control n`. */
+export const ECHO_DIALOGUE: Dialogue = {
+  request: (n) => `control ${n}`,
+  reply: (n) => `ECHO: control ${n}`,
+};
+
+/** What verdict() needs from a control client of any protocol. */
+export interface Control {
+  sent: number;
+  answered: number;
+  maxLatencyMs: number;
+  stop(): Promise<boolean>;
 }
 
 export interface Memory {
@@ -54,7 +91,7 @@ export async function connectFrom(
  * A well-behaved client: one line every `everyMs`, each answer checked, for as long as
  * the attack runs. Served means every request was answered correctly within `deadlineMs`.
  */
-export class ControlClient {
+export class ControlClient implements Control {
   sent = 0;
   answered = 0;
   wrong = 0;
@@ -70,26 +107,40 @@ export class ControlClient {
     everyMs: number,
     private readonly deadlineMs: number,
     private readonly framing: "lines" | "length",
+    private readonly dialogue: Dialogue,
   ) {
     this.loop = this.run(everyMs);
   }
 
   static async start(
     port: number,
-    options: { everyMs?: number; deadlineMs?: number; framing?: "lines" | "length" } = {},
+    options: {
+      everyMs?: number;
+      deadlineMs?: number;
+      framing?: "lines" | "length";
+      dialogue?: Dialogue;
+    } = {},
   ): Promise<ControlClient> {
+    const client = await connectFrom(port);
+    const dialogue = options.dialogue ?? ECHO_DIALOGUE;
+    await dialogue.setup?.(client);
     return new ControlClient(
-      await connectFrom(port),
+      client,
       options.everyMs ?? 100,
       options.deadlineMs ?? 10_000,
       options.framing ?? "lines",
+      dialogue,
     );
   }
 
   private async request(text: string): Promise<string> {
     if (this.framing === "lines") {
       this.client.send(text);
-      return this.client.readLine(this.deadlineMs);
+      const skip = this.dialogue.skip;
+      for (;;) {
+        const line = await this.client.readLine(this.deadlineMs);
+        if (skip === undefined || !skip(line)) return line;
+      }
     }
     this.client.write(encodeFrame(text));
     const complete = (d: Buffer) =>
@@ -107,8 +158,9 @@ export class ControlClient {
       const n = this.sent++;
       const started = Date.now();
       try {
-        const line = await this.request(`control ${n}`);
-        if (line === `ECHO: control ${n}`) this.answered++;
+        const line = await this.request(this.dialogue.request(n));
+        const want = this.dialogue.reply(n);
+        if (typeof want === "string" ? line === want : want.test(line)) this.answered++;
         else this.wrong++;
       } catch {
         this.wrong++;
@@ -139,10 +191,12 @@ export class ControlClient {
 export async function verdict(
   name: string,
   cli: RunningCli,
-  control: ControlClient,
+  control: Control,
   maxPeakMiB: number,
   extra = "",
 ): Promise<Memory> {
+  // A quick attack still proves something only if the control client talked during it.
+  await until(() => control.sent >= 5, 5000);
   const served = await control.stop();
   const mem = memoryOf(cli);
   // What matters is growth under attack: shift the bound by how much larger this

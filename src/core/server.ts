@@ -128,15 +128,8 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       trackTlsHandshakes(server, this.handshaking, {
         accepting: () => this.accepting,
         secured: (socket) => this.accept(socket),
-        // A plain-text client, a refused client certificate or a stalled handshake:
-        // routine, so a counter and a debug line, never an error.
-        failed: (err, socket) => {
-          this.stats.tlsHandshakeFailures++;
-          this.logger.debug(
-            { remote: socket.remoteAddress, err: err.code ?? err.message },
-            "TLS handshake failed",
-          );
-        },
+        stats: this.stats,
+        logger: this.logger,
       });
       this.server = server;
     } else {

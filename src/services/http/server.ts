@@ -201,13 +201,8 @@ export class HttpResponder implements ObservedServer {
       trackTlsHandshakes(server, this.handshaking, {
         accepting: () => true,
         secured: (socket) => this.accept(socket),
-        failed: (err, socket) => {
-          this.stats.tlsHandshakeFailures++;
-          this.logger.debug(
-            { remote: socket.remoteAddress, err: err.code ?? err.message },
-            "TLS handshake failed",
-          );
-        },
+        stats: this.stats,
+        logger: this.logger,
       });
       this.server = server;
     } else {

@@ -76,11 +76,15 @@ describe("chat --workers 2 --redis", () => {
       workers = childPids(primary);
     }
     expect(workers).toHaveLength(2);
+    // Both workers listening (each logs it): before that, every connection goes to the first.
+    await expect
+      .poll(() => cli!.stderr().split('"msg":"listening"').length - 1, { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(2);
 
     // Connect until both workers have users (the kernel decides which worker accepts;
     // connections arriving together spread over both).
     const byWorker = new Map<number, ChatUser[]>();
-    for (let round = 0; round < 5 && byWorker.size < 2; round++) {
+    for (let round = 0; round < 20 && byWorker.size < 2; round++) {
       const batch = await Promise.all(Array.from({ length: 10 }, () => user(cli!.port)));
       for (const u of batch) {
         const owner = ownerOf(u.client.socket.localPort!, workers);

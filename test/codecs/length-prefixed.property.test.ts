@@ -2,22 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeFrame, lengthPrefixed } from "../../src/codecs/length-prefixed.js";
 import { EchoplexError } from "../../src/core/errors.js";
-import { cut, cutPoints, type Outcome } from "./split.js";
+import { cut, cutPoints, decodeAll, type Outcome } from "./split.js";
 
 function decode(chunks: Buffer[], maxLength: number, onPush?: (buffered: number) => void): Outcome {
-  const messages: string[] = [];
-  const codec = lengthPrefixed({ maxLength }).create((p) => messages.push(p.toString("hex")));
-  try {
-    for (const c of chunks) {
-      codec.push(c);
-      onPush?.(codec.bufferedBytes);
-    }
-    codec.end();
-  } catch (err) {
-    if (!EchoplexError.is(err)) throw err;
-    return { messages, error: err.code };
-  }
-  return { messages };
+  return decodeAll(lengthPrefixed({ maxLength }), chunks, "hex", onPush);
 }
 
 /** The specification: header, body, repeat; a cut-off frame at the end is dropped. */

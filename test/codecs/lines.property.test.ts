@@ -1,24 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { lines } from "../../src/codecs/lines.js";
-import { EchoplexError } from "../../src/core/errors.js";
-import { cut, cutPoints, lineBytes, type Outcome } from "./split.js";
+import { cut, cutPoints, decodeAll, lineBytes, type Outcome } from "./split.js";
 
-/** Feeds the chunks to a fresh codec; records messages and the first error (which must be typed). */
 function decode(chunks: Buffer[], maxLength: number, onPush?: (buffered: number) => void): Outcome {
-  const messages: string[] = [];
-  const codec = lines({ maxLength }).create((p) => messages.push(p.toString("latin1")));
-  try {
-    for (const c of chunks) {
-      codec.push(c);
-      onPush?.(codec.bufferedBytes);
-    }
-    codec.end();
-  } catch (err) {
-    if (!EchoplexError.is(err)) throw err;
-    return { messages, error: err.code };
-  }
-  return { messages };
+  return decodeAll(lines({ maxLength }), chunks, "latin1", onPush);
 }
 
 /** The specification, written the slow and obvious way. */

@@ -1,5 +1,7 @@
 // Property-test helpers: cut a byte stream into chunks at arbitrary points.
 import fc from "fast-check";
+import type { Framing } from "../../src/codecs/types.js";
+import { EchoplexError } from "../../src/core/errors.js";
 
 /** Cuts `input` at the given offsets (taken modulo its length, sorted, duplicates allowed: empty chunks). */
 export function cut(input: Buffer, offsets: number[]): Buffer[] {
@@ -28,4 +30,29 @@ export const cutPoints = fc.array(fc.nat(), { maxLength: 12 });
 export interface Outcome {
   messages: string[];
   error?: string;
+}
+
+/**
+ * Feeds the chunks to a fresh codec of `framing`; records the messages (in `encoding`)
+ * and the first error, which must be the codec's own typed error.
+ */
+export function decodeAll(
+  framing: Framing,
+  chunks: Buffer[],
+  encoding: BufferEncoding,
+  onPush?: (buffered: number) => void,
+): Outcome {
+  const messages: string[] = [];
+  const codec = framing.create((p) => messages.push(p.toString(encoding)));
+  try {
+    for (const c of chunks) {
+      codec.push(c);
+      onPush?.(codec.bufferedBytes);
+    }
+    codec.end();
+  } catch (err) {
+    if (!EchoplexError.is(err)) throw err;
+    return { messages, error: err.code };
+  }
+  return { messages };
 }

@@ -332,7 +332,7 @@ export class RedisTransport implements ChatTransport {
     }
   }
 
-  /** Removes the members of nodes whose heartbeat expired (crashed), telling their rooms. */
+  /** Removes the members of nodes whose heartbeat expired (crashed), frees their nicks, tells their rooms. */
   private async reapDeadNodes(cmd: Redis): Promise<void> {
     const others = (await cmd.smembers(this.keys.nodes)).filter((n) => n !== this.node);
     if (others.length === 0) return;
@@ -347,6 +347,8 @@ export class RedisTransport implements ChatTransport {
         for (const [id, value] of Object.entries(entries)) {
           const m = parseMember(value);
           if (m === undefined || m.node !== node) continue;
+          // Free the nick before announcing the departure: whoever reads "left" may take it at once.
+          await cmd.eval(RELEASE_NICK, 1, this.keys.nick(m.nick), id);
           const removed = await cmd.eval(
             LEAVE_ROOM,
             3,

@@ -16,7 +16,10 @@ export class ChatUser {
   async until(pattern: RegExp | string, timeoutMs = 10_000): Promise<{ before: string[]; line: string }> {
     const before: string[] = [];
     for (;;) {
-      const line = await this.client.readLine(timeoutMs);
+      const line = await this.client.readLine(timeoutMs).catch((err: Error) => {
+        // Name what did arrive: a timeout after "! nick taken" is a different bug from silence.
+        throw new Error(`${err.message} matching ${String(pattern)}; skipped ${JSON.stringify(before)}`);
+      });
       const hit = typeof pattern === "string" ? line === pattern : pattern.test(line);
       if (hit) return { before, line };
       before.push(line);

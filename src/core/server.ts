@@ -24,6 +24,8 @@ export interface Handler<S = undefined> {
   onConnect?(conn: Connection<S>): void;
   /** One decoded message. Return a promise to delay the close of this connection until it settles. */
   onMessage(conn: Connection<S>, payload: Buffer): void | Promise<void>;
+  /** A message the engine dropped unread (over the rate limit), for services that number messages. */
+  onDropped?(conn: Connection<S>): void;
   /** The peer half-closed; every message it sent has been delivered. Default: close once replies flush. */
   onEnd?(conn: Connection<S>): void;
   /** The connection is gone. */
@@ -385,6 +387,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       const verdict = conn.rateLimiter.take();
       if (verdict !== "pass") {
         this.rateLimited(conn, conn.rateLimiter, verdict);
+        if (conn.status === "open" && this.handler.onDropped !== undefined) this.handler.onDropped(conn);
         return;
       }
     }

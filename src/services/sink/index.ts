@@ -54,6 +54,8 @@ export interface SinkPeer {
   acked: number;
   /** The last message number in this peer's current batch (acknowledged together). */
   ackMark: { upTo: number };
+  /** Message numbers dropped by the rate limit whose turn to be answered has not come yet. */
+  dropped: Set<number>;
   /** The batch this peer's last record joined (the engine tracks one promise per batch, not per message). */
   batch: Batch | undefined;
   /** True while reading from this peer is held because the disk is behind. */
@@ -184,6 +186,7 @@ export class SinkServer {
         lastMessageAt: 0,
         acked: 0,
         ackMark: { upTo: 0 },
+        dropped: new Set(),
         batch: undefined,
         held: false,
       }),
@@ -195,6 +198,7 @@ export class SinkServer {
         conn.state.meta = connectionMeta(peer, conn.id);
       },
       onMessage: (conn, payload) => this.message(conn, payload),
+      onDropped: (conn) => this.dropped(conn),
       onClose: (conn) => {
         this.retiredMessages += conn.state.messages;
         this.retiredBytes += conn.state.bytes;
@@ -236,14 +240,41 @@ export class SinkServer {
     s.ackMark = mark;
     return batch.done.then(
       () => {
-        for (let n = s.acked + 1; n <= mark.upTo; n++) conn.send(`OK ${n}`);
-        s.acked = mark.upTo;
+        this.acknowledge(conn, mark.upTo);
       },
       (err: EchoplexError) => {
         conn.send(`ERROR: messages ${s.acked + 1}-${mark.upTo} not recorded: ${err.message}`);
+        for (let n = s.acked + 1; n <= mark.upTo; n++) s.dropped.delete(n);
         s.acked = mark.upTo;
       },
     );
+  }
+
+  /**
+   * A message the rate limit dropped still takes its number, so `OK n` keeps matching the
+   * peer's own count; it is answered with an error in its turn, after earlier records' OKs.
+   */
+  private dropped(conn: SinkConn): void {
+    const s = conn.state;
+    const n = ++s.messages;
+    if (!this.ack) return;
+    if (s.acked === n - 1) {
+      s.acked = n;
+      conn.send(droppedNotice(n));
+      return;
+    }
+    s.dropped.add(n);
+    s.ackMark.upTo = n; // answered when the batch before it is in the file
+  }
+
+  /** Sends this peer's answers up to message `upTo`, in order. */
+  private acknowledge(conn: SinkConn, upTo: number): void {
+    const s = conn.state;
+    for (let n = s.acked + 1; n <= upTo; n++) {
+      if (s.dropped.delete(n)) conn.send(droppedNotice(n));
+      else conn.send(`OK ${n}`);
+    }
+    s.acked = upTo;
   }
 
   private logMessage(conn: SinkConn, payload: Buffer): void {
@@ -290,3 +321,7 @@ export function createSinkServer(options: SinkOptions = {}): SinkServer {
 
 export { connectionMeta, encodeRecord, isPlainText, TimestampCache } from "./record.js";
 export { type Batch, FileRecorder, type RecorderOptions } from "./recorder.js";
+
+function droppedNotice(n: number): string {
+  return `ERROR: message ${n} not recorded: rate limit exceeded`;
+}

@@ -158,6 +158,30 @@ describe("sink: acknowledgements and durability", () => {
     });
   }
 
+  for (const out of [true, false]) {
+    it(`--ack${out ? " --out" : ""} keeps numbering messages the rate limit drops, answering each in order`, async () => {
+      const file = join(dir, "log.jsonl");
+      const limit = ["--rate-limit", "5", "--rate-burst", "5", "--rate-grace", "30s"];
+      const port = await sink("--ack", ...(out ? ["--out", file] : []), ...limit);
+      const c = await client(port);
+      await written(c, Array.from({ length: 12 }, (_, k) => `m${k + 1}\n`).join(""));
+      await c.waitFor((d) => /(OK|message) 12\b/.test(d.toString()), 10_000, "the answer to message 12");
+      const lines = c.received.toString().trimEnd().split("\n");
+      expect(lines).toContain("ERROR: rate limit exceeded (5 messages/s)");
+      const answers = lines.filter((l) => !l.startsWith("ERROR: rate limit"));
+      // One answer per message, in the peer's own numbering; OK exactly for what was recorded.
+      const okd: string[] = [];
+      answers.forEach((line, i) => {
+        if (line === `OK ${i + 1}`) okd.push(`m${i + 1}`);
+        else expect(line).toBe(`ERROR: message ${i + 1} not recorded: rate limit exceeded`);
+      });
+      expect(answers).toHaveLength(12);
+      expect(okd.length).toBeGreaterThanOrEqual(5);
+      expect(okd.length).toBeLessThan(12);
+      if (out) expect(records(file).map((r) => r.text)).toEqual(okd);
+    });
+  }
+
   it("without --out, --ack answers at once and nothing is written", async () => {
     const port = await sink("--ack");
     const c = await client(port);

@@ -1,40 +1,19 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
 import { runCli } from "../helpers/cli.js";
 import { bench } from "./helpers.js";
 
-let dir: string;
+let certs: TestCerts;
 let server: Server;
 let port: number;
 
 beforeAll(async () => {
-  // A self-signed certificate made by the real openssl.
-  dir = mkdtempSync(join(tmpdir(), "echoplex-bench-tls-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
+  // A certificate from a test CA that bench does not trust (made by the real openssl).
+  certs = await makeTestCerts();
   server = createServer(
-    { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
+    { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) },
     (socket) => {
       let buf = "";
       socket.setEncoding("latin1");
@@ -56,11 +35,11 @@ beforeAll(async () => {
 
 afterAll(() => {
   server?.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (certs) rmSync(certs.dir, { recursive: true, force: true });
 });
 
 describe("bench --tls", () => {
-  it("runs echo over TLS with --insecure (self-signed certificate)", async () => {
+  it("runs echo over TLS with --insecure (a certificate from an untrusted CA)", async () => {
     const { code, result } = await bench([
       "echo",
       `127.0.0.1:${port}`,

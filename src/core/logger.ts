@@ -1,7 +1,11 @@
 // Logger construction: pretty in a terminal, JSON otherwise, always on stderr so
 // stdout stays free for what a command prints (banners, client replies).
+import { createRequire } from "node:module";
 import { type Logger, pino } from "pino";
-import pretty from "pino-pretty";
+import type PinoPretty from "pino-pretty";
+
+// pino-pretty is loaded only for a terminal: servers logging JSON do not pay for it.
+const require = createRequire(import.meta.url);
 
 export type { Logger } from "pino";
 
@@ -19,6 +23,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? "auto";
   const usePretty = format === "pretty" || (format === "auto" && process.stderr.isTTY === true);
   if (usePretty) {
+    const pretty = require("pino-pretty") as typeof PinoPretty;
     return pino(
       { level },
       pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: "pid,hostname" }),

@@ -4,7 +4,6 @@ import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { createSecureContext, type TlsOptions } from "node:tls";
-import { generate } from "selfsigned";
 import { EchoplexError } from "./errors.js";
 
 /** Where the server's certificate comes from. */
@@ -120,6 +119,8 @@ function defaultHosts(): string[] {
 const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]*)$/;
 
 async function selfSigned(hosts: string[]): Promise<{ cert: string; key: string }> {
+  // Loaded only when asked for: its crypto dependencies cost every other start-up memory.
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: hosts[0] ?? "localhost" }], {
     // An EC key: generated in milliseconds, where RSA-2048 takes a noticeable fraction of a second.
     keyType: "ec",

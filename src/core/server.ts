@@ -2,7 +2,12 @@
 // each message to the service's handler, batches replies, applies backpressure
 // and limits, tracks every peer, and shuts down without losing a reply.
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
-import { createServer as createTlsServer, type TlsOptions } from "node:tls";
+import {
+  createServer as createTlsServer,
+  type TLSSocket,
+  type TlsOptions,
+  type Server as TlsServer,
+} from "node:tls";
 import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
 import { type Address, formatAddress, parseAddress } from "./address.js";
@@ -90,6 +95,14 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
 
   private readonly handler: Handler<S>;
   private readonly server: NetServer;
+  /**
+   * With the PROXY protocol over TLS: the TLS server that never listens itself. Each
+   * socket is handed to it once its PROXY header is read, so the header never reaches
+   * the TLS layer and the handshake still gets every server option (client certs, SNI).
+   */
+  private readonly tlsAfterProxy: TlsServer | undefined;
+  /** Raw sockets handed to `tlsAfterProxy`, with the client address their PROXY header gave. */
+  private readonly proxiedPeers = new WeakMap<Socket, { address: string; port: number }>();
   private nextId = 1;
   private readonly perIp = new Map<string, number>();
   /**
@@ -121,19 +134,19 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     this.logger = (options.logger ?? silentLogger()).child({ service: this.service });
     this.tls = options.tls !== undefined;
     this.proxyProtocol = options.proxyProtocol === true;
-    if (this.proxyProtocol && this.tls) {
-      // The header precedes the TLS handshake; node:tls would take it for a ClientHello.
-      throw new EchoplexError("ERR_BAD_OPTION", "the PROXY protocol is not supported together with TLS");
-    }
     if (options.tls !== undefined) {
       const server = createTlsServer({ ...options.tls, allowHalfOpen: true });
       trackTlsHandshakes(server, this.handshaking, {
         accepting: () => this.accepting,
-        secured: (socket) => this.accept(socket),
+        secured: (socket) => this.secured(socket),
         stats: this.stats,
         logger: this.logger,
       });
-      this.server = server;
+      // The PROXY header precedes the TLS handshake: node:tls would take it for a ClientHello.
+      this.tlsAfterProxy = this.proxyProtocol ? server : undefined;
+      this.server = this.proxyProtocol
+        ? createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket))
+        : server;
     } else {
       this.server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
     }
@@ -253,12 +266,25 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       return;
     }
     const { header, rest } = outcome;
-    if (header.command === "proxy") {
-      this.admit(socket, header.source.address, header.source.port, rest);
-    } else {
-      this.admit(socket, socket.remoteAddress ?? "unknown", socket.remotePort ?? 0, rest);
+    const address = header.command === "proxy" ? header.source.address : (socket.remoteAddress ?? "unknown");
+    const port = header.command === "proxy" ? header.source.port : (socket.remotePort ?? 0);
+    if (this.tlsAfterProxy !== undefined) {
+      // The bytes after the header start the handshake: node:tls reads what is buffered first.
+      this.proxiedPeers.set(socket, { address, port });
+      if (rest.length > 0) socket.unshift(rest);
+      this.tlsAfterProxy.emit("connection", socket);
+      return;
     }
+    this.admit(socket, address, port, rest);
     socket.resume();
+  }
+
+  /** A TLS handshake completed: a new peer, or (behind a PROXY header) one accepted already. */
+  private secured(socket: TLSSocket): void {
+    const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+    const proxied = raw === undefined ? undefined : this.proxiedPeers.get(raw);
+    if (proxied === undefined) this.accept(socket);
+    else this.admit(socket, proxied.address, proxied.port, undefined);
   }
 
   /**

@@ -233,11 +233,14 @@ describe("bench interrupted by Ctrl-C", () => {
     ["in one process", []],
     ["with --workers 2", ["--workers", "2"]],
   ])("stops sending at the first SIGINT and reports what was done (%s)", async (_name, extra) => {
+    // A server of its own that logs each connect: the signal is sent once bench is running,
+    // not after a guessed start-up time (a loaded CI machine can take seconds to start node).
+    const server = await startCli(["echo", "127.0.0.1:0", "--log-format", "json"]);
     const proc = spawn(process.execPath, [
       CLI,
       "bench",
       "echo",
-      `127.0.0.1:${echo.port}`,
+      `127.0.0.1:${server.port}`,
       "--conns",
       "4",
       "--duration",
@@ -255,11 +258,15 @@ describe("bench interrupted by Ctrl-C", () => {
     proc.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
-    await new Promise((r) => setTimeout(r, 2000));
+    const connects = () => server.stderr().split('"msg":"connect"').length - 1;
+    for (let i = 0; i < 600 && connects() < 4; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(connects()).toBeGreaterThanOrEqual(4);
+    await new Promise((r) => setTimeout(r, 1000)); // some traffic
     proc.kill("SIGINT");
     const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
     const [code] = await once(proc, "exit");
     clearTimeout(timer);
+    await server.stop();
     expect(stderr).toContain("stopping, waiting for outstanding replies");
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as BenchResult;

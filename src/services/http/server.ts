@@ -289,8 +289,8 @@ export class HttpResponder implements ObservedServer {
 
   /**
    * The connected clients (the oldest `limit`); `details.inflight` counts their waiting
-   * requests, `details.unanswered` those whose answer has not left, `details.reading` says
-   * whether reading is paused at --max-pipeline.
+   * requests; a client held at --max-pipeline also shows `unanswered` (requests whose
+   * answer has not left) and `reading: "paused"`.
    */
   peers(limit = Number.POSITIVE_INFINITY): PeerInfo[] {
     const out: PeerInfo[] = [];
@@ -310,11 +310,9 @@ export class HttpResponder implements ObservedServer {
         messagesIn: peer.requests,
         messagesOut: peer.responses,
         status: peer.socket.writableEnded ? "closing" : "open",
-        details: {
-          inflight: peer.inflight,
-          unanswered: peer.unanswered,
-          reading: peer.held ? "paused" : "on",
-        },
+        details: peer.held
+          ? { inflight: peer.inflight, unanswered: peer.unanswered, reading: "paused" }
+          : { inflight: peer.inflight },
       });
     }
     return out;

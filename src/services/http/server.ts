@@ -472,7 +472,12 @@ export class HttpResponder implements ObservedServer {
     }
     peer.requests++;
     peer.lastActivity = Date.now();
-    this.holdPipeline(peer, res);
+    peer.unanswered++;
+    res.once("close", () => this.answerLeft(peer));
+    // Judged once the request is complete: holding while its own body is still arriving
+    // would leave it, and so the connection, waiting for bytes that are never read.
+    if (req.complete) this.holdPipeline(peer);
+    else req.once("end", () => this.holdPipeline(peer));
     // Two clock reads per request, only while the admin endpoint watches.
     const from: Answering = { peer, startedAt: this.latencyRecorder === undefined ? -1 : performance.now() };
     const plan = planResponse(req.url ?? "/", this.defaults);
@@ -558,14 +563,12 @@ export class HttpResponder implements ObservedServer {
   }
 
   /**
-   * Counts the request as unanswered until its answer leaves, and stops reading from the
-   * connection at --max-pipeline: a client that pipelines without reading its answers
-   * then costs a bounded number of parsed requests instead of everything it sends.
+   * Stops reading from the connection at --max-pipeline unanswered requests: a client
+   * that pipelines without reading its answers then costs a bounded number of parsed
+   * requests instead of everything it sends.
    */
-  private holdPipeline(peer: HttpPeer, res: ServerResponse): void {
-    peer.unanswered++;
-    res.once("close", () => this.answerLeft(peer));
-    if (peer.held || peer.unanswered < this.settings.maxPipeline) return;
+  private holdPipeline(peer: HttpPeer): void {
+    if (peer.held || peer.unanswered < this.settings.maxPipeline || peer.socket.destroyed) return;
     peer.held = true;
     this.stats.pipelinePauses++;
     peer.socket.pause();

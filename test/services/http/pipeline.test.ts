@@ -90,6 +90,19 @@ describe("http responder: pipelining", () => {
     expect(server.stats.pipelinePauses).toBe(0);
   });
 
+  it("with --max-pipeline 1 still reads a request body that spans many reads", async () => {
+    const { server, port } = await start({ delayMs: 0, maxPipeline: 1 });
+    const client = await open(port);
+    const body = "x".repeat(512 * 1024);
+    client.socket.write(
+      `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}GET / HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    await waitFor("2 answers", () => count(client.received(), "HTTP/1.1 200 OK") === 2);
+    expect(client.received()).toContain(`"body": "${"x".repeat(100)}`);
+    expect(client.received().endsWith("Hello World!")).toBe(true);
+    expect(server.stats.requests).toBe(2);
+  });
+
   it("on shutdown answers every pipelined request already received; only the last closes", async () => {
     const { server, port } = await start({ delayMs: 500 });
     const client = await open(port);

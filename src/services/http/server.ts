@@ -120,10 +120,12 @@ export class HttpStats {
   }
 }
 
-/** Who an answer goes to, and when its request arrived (-1: not timed). */
+/** Who an answer goes to, when its request arrived (-1: not timed), and which request it was. */
 interface Answering {
   peer: HttpPeer;
   startedAt: number;
+  /** The request's number on its connection (1, 2, …): answers leave in this order. */
+  seq: number;
 }
 
 interface Pending {
@@ -479,7 +481,11 @@ export class HttpResponder implements ObservedServer {
     if (req.complete) this.holdPipeline(peer);
     else req.once("end", () => this.holdPipeline(peer));
     // Two clock reads per request, only while the admin endpoint watches.
-    const from: Answering = { peer, startedAt: this.latencyRecorder === undefined ? -1 : performance.now() };
+    const from: Answering = {
+      peer,
+      startedAt: this.latencyRecorder === undefined ? -1 : performance.now(),
+      seq: peer.requests,
+    };
     const plan = planResponse(req.url ?? "/", this.defaults);
     if (plan.kind === "health") {
       req.resume();
@@ -596,9 +602,10 @@ export class HttpResponder implements ObservedServer {
   ): void {
     if (res.headersSent || res.destroyed) return;
     // While draining, the answer to the last request received ends its connection
-    // (keep-alive clients must reconnect elsewhere); earlier pipelined ones must not, or
-    // the close would lose the answers queued behind them.
-    if (this.draining && from.peer.responses + 1 >= from.peer.requests) res.shouldKeepAlive = false;
+    // (keep-alive clients must reconnect elsewhere). Not an earlier one, even if it is
+    // written later (a longer delay): answers leave in request order, and a close would
+    // lose those queued behind it.
+    if (this.draining && from.seq === from.peer.requests) res.shouldKeepAlive = false;
     res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
     res.end(body);
     this.stats.responses.set(status, (this.stats.responses.get(status) ?? 0) + 1);

@@ -104,7 +104,8 @@ describe("http responder: pipelining", () => {
   });
 
   it("on shutdown answers every pipelined request already received; only the last closes", async () => {
-    const { server, port } = await start({ delayMs: 500 });
+    // The delay leaves ample time to start the shutdown before any answer is written.
+    const { server, port } = await start({ delayMs: 2000 });
     const client = await open(port);
     client.socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(5));
     await waitFor("5 requests", () => server.stats.requests === 5);
@@ -121,6 +122,19 @@ describe("http responder: pipelining", () => {
       "close",
     ]);
     expect(answers.every((a) => a.endsWith("Hello World!"))).toBe(true);
+  });
+
+  it("on shutdown a later answer that is ready first does not close before the earlier one", async () => {
+    const { server, port } = await start({ delayMs: 0 });
+    const client = await open(port);
+    client.socket.write("GET /delay/3 HTTP/1.1\r\nHost: x\r\n\r\nGET /delay/1.5 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await waitFor("2 requests", () => server.stats.requests === 2);
+    // The second answer is written 1.5 s before the first, both after the shutdown began.
+    const stopping = server.shutdown();
+    await client.closed;
+    await stopping;
+    const answers = client.received().split("HTTP/1.1 ").slice(1);
+    expect(answers.map((a) => /\r\nconnection: (\S+)\r\n/i.exec(a)?.[1])).toEqual(["keep-alive", "close"]);
   });
 
   it("on shutdown a client that never reads holds it no longer than the drain timeout", async () => {

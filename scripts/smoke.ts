@@ -40,6 +40,18 @@ const cases: Case[] = [
     admin: { path: "/metrics", expect: /^echoplex_reply_latency_seconds_count\{service="http"\} 1$/m },
   },
   {
+    name: "http: a malformed request answered 400 (lingering close)",
+    args: ["http", "127.0.0.1:0", "--delay", "0"],
+    send: `NOT HTTP\r\n\r\n${"junk".repeat(4096)}`,
+    expect: /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\r\n\r\nmalformed request/,
+  },
+  {
+    name: "http --max-pipeline 2: 6 pipelined requests all answered",
+    args: ["http", "127.0.0.1:0", "--delay", "50ms", "--max-pipeline", "2"],
+    send: "GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(6),
+    expect: /^(HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\nHello World!){6}$/,
+  },
+  {
     name: "echo --workers 2 --admin (one endpoint over both workers)",
     args: ["echo", "127.0.0.1:0", "--workers", "2", "--admin", "127.0.0.1:0"],
     send: "hello\n",

@@ -115,6 +115,7 @@ export const httpService = defineService({
     keepAliveTimeout: duration.optional(),
     maxBody: size.optional(),
     maxConnections: count.min(1).optional(),
+    maxPipeline: count.min(1).optional(),
     drainTimeout: duration.optional(),
   },
   create(o, ctx) {
@@ -129,6 +130,7 @@ export const httpService = defineService({
       keepAliveTimeoutMs: o.keepAliveTimeout,
       maxBodyBytes: o.maxBody,
       maxConnections: o.maxConnections,
+      maxPipeline: o.maxPipeline,
       drainTimeoutMs: o.drainTimeout,
       logger: ctx.logger,
       tls: ctx.tls,

@@ -34,6 +34,7 @@ interface HttpFlags extends ListenFlags, TlsFlags, LoggingFlags, RunFlags {
   keepAliveTimeout: number;
   maxBody: number;
   maxConnections: number;
+  maxPipeline: number;
   drainTimeout?: number;
 }
 
@@ -101,6 +102,14 @@ export function httpCommand(): Command {
     )
     .addOption(
       new Option(
+        "--max-pipeline <n>",
+        "stop reading from a connection with this many requests unanswered, until answers leave",
+      )
+        .argParser((v) => parseCount(v, "--max-pipeline"))
+        .default(d.maxPipeline),
+    )
+    .addOption(
+      new Option(
         "--drain-timeout <duration>",
         "on shutdown, force-close after this (default: max delay + 5s)",
       ).argParser((v) => parseDuration(v, "--drain-timeout")),
@@ -139,6 +148,7 @@ Examples:
       keepAliveTimeoutMs: flags.keepAliveTimeout,
       maxBodyBytes: flags.maxBody,
       maxConnections: flags.maxConnections,
+      maxPipeline: flags.maxPipeline,
       ...(flags.drainTimeout === undefined ? {} : { drainTimeoutMs: flags.drainTimeout }),
       logger,
       tls: await tlsFromFlags(flags, "http"),

@@ -1,5 +1,6 @@
 // The HTTP responder's server on node:http (or node:https): delays each answer with a
-// timer, tracks its peers, enforces its limits, and drains in-flight responses on shutdown.
+// timer, tracks its peers, enforces its limits (pipelining included), closes with a
+// lingering close, and drains in-flight responses on shutdown.
 
 import {
   createServer as createHttpServer,
@@ -19,6 +20,7 @@ import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
 import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
 import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
+import { type LingerEnd, Lingerer } from "./linger.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
 export const HTTP_DEFAULT_PORT = 1729;
@@ -44,6 +46,15 @@ export interface HttpResponderOptions {
   maxBodyBytes?: number;
   /** Connections beyond this get a 503 and are closed. Default 10,000. */
   maxConnections?: number;
+  /**
+   * Requests received on one connection and not answered yet (pipelined, or waiting for
+   * their delay) above which the server stops reading from it until answers leave. Default 32.
+   */
+  maxPipeline?: number;
+  /** After the last answer on a connection, read and discard the peer's input this long at most. Default 2 s. */
+  lingerMs?: number;
+  /** ... and this many bytes at most (then stop reading until `lingerMs`). Default 1 MiB. */
+  lingerBytes?: number;
   /** On shutdown, force-close whatever is still open after this. Default: max delay + 5 s. */
   drainTimeoutMs?: number;
   logger?: Logger;
@@ -64,6 +75,9 @@ export const HTTP_DEFAULTS: Readonly<Omit<HttpSettings, "drainTimeoutMs">> = Obj
   keepAliveTimeoutMs: 5_000,
   maxBodyBytes: 1024 * 1024,
   maxConnections: 10_000,
+  maxPipeline: 32,
+  lingerMs: 2000,
+  lingerBytes: 1024 * 1024,
 });
 
 /** One connected client, as the peer registry lists it. */
@@ -80,6 +94,10 @@ export interface HttpPeer {
   responses: number;
   /** Requests received and not answered yet (waiting for their delay). */
   inflight: number;
+  /** Requests received whose answer has not left yet (handed to the socket, or the socket gone). */
+  unanswered: number;
+  /** Reading stopped: `unanswered` reached `maxPipeline`. */
+  held: boolean;
   readonly socket: Socket;
 }
 
@@ -89,6 +107,8 @@ export class HttpStats {
   tlsHandshakeFailures = 0;
   /** Clients that went away before their delayed answer. */
   abandoned = 0;
+  /** Times reading from a connection stopped because it had `maxPipeline` requests unanswered. */
+  pipelinePauses = 0;
   readonly responses = new Map<number, number>();
   readonly rejected = new Map<string, number>();
   readonly errors = new Map<string, number>();
@@ -100,10 +120,12 @@ export class HttpStats {
   }
 }
 
-/** Who an answer goes to, and when its request arrived (-1: not timed). */
+/** Who an answer goes to, when its request arrived (-1: not timed), and which request it was. */
 interface Answering {
   peer: HttpPeer;
   startedAt: number;
+  /** The request's number on its connection (1, 2, …): answers leave in this order. */
+  seq: number;
 }
 
 interface Pending {
@@ -124,6 +146,8 @@ export class HttpResponder implements ObservedServer {
   /** Every connected client by id: the peer registry. */
   readonly connections = new Map<number, HttpPeer>();
   readonly stats = new HttpStats();
+  /** Connections closing: the half-closed sockets still discarding their peer's input. */
+  readonly lingering: Lingerer;
 
   private readonly server: Server;
   private readonly defaults: PlanDefaults;
@@ -149,6 +173,16 @@ export class HttpResponder implements ObservedServer {
     counter("http_abandoned_total", "Clients that went away before their delayed answer", () => {
       return this.stats.abandoned;
     }),
+    counter(
+      "http_pipeline_pauses_total",
+      "Times reading from a connection stopped at --max-pipeline unanswered requests",
+      () => this.stats.pipelinePauses,
+    ),
+    counter(
+      "http_linger_cutoffs_total",
+      "Lingering closes ended by time or volume: the peer kept sending after its last answer",
+      () => this.lingering.cutOff,
+    ),
   ];
 
   constructor(options: HttpResponderOptions = {}) {
@@ -169,7 +203,13 @@ export class HttpResponder implements ObservedServer {
     if (!Number.isInteger(s.status) || s.status < 200 || s.status > 599) {
       throw new EchoplexError("ERR_BAD_OPTION", `bad status ${s.status}: use a code from 200 to 599`);
     }
+    if (!Number.isInteger(s.maxPipeline) || s.maxPipeline < 1) {
+      throw new EchoplexError("ERR_BAD_OPTION", `bad --max-pipeline ${s.maxPipeline}: use 1 or more`);
+    }
     this.logger = (logger ?? silentLogger()).child({ service: this.service });
+    this.lingering = new Lingerer({ lingerMs: s.lingerMs, lingerBytes: s.lingerBytes }, (socket, how, n) =>
+      this.lingerEnded(socket, how, n),
+    );
     this.tls = options.tls !== undefined;
     this.defaults = { delayMs: s.delayMs, status: s.status, maxDelayMs: s.maxDelayMs };
     this.body = Buffer.from(s.body);
@@ -244,12 +284,16 @@ export class HttpResponder implements ObservedServer {
       connectionsOpened: this.stats.connectionsOpened,
       rejected: this.stats.rejected,
       errors: this.stats.errors,
-      backpressurePauses: 0,
+      backpressurePauses: this.stats.pipelinePauses,
       tlsHandshakeFailures: this.stats.tlsHandshakeFailures,
     };
   }
 
-  /** The connected clients (the oldest `limit`); `details.inflight` counts their waiting requests. */
+  /**
+   * The connected clients (the oldest `limit`); `details.inflight` counts their waiting
+   * requests; a client held at --max-pipeline also shows `unanswered` (requests whose
+   * answer has not left) and `reading: "paused"`.
+   */
   peers(limit = Number.POSITIVE_INFINITY): PeerInfo[] {
     const out: PeerInfo[] = [];
     const now = Date.now();
@@ -268,7 +312,9 @@ export class HttpResponder implements ObservedServer {
         messagesIn: peer.requests,
         messagesOut: peer.responses,
         status: peer.socket.writableEnded ? "closing" : "open",
-        details: { inflight: peer.inflight },
+        details: peer.held
+          ? { inflight: peer.inflight, unanswered: peer.unanswered, reading: "paused" }
+          : { inflight: peer.inflight },
       });
     }
     return out;
@@ -325,13 +371,12 @@ export class HttpResponder implements ObservedServer {
         "ERR_TOO_MANY_CONNECTIONS",
         `too many connections (limit ${this.settings.maxConnections}), answering 503`,
       );
-      // Answered here, before node's parser sees the socket: this client gets no request handling.
-      socket.on("error", noop);
+      // Answered here and taken from node's parser: this client gets no request handling.
       const body = `too many connections (limit ${this.settings.maxConnections})\n`;
-      socket.end(
+      this.lingering.close(
+        socket,
         `HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
-      setTimeout(() => socket.destroy(), 2000).unref();
       return;
     }
     const peer: HttpPeer = {
@@ -344,9 +389,18 @@ export class HttpResponder implements ObservedServer {
       requests: 0,
       responses: 0,
       inflight: 0,
+      unanswered: 0,
+      held: false,
       socket,
     };
     (socket as PeerSocket)[kPeer] = peer;
+    // node:http ends a connection after its last answer (`Connection: close`) with
+    // destroySoon(): end, then destroy once flushed, which resets a peer that is still
+    // sending. The responder closes it with a lingering close instead.
+    socket.destroySoon = () => this.lingering.close(socket);
+    // node:http resumes reading on its own (its drain handling, a request body being read):
+    // a connection held at --max-pipeline stays paused.
+    socket.on("resume", onHeldResume);
     this.connections.set(peer.id, peer);
     this.stats.connectionsOpened++;
     this.logger.debug({ conn: peer.id, remote: peer.remoteAddress, port: peer.remotePort }, "connect");
@@ -372,6 +426,9 @@ export class HttpResponder implements ObservedServer {
 
   /** Malformed requests and slow clients (header/request timeouts): node hands them here. */
   private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    // Already answered and closing: node's parser reports the same bad stream again as
+    // more of it arrives (or ends); the connection was counted and answered once.
+    if (this.lingering.has(socket)) return;
     const code = err.code ?? "ERR_HTTP_CLIENT";
     this.stats.count(this.stats.errors, code);
     if (code === "ECONNRESET" || code === "EPIPE" || !socket.writable) {
@@ -385,12 +442,24 @@ export class HttpResponder implements ObservedServer {
           ? [431, "Request Header Fields Too Large", "request headers too large"]
           : [400, "Bad Request", `malformed request (${code})`];
     const text = `${message}\n`;
-    this.logger.info({ remote: socket.remoteAddress, code, status }, "client error, closing");
-    socket.on("error", noop);
-    socket.end(
+    const peer = (socket as PeerSocket)[kPeer];
+    this.logger.info({ conn: peer?.id, remote: socket.remoteAddress, code, status }, "client error, closing");
+    // The client may still be sending (the rest of a huge header, garbage): a plain close
+    // would reset the connection and could destroy this answer before the client reads it.
+    this.lingering.close(
+      socket,
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
     );
-    setTimeout(() => socket.destroy(), 2000).unref();
+  }
+
+  private lingerEnded(socket: Socket, how: LingerEnd, discarded: number): void {
+    const peer = (socket as PeerSocket)[kPeer];
+    this.logger.debug(
+      { conn: peer?.id, remote: socket.remoteAddress, discardedBytes: discarded, how },
+      how === "time"
+        ? "lingering close cut off: the peer kept sending after its last answer"
+        : "lingering close done",
+    );
   }
 
   // --- requests ----------------------------------------------------------------------
@@ -405,8 +474,18 @@ export class HttpResponder implements ObservedServer {
     }
     peer.requests++;
     peer.lastActivity = Date.now();
+    peer.unanswered++;
+    res.once("close", () => this.answerLeft(peer));
+    // Judged once the request is complete: holding while its own body is still arriving
+    // would leave it, and so the connection, waiting for bytes that are never read.
+    if (req.complete) this.holdPipeline(peer);
+    else req.once("end", () => this.holdPipeline(peer));
     // Two clock reads per request, only while the admin endpoint watches.
-    const from: Answering = { peer, startedAt: this.latencyRecorder === undefined ? -1 : performance.now() };
+    const from: Answering = {
+      peer,
+      startedAt: this.latencyRecorder === undefined ? -1 : performance.now(),
+      seq: peer.requests,
+    };
     const plan = planResponse(req.url ?? "/", this.defaults);
     if (plan.kind === "health") {
       req.resume();
@@ -423,26 +502,18 @@ export class HttpResponder implements ObservedServer {
     this.pending.add(item);
     peer.inflight++;
     res.once("close", () => this.settle(item));
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > this.settings.maxBodyBytes) {
+      // Refused from the header alone: no need to read a byte of the body first.
+      this.refuseBody(req, res, from);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > this.settings.maxBodyBytes) {
-        if (res.headersSent) return;
-        this.stats.count(this.stats.errors, "ERR_BODY_TOO_LARGE");
-        this.logger.info(
-          { conn: peer.id, limit: this.settings.maxBodyBytes },
-          "request body over the limit, 413",
-        );
-        req.pause();
-        res.shouldKeepAlive = false;
-        this.send(
-          res,
-          from,
-          413,
-          { "content-type": "text/plain; charset=utf-8", connection: "close" },
-          `request body exceeds ${this.settings.maxBodyBytes} bytes (--max-body)\n`,
-        );
+        this.refuseBody(req, res, from);
         return;
       }
       if (plan.kind === "echo") chunks.push(chunk);
@@ -474,6 +545,54 @@ export class HttpResponder implements ObservedServer {
     });
   }
 
+  /**
+   * 413, then the connection closes (lingering: the rest of the body is read and
+   * discarded for a bounded time rather than reset). Once per request.
+   */
+  private refuseBody(req: IncomingMessage, res: ServerResponse, from: Answering): void {
+    if (res.headersSent || res.destroyed) return;
+    this.stats.count(this.stats.errors, "ERR_BODY_TOO_LARGE");
+    this.logger.info(
+      { conn: from.peer.id, remote: from.peer.remoteAddress, limit: this.settings.maxBodyBytes },
+      "request body over the limit, 413",
+    );
+    // Until the answer leaves (it may wait behind earlier pipelined answers), read no more of the body.
+    req.pause();
+    res.shouldKeepAlive = false;
+    this.send(
+      res,
+      from,
+      413,
+      { "content-type": "text/plain; charset=utf-8", connection: "close" },
+      `request body exceeds ${this.settings.maxBodyBytes} bytes (--max-body)\n`,
+    );
+  }
+
+  /**
+   * Stops reading from the connection at --max-pipeline unanswered requests: a client
+   * that pipelines without reading its answers then costs a bounded number of parsed
+   * requests instead of everything it sends.
+   */
+  private holdPipeline(peer: HttpPeer): void {
+    if (peer.held || peer.unanswered < this.settings.maxPipeline || peer.socket.destroyed) return;
+    peer.held = true;
+    this.stats.pipelinePauses++;
+    peer.socket.pause();
+    this.logger.debug(
+      { conn: peer.id, remote: peer.remoteAddress, unanswered: peer.unanswered },
+      "pipeline limit reached, reading paused until answers leave",
+    );
+  }
+
+  private answerLeft(peer: HttpPeer): void {
+    peer.unanswered--;
+    // Resume at half the limit, not one below it: one read then serves many answers.
+    // While draining, nothing new is read: shutdown answers what was already received.
+    if (!peer.held || peer.unanswered > this.settings.maxPipeline >> 1 || this.draining) return;
+    peer.held = false;
+    if (!peer.socket.destroyed && !this.lingering.has(peer.socket)) peer.socket.resume();
+  }
+
   private send(
     res: ServerResponse,
     from: Answering,
@@ -482,8 +601,11 @@ export class HttpResponder implements ObservedServer {
     body: string | Buffer,
   ): void {
     if (res.headersSent || res.destroyed) return;
-    // While draining, every answer ends its connection: keep-alive clients must reconnect elsewhere.
-    if (this.draining) res.shouldKeepAlive = false;
+    // While draining, the answer to the last request received ends its connection
+    // (keep-alive clients must reconnect elsewhere). Not an earlier one, even if it is
+    // written later (a longer delay): answers leave in request order, and a close would
+    // lose those queued behind it.
+    if (this.draining && from.seq === from.peer.requests) res.shouldKeepAlive = false;
     res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
     res.end(body);
     this.stats.responses.set(status, (this.stats.responses.get(status) ?? 0) + 1);
@@ -555,6 +677,7 @@ export class HttpResponder implements ObservedServer {
         for (const item of this.pending) clearTimeout(item.timer);
         this.server.closeAllConnections();
         for (const peer of this.connections.values()) peer.socket.destroy();
+        this.lingering.destroyAll();
       }
     }
     for (const socket of this.handshaking) socket.destroy();
@@ -579,4 +702,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function noop(): void {}
+/** node:http resumed a socket on its own: keep it paused while its peer is held at --max-pipeline. */
+function onHeldResume(this: PeerSocket): void {
+  if (this[kPeer]?.held === true) this.pause();
+}

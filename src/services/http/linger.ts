@@ -1,0 +1,135 @@
+// Lingering close for the HTTP responder: after the last answer, half-close and keep
+// reading (and discarding) what the peer still sends, for a bounded time and volume,
+// before the socket is destroyed. Destroying a socket with unread input makes the
+// kernel send a reset, which can destroy an answer the peer has not read yet.
+import type { Socket } from "node:net";
+
+export interface LingerLimits {
+  /** Destroy the socket this long after the half-close at the latest. */
+  lingerMs: number;
+  /** Stop reading (not destroy: the peer may still be reading) after discarding this much. */
+  lingerBytes: number;
+}
+
+/** How a lingering close ended. */
+export type LingerEnd = "peer closed" | "time";
+
+const kLinger = Symbol("echoplex.linger");
+
+interface LingerState {
+  readonly owner: Lingerer;
+  readonly deadline: number;
+  discarded: number;
+  /** Reading stopped at `lingerBytes`; the socket waits for its deadline. */
+  capped: boolean;
+}
+
+type LingerSocket = Socket & { [kLinger]?: LingerState };
+
+/** Lingering sockets, with one sweep timer for all of them (running only while there are some). */
+export class Lingerer {
+  /** Closes that ran out of time or bytes: the peer kept sending after the answer. */
+  cutOff = 0;
+  /** Lingering closes started. */
+  started = 0;
+  private readonly sockets = new Set<LingerSocket>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly limits: LingerLimits,
+    private readonly ended: (socket: Socket, how: LingerEnd, discarded: number) => void = noop,
+  ) {}
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  has(socket: Socket): boolean {
+    return (socket as LingerSocket)[kLinger] !== undefined;
+  }
+
+  /**
+   * Sends `last` (if given), half-closes, and discards input until the peer closes or
+   * the limits run out. Safe to call twice (the second call does nothing).
+   */
+  close(socket: Socket, last?: string | Buffer): void {
+    const s = socket as LingerSocket;
+    if (s[kLinger] !== undefined) return;
+    if (s.destroyed) return;
+    s[kLinger] = {
+      owner: this,
+      deadline: Date.now() + this.limits.lingerMs,
+      discarded: 0,
+      capped: false,
+    };
+    this.started++;
+    this.sockets.add(s);
+    s.on("error", noop);
+    // node:http feeds the socket to its parser (natively, or through its own 'data'
+    // listener): without it, input reaches only the discarding listener below. Adding a
+    // 'data' listener is also what makes node:http hand a natively consumed socket back.
+    s.removeAllListeners("data");
+    s.on("data", onLingerData);
+    s.once("close", onLingerClose);
+    if (last !== undefined) s.end(last);
+    else if (!s.writableEnded) s.end();
+    s.resume();
+    this.startSweep();
+  }
+
+  /** Ends every lingering close now (shutdown's force path). */
+  destroyAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** @internal */
+  forget(s: LingerSocket, state: LingerState): void {
+    if (!this.sockets.delete(s)) return;
+    const how: LingerEnd = state.capped || Date.now() >= state.deadline ? "time" : "peer closed";
+    if (how === "time") this.cutOff++;
+    this.ended(s, how, state.discarded);
+    if (this.sockets.size === 0 && this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+
+  private startSweep(): void {
+    if (this.sweepTimer !== undefined) return;
+    const every = Math.max(20, Math.min(250, Math.floor(this.limits.lingerMs / 4)));
+    // One timer for every lingering socket rather than one per socket.
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const s of this.sockets) {
+      const state = s[kLinger];
+      if (state !== undefined && now >= state.deadline) s.destroy();
+    }
+  }
+}
+
+function onLingerData(this: LingerSocket, chunk: Buffer): void {
+  const state = this[kLinger];
+  if (state === undefined) return;
+  if (state.capped) {
+    // Something resumed reading after the cap (node:http's own drain handling): stop again.
+    this.pause();
+    return;
+  }
+  state.discarded += chunk.length;
+  if (state.discarded >= state.owner.limits.lingerBytes) {
+    // Reading no more costs nothing; the peer's input now waits in the kernel until the deadline.
+    state.capped = true;
+    this.pause();
+  }
+}
+
+function onLingerClose(this: LingerSocket): void {
+  const state = this[kLinger];
+  if (state !== undefined) state.owner.forget(this, state);
+}
+
+function noop(): void {}

@@ -173,7 +173,11 @@ export interface RunningBench {
 /** Connects, runs the load until the budget is spent and replies are in (or time out), closes. */
 export function runRequestReply(plan: RequestReplyPlan): RunningBench {
   let recorder: Recorder | undefined;
-  let halt = () => {};
+  // A halt while the connections are still being dialed takes effect as soon as the run starts.
+  let haltedEarly = false;
+  let halt = () => {
+    haltedEarly = true;
+  };
   const done = (async () => {
     const failures: string[] = [];
     let firstFailure: unknown;
@@ -251,6 +255,7 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         stopPacer();
         checkDone(now);
       };
+      if (haltedEarly) queueMicrotask(halt);
       const watchdog = setInterval(() => {
         const now = performance.now();
         checkDone(now);

@@ -104,6 +104,24 @@ describe("bench echo against echoplex echo", () => {
     expect(result.mbPerSec).toBeCloseTo((result.measured * 1031) / 1e6 / result.seconds, 1);
   });
 
+  it("verifies payloads shorter than the sequence number, whose digits wrap around", async () => {
+    // 2-byte payloads carry the sequence number modulo 100: 250 requests on one
+    // connection wrap twice, and every reply must still match its request.
+    const { code, result } = await bench([
+      "echo",
+      `127.0.0.1:${echo.port}`,
+      "--size",
+      "2",
+      "--pipeline",
+      "7",
+      "--requests",
+      "250",
+    ]);
+    expect(code).toBe(0);
+    expect(result.ok).toBe(250);
+    expect(result.mismatches).toBe(0);
+  });
+
   it("verifies length-prefixed frames against a given prefix", async () => {
     const { code, result } = await bench([
       "echo",

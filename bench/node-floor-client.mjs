@@ -8,7 +8,6 @@ import { connect } from "node:net";
 const [port, conns = 100, seconds = 5, warmup = 1, size = 64] = process.argv.slice(2).map(Number);
 const request = Buffer.alloc(size + 1, 0x61);
 request[size] = 0x0a;
-let replies = 0;
 let windowReplies = 0;
 let measuring = false;
 const sockets = [];
@@ -18,7 +17,6 @@ for (let i = 0; i < conns; i++) {
   socket.on("data", (chunk) => {
     let n = 0;
     for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) n++;
-    replies += n;
     if (measuring) windowReplies += n;
     for (let k = 0; k < n; k++) socket.write(request);
   });

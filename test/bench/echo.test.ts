@@ -304,9 +304,14 @@ describe("bench interrupted by Ctrl-C", () => {
       const exited = once(proc, "exit");
       try {
         // Wait (no fixed sleep) until all 4 load connections have carried replies for over
-        // a second: then every process has its SIGINT handler and is in its measured window.
-        const loaded = () =>
-          [...linesByConn.values()].filter((n) => n >= 10).length >= 4 && Date.now() - firstLineAt > 1200;
+        // a second: then every process has its SIGINT handler and has been in its measured
+        // window that long (the probe's connection, one line, does not count).
+        let loadedSince = 0;
+        const loaded = () => {
+          if (loadedSince === 0 && [...linesByConn.values()].filter((n) => n >= 10).length >= 4)
+            loadedSince = Date.now();
+          return loadedSince > 0 && Date.now() - loadedSince > 1200;
+        };
         const waitStart = Date.now();
         while (!loaded() && Date.now() - waitStart < 60_000) await new Promise((r) => setTimeout(r, 50));
         expect(loaded()).toBe(true);

@@ -3,7 +3,7 @@
 import { performance } from "node:perf_hooks";
 import { createHistogram, encodeHistogram, type Histogram, recordMs, summarize } from "./histogram.js";
 import type { BenchMode, StopRule } from "./options.js";
-import type { BenchResult, ErrorCounts } from "./result.js";
+import { type BenchResult, type ErrorCounts, perReply } from "./result.js";
 
 /** Cumulative counters, read by the live progress line. */
 export interface ProgressSnapshot {
@@ -88,11 +88,16 @@ export class Recorder {
     return { replies: this.replies, errors: this.errorCount, mismatches: this.mismatches };
   }
 
+  /** CPU time of this process since the run started, in microseconds. */
+  cpuUs(): number {
+    const used = process.cpuUsage(this.cpuAtStart);
+    return used.user + used.system;
+  }
+
   /** CPU time of this process since the run started, in percent of one core. */
   cpuPercent(): number {
-    const used = process.cpuUsage(this.cpuAtStart);
     const wallMs = performance.now() - this.startedAt;
-    return wallMs > 0 ? Math.round((used.user + used.system) / 10 / wallMs) : 0;
+    return wallMs > 0 ? Math.round(this.cpuUs() / 10 / wallMs) : 0;
   }
 
   /** Ends the measured window now (the run was interrupted). */
@@ -136,6 +141,8 @@ export class Recorder {
       latencyUs: summarize(this.histogram),
       errors: { ...this.errors },
       cpuPercent: this.cpuPercent(),
+      cpuUs: this.cpuUs(),
+      cpuUsPerReply: perReply(this.cpuUs(), this.replies),
       histogram: encodeHistogram(this.histogram),
     };
     if (this.firstMismatch !== undefined) result.firstMismatch = this.firstMismatch;

@@ -57,7 +57,7 @@ export function formatResult(r: BenchResult): string {
   rows.push(["errors", formatErrors(r.errors)]);
   rows.push([
     "bench cpu",
-    `${r.cpuPercent}% of one core${r.workers > 1 ? ` (over ${r.workers} workers)` : ""}`,
+    `${r.cpuPercent}% of one core${r.workers > 1 ? ` (over ${r.workers} workers)` : ""}${r.cpuUsPerReply > 0 ? `, ${r.cpuUsPerReply} us per reply` : ""}`,
   ]);
   if (r.firstMismatch !== undefined) rows.push(["first mismatch", r.firstMismatch]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -62,6 +62,13 @@ class Pipe {
   private out: Buffer;
   private outLen = 0;
   private readonly spare: Buffer[] = [];
+  /** Buffers handed to socket.write, oldest first; writes complete in order. */
+  private readonly writing: Buffer[] = [];
+  /** One callback for every write (no closure per write): the oldest buffer is free again. */
+  private readonly onWritten = () => {
+    const buf = this.writing.shift();
+    if (buf !== undefined) this.spare.push(buf);
+  };
   private readonly codec: Codec;
   private readonly framingBytes: number;
 
@@ -111,7 +118,8 @@ class Pipe {
     const len = this.outLen;
     this.out = this.spare.pop() ?? Buffer.allocUnsafe(buf.length);
     this.outLen = 0;
-    this.socket.write(buf.subarray(0, len), () => this.spare.push(buf));
+    this.writing.push(buf);
+    this.socket.write(buf.subarray(0, len), this.onWritten);
   }
 
   onData(chunk: Buffer): void {
@@ -173,7 +181,11 @@ export interface RunningBench {
 /** Connects, runs the load until the budget is spent and replies are in (or time out), closes. */
 export function runRequestReply(plan: RequestReplyPlan): RunningBench {
   let recorder: Recorder | undefined;
-  let halt = () => {};
+  // A halt while the connections are still being dialed takes effect as soon as the run starts.
+  let haltedEarly = false;
+  let halt = () => {
+    haltedEarly = true;
+  };
   const done = (async () => {
     const failures: string[] = [];
     let firstFailure: unknown;
@@ -251,6 +263,7 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         stopPacer();
         checkDone(now);
       };
+      if (haltedEarly) queueMicrotask(halt);
       const watchdog = setInterval(() => {
         const now = performance.now();
         checkDone(now);

@@ -61,6 +61,10 @@ export interface BenchResult {
    * workers). Near 100 per worker means the load generator, not the server, was the limit.
    */
   cpuPercent: number;
+  /** CPU time the load generator used during the run, in microseconds (summed over workers). */
+  cpuUs: number;
+  /** cpuUs per reply: what one request/reply costs the load generator (0 without replies). */
+  cpuUsPerReply: number;
   /** The first wrong reply, for diagnosis. */
   firstMismatch?: string;
   /** The prefix the echo replies were checked against. */
@@ -83,6 +87,9 @@ function addCounts(into: ErrorCounts, from: ErrorCounts): void {
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** CPU microseconds per reply, to 0.01 us. */
+export const perReply = (cpuUs: number, replies: number) => (replies > 0 ? round(cpuUs / replies, 2) : 0);
 
 /**
  * Merges the results of worker processes run side by side. Rates are over the longest
@@ -115,6 +122,11 @@ export function mergeResults(parts: readonly BenchResult[]): BenchResult {
     latencyUs: summarize(histogram),
     errors,
     cpuPercent: sum((r) => r.cpuPercent),
+    cpuUs: sum((r) => r.cpuUs),
+    cpuUsPerReply: perReply(
+      sum((r) => r.cpuUs),
+      sum((r) => r.replies),
+    ),
     histogram: encodeHistogram(histogram),
   };
   const mismatch = parts.find((p) => p.firstMismatch !== undefined)?.firstMismatch;

@@ -77,6 +77,8 @@ describe("bench echo against echoplex echo", () => {
     expect(result.latencyUs.p50).toBeGreaterThan(0);
     expect(result.latencyUs.max).toBeGreaterThanOrEqual(result.latencyUs.p99);
     expect(result.errors).toEqual({});
+    expect(result.cpuUs).toBeGreaterThan(0);
+    expect(result.cpuUsPerReply).toBeCloseTo(result.cpuUs / 5000, 1);
   });
 
   it("measures a duration run after its warm-up, with --size payloads", async () => {
@@ -100,6 +102,24 @@ describe("bench echo against echoplex echo", () => {
     expect(result.ok).toBe(result.sent);
     // MB/s counts reply bytes: ("ECHO: " + 1024 + LF) per reply.
     expect(result.mbPerSec).toBeCloseTo((result.measured * 1031) / 1e6 / result.seconds, 1);
+  });
+
+  it("verifies payloads shorter than the sequence number, whose digits wrap around", async () => {
+    // 2-byte payloads carry the sequence number modulo 100: 250 requests on one
+    // connection wrap twice, and every reply must still match its request.
+    const { code, result } = await bench([
+      "echo",
+      `127.0.0.1:${echo.port}`,
+      "--size",
+      "2",
+      "--pipeline",
+      "7",
+      "--requests",
+      "250",
+    ]);
+    expect(code).toBe(0);
+    expect(result.ok).toBe(250);
+    expect(result.mismatches).toBe(0);
   });
 
   it("verifies length-prefixed frames against a given prefix", async () => {
@@ -179,6 +199,8 @@ describe("bench echo against echoplex echo", () => {
     expect(result.sent).toBe(3001);
     expect(result.ok).toBe(3001);
     expect(result.latencyUs.count).toBe(3001);
+    // The merged CPU is the workers' sum, so the cost per reply stays a per-reply figure.
+    expect(result.cpuUsPerReply).toBeCloseTo(result.cpuUs / 3001, 1);
   });
 
   it("prints a readable table without --json", async () => {
@@ -197,6 +219,7 @@ describe("bench echo against echoplex echo", () => {
       /latency\s+p50 [\d.]+ms\s+p90 [\d.]+ms\s+p99 [\d.]+ms\s+p99\.9 [\d.]+ms\s+max/,
     );
     expect(out.stdout).toMatch(/throughput\s+[\d,]+ msgs\/s/);
+    expect(out.stdout).toMatch(/bench cpu\s+\d+% of one core, [\d.]+ us per reply/);
   });
 });
 
@@ -232,53 +255,89 @@ describe("bench interrupted by Ctrl-C", () => {
   it.each([
     ["in one process", []],
     ["with --workers 2", ["--workers", "2"]],
-  ])("stops sending at the first SIGINT and reports what was done (%s)", async (_name, extra) => {
-    // A server of its own that logs each connect: the signal is sent once bench is running,
-    // not after a guessed start-up time (a loaded CI machine can take seconds to start node).
-    const server = await startCli(["echo", "127.0.0.1:0", "--log-format", "json"]);
-    const proc = spawn(process.execPath, [
-      CLI,
-      "bench",
-      "echo",
-      `127.0.0.1:${server.port}`,
-      "--conns",
-      "4",
-      "--duration",
-      "60s",
-      "--warmup",
-      "0",
-      "--json",
-      ...extra,
-    ]);
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    proc.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const connects = () => server.stderr().split('"msg":"connect"').length - 1;
-    for (let i = 0; i < 600 && connects() < 4; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(connects()).toBeGreaterThanOrEqual(4);
-    await new Promise((r) => setTimeout(r, 1000)); // some traffic
-    proc.kill("SIGINT");
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
-    const [code] = await once(proc, "exit");
-    clearTimeout(timer);
-    await server.stop();
-    expect(stderr).toContain("stopping, waiting for outstanding replies");
-    expect(code).toBe(0);
-    const result = JSON.parse(stdout) as BenchResult;
-    expect(result.seconds).toBeGreaterThan(0.5);
-    expect(result.seconds).toBeLessThan(30);
-    expect(result.sent).toBeGreaterThan(0);
-    expect(result.ok).toBe(result.sent);
-    expect(result.lost).toBe(0);
-    expect(Math.abs(result.msgsPerSec - result.measured / result.seconds)).toBeLessThan(
-      result.msgsPerSec * 0.02 + 2,
-    );
-  });
+  ])(
+    "stops sending at the first SIGINT and reports what was done (%s)",
+    async (_name, extra) => {
+      // An echo server of the test's own, so the test knows when every connection carries load.
+      const linesByConn = new Map<Socket, number>();
+      let firstLineAt = 0;
+      const server = createServer((socket: Socket) => {
+        let buf = "";
+        socket.setEncoding("latin1");
+        socket.on("data", (chunk: string) => {
+          buf += chunk;
+          let out = "";
+          for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+            out += `ECHO: ${buf.slice(0, nl)}\n`;
+            buf = buf.slice(nl + 1);
+            linesByConn.set(socket, (linesByConn.get(socket) ?? 0) + 1);
+            if (firstLineAt === 0) firstLineAt = Date.now();
+          }
+          if (out) socket.write(out, "latin1");
+        });
+        socket.on("error", () => {});
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const port = (server.address() as { port: number }).port;
+      const proc = spawn(process.execPath, [
+        CLI,
+        "bench",
+        "echo",
+        `127.0.0.1:${port}`,
+        "--conns",
+        "4",
+        "--duration",
+        "60s",
+        "--warmup",
+        "0",
+        "--json",
+        ...extra,
+      ]);
+      let stdout = "";
+      let stderr = "";
+      proc.stdout.on("data", (d: Buffer) => {
+        stdout += d.toString();
+      });
+      proc.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exited = once(proc, "exit");
+      try {
+        // Wait (no fixed sleep) until all 4 load connections have carried replies for over
+        // a second: then every process has its SIGINT handler and has been in its measured
+        // window that long (the probe's connection, one line, does not count).
+        let loadedSince = 0;
+        const loaded = () => {
+          if (loadedSince === 0 && [...linesByConn.values()].filter((n) => n >= 10).length >= 4)
+            loadedSince = Date.now();
+          return loadedSince > 0 && Date.now() - loadedSince > 1200;
+        };
+        const waitStart = Date.now();
+        while (!loaded() && Date.now() - waitStart < 60_000) await new Promise((r) => setTimeout(r, 50));
+        expect(loaded()).toBe(true);
+        proc.kill("SIGINT");
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+        const [code] = await exited;
+        clearTimeout(timer);
+        expect(stderr).toContain("stopping, waiting for outstanding replies");
+        expect(code).toBe(0);
+        const result = JSON.parse(stdout) as BenchResult;
+        expect(result.seconds).toBeGreaterThan(0.5);
+        expect(result.seconds).toBeLessThan(50);
+        expect(result.sent).toBeGreaterThan(0);
+        expect(result.ok).toBe(result.sent);
+        expect(result.lost).toBe(0);
+        expect(Math.abs(result.msgsPerSec - result.measured / result.seconds)).toBeLessThan(
+          result.msgsPerSec * 0.02 + 2,
+        );
+      } finally {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+        for (const socket of linesByConn.keys()) socket.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    },
+    120_000,
+  );
 });
 
 describe("bench echo against a deliberately wrong server", () => {

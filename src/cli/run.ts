@@ -97,18 +97,6 @@ export async function runGroup(
       throw err;
     }
   }
-  const lines = started.map(
-    ({ run, info }) =>
-      `echoplex ${run.name} listening on ${info.display} (${info.tls ? `${run.summary}, TLS` : run.summary})`,
-  );
-  if (admin !== undefined) lines.push(adminLine(admin, flags));
-  if (isClusterWorker())
-    reportListening(
-      lines,
-      started.map((s) => s.info),
-    );
-  else for (const line of lines) process.stdout.write(`${line}\n`);
-
   let draining = false;
   drain = () => {
     if (draining) return;
@@ -137,6 +125,19 @@ export async function runGroup(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Only now say where we listen: whoever reads that line may signal at once, and a
+  // signal before the handlers exist would kill the process without a drain.
+  const lines = started.map(
+    ({ run, info }) =>
+      `echoplex ${run.name} listening on ${info.display} (${info.tls ? `${run.summary}, TLS` : run.summary})`,
+  );
+  if (admin !== undefined) lines.push(adminLine(admin, flags));
+  if (isClusterWorker())
+    reportListening(
+      lines,
+      started.map((s) => s.info),
+    );
+  else for (const line of lines) process.stdout.write(`${line}\n`);
   if (stopRequested) drain();
   return { started, admin: admin?.address };
 }

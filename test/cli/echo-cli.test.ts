@@ -81,7 +81,8 @@ describe("echoplex echo (CLI)", () => {
         answered[i]!++;
       }
     });
-    await sleep(300);
+    // Every client has had answers (not a fixed 300 ms: a loaded machine may be far slower).
+    for (let i = 0; i < 400 && Math.min(...answered) < 2; i++) await sleep(25);
     stop = true; // no request is sent after this point
     cli.proc.kill("SIGTERM");
     await Promise.all(loops);
@@ -99,6 +100,8 @@ describe("echoplex echo (CLI)", () => {
     clients.push(c);
     c.socket.pause();
     c.write(`${"x".repeat(60_000)}\n`.repeat(100)); // replies the client never reads keep the drain waiting
+    // The server has taken the requests before the signal (a fixed pause may be too short under load).
+    await expect.poll(() => c.socket.writableLength, { timeout: 15_000 }).toBe(0);
     await sleep(200);
     const started = Date.now();
     cli.proc.kill("SIGTERM");
@@ -106,7 +109,8 @@ describe("echoplex echo (CLI)", () => {
     expect(cli.proc.exitCode).toBeNull();
     cli.proc.kill("SIGTERM");
     expect(await cli.exited).toBe(143);
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Far below the 30 s drain; generous, since the point is "not the drain", not a speed.
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it("keeps server memory bounded while a client writes without reading (1 GiB attempted)", async () => {
@@ -141,8 +145,7 @@ describe("echoplex echo (CLI)", () => {
     await c.readLines(100);
     c.end();
     await c.readToEnd();
-    await sleep(100);
-    expect(await cli.stop()).toBe(0);
+    expect(await cli.stop()).toBe(0); // resolves once the log pipe is closed: every line is read
     const records = cli
       .stderr()
       .trim()

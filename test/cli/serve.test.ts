@@ -66,7 +66,8 @@ describe("echoplex serve", () => {
     const file = await configFile(
       "all.json",
       JSON.stringify({
-        log: { format: "json" },
+        // debug: the http service logs each connection, which tells when the request below is in.
+        log: { format: "json", level: "debug" },
         services: { ...services, http: { address: "127.0.0.1:0", delay: "300ms" } },
       }),
     );
@@ -84,8 +85,12 @@ describe("echoplex serve", () => {
     }
     // Work in flight in two services when the signal comes: both are finished before exit.
     const echo = await connectClient(cli.ports.echo!);
+    const httpConnects = () => cli.stderr().match(/"service":"http"[^\n]*"msg":"connect"/g)?.length ?? 0;
+    const before = httpConnects();
     const delayed = httpGet(`http://127.0.0.1:${cli.ports.http}/delay/1`);
-    await new Promise((r) => setTimeout(r, 300));
+    // The signal comes once the server has the request's connection (not after a guessed
+    // 300 ms), and the 1 s delay keeps the request in flight past it.
+    await expect.poll(httpConnects, { timeout: 15_000 }).toBeGreaterThan(before);
     const code = cli.stop("SIGTERM");
     expect(await echo.readLine()).toBe("NOTICE: server shutting down");
     expect((await delayed).body).toBe("Hello World!");

@@ -24,7 +24,7 @@ function childPids(pid: number): number[] {
 }
 
 async function workerPids(pid: number): Promise<number[]> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 150; i++) {
     const pids = childPids(pid);
     if (pids.length === 2) return pids.sort();
     await sleep(100);
@@ -40,6 +40,12 @@ describe("--workers 2 --admin", () => {
     expect(cli.stdout()).toMatch(/echoplex admin listening on 127\.0\.0\.1:\d+ .*\[all 2 workers\]/);
     const admin = cli.ports.admin!;
     const workers = await workerPids(cli.proc.pid!);
+    // Both workers listening: before that, every connection goes to the first one.
+    await eventually(
+      async () => (await adminJson<StatsSnapshot>(admin, "/api/stats")).workers?.length === 2,
+      "both workers to listen",
+      20_000,
+    );
 
     // Connect until both workers hold some of the connections (the kernel picks the
     // worker; a bounded number of tries), each saying one line.
@@ -106,7 +112,9 @@ describe("--workers 2 --admin", () => {
 
   it("answers /readyz 503 while the group drains, finishes the request in flight, exits 0", async () => {
     cli = await startCli(
-      ["http", "127.0.0.1:0", "--workers", "2", "--admin", "0", "--delay", "2s", "--log-level", "warn"],
+      // 6 s: the request must still be in flight after several admin round trips below,
+      // each through both workers, which take a while on a loaded machine.
+      ["http", "127.0.0.1:0", "--workers", "2", "--admin", "0", "--delay", "6s", "--log-level", "warn"],
       { count: 2 },
     );
     const admin = cli.ports.admin!;
@@ -122,7 +130,7 @@ describe("--workers 2 --admin", () => {
     expect(peers.peers[0]?.details).toEqual({ inflight: 1 });
 
     cli.proc.kill("SIGTERM");
-    // The delayed answer (2 s) is still pending while this is checked.
+    // The delayed answer (6 s) is still pending while this is checked.
     await eventually(async () => (await adminGet(admin, "/readyz")).status === 503, "/readyz to turn 503");
     expect(JSON.parse((await adminGet(admin, "/readyz")).body)).toEqual({ ready: false, draining: ["http"] });
 

@@ -38,7 +38,7 @@ describe("--workers", () => {
     expect(cli.stdout()).toMatch(/\[2 workers\]/);
     const pid = cli.proc.pid!;
     let workers = childPids(pid);
-    for (let i = 0; i < 20 && workers.length < 2; i++) {
+    for (let i = 0; i < 150 && workers.length < 2; i++) {
       await sleep(100);
       workers = childPids(pid);
     }
@@ -49,7 +49,7 @@ describe("--workers", () => {
 
     process.kill(workers[0]!, "SIGKILL");
     let replaced: number[] = [];
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 150; i++) {
       await sleep(100);
       replaced = childPids(pid);
       if (replaced.length === 2 && !replaced.includes(workers[0]!)) break;

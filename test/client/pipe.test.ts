@@ -204,11 +204,20 @@ describe("echoplex client network errors: one line, distinct exit codes", () => 
 
   it("--reconnect retries with backoff until the server comes up", async () => {
     const port = await freePort();
+    let refusedOnce = () => {};
+    const refused = new Promise<void>((r) => {
+      refusedOnce = r;
+    });
     const client = runCli(["client", `127.0.0.1:${port}`, "--reconnect"], {
       input: "PING\n",
-      timeoutMs: 20_000,
+      timeoutMs: 25_000,
+      onStderr: (soFar) => {
+        if (soFar.includes("refused; retrying")) refusedOnce();
+      },
     });
-    await new Promise((r) => setTimeout(r, 800));
+    // The server comes up only after a refused attempt (not after a guessed 800 ms: the
+    // client may still be starting on a loaded machine).
+    await Promise.race([refused, client]);
     const cli = await startCli(["cmd", `127.0.0.1:${port}`, "--log-level", "warn"]);
     running.push(cli);
     const r = await client;

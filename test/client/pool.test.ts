@@ -47,7 +47,7 @@ async function counted(port = 0): Promise<{ c: CountedCmdServer; port: number }>
   return { c, port: info.port };
 }
 
-async function waitUntil(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitUntil(predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error("condition not reached in time");

@@ -22,7 +22,8 @@ function screen(): string[] {
     .filter((l, i, all) => l !== "" || all.slice(i).some((x) => x.trim() !== ""));
 }
 
-async function waitForScreen(predicate: (lines: string[]) => boolean, what: string, timeoutMs = 10_000) {
+// 20 s: the client is a node process started in tmux, slow to start on a loaded machine.
+async function waitForScreen(predicate: (lines: string[]) => boolean, what: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lines = screen();

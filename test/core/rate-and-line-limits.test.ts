@@ -138,12 +138,14 @@ describe("engine line deadline (--line-timeout)", () => {
   });
 
   it("a line split over pauses shorter than the deadline is answered; each line gets its own deadline", async () => {
-    server = createEchoServer({ limits: { lineTimeoutMs: 1000 } });
+    // Pauses of 800 ms against a 2 s deadline: 1.2 s of slack for a loaded machine, and
+    // three lines take longer than one deadline, so each line must get its own.
+    server = createEchoServer({ limits: { lineTimeoutMs: 2000 } });
     const { port } = await server.listen("127.0.0.1:0");
     const c = await client(port);
     for (let k = 0; k < 3; k++) {
       c.write(`part${k}-a `);
-      await sleep(400);
+      await sleep(800);
       c.write("b\n");
       expect(await c.readLine(10_000)).toBe(`ECHO: part${k}-a b`);
     }

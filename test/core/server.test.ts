@@ -45,8 +45,8 @@ describe("engine", () => {
     expect(Date.parse(info.connectedAt)).toBeLessThanOrEqual(Date.now());
     c.destroy();
     await c.closedPromise;
-    await sleep(50);
-    expect(server.connections.size).toBe(0);
+    // The server sees the close a moment after the client does.
+    await expect.poll(() => server!.connections.size, { timeout: 10_000 }).toBe(0);
     expect(server.stats.totals(server.connections.values())).toEqual({
       bytesIn: 7,
       bytesOut: 19,
@@ -69,7 +69,7 @@ describe("engine", () => {
     expect(server.stats.rejected.get("max_connections")).toBe(1);
     b.destroy();
     await b.closedPromise;
-    await sleep(50);
+    await expect.poll(() => server!.connections.size, { timeout: 10_000 }).toBe(1); // the server saw b leave
     const again = await client(port);
     again.send("room again");
     expect(await again.readLine()).toBe("ECHO: room again");
@@ -85,17 +85,18 @@ describe("engine", () => {
   });
 
   it("closes idle connections with a message, leaving active ones", async () => {
-    server = createEchoServer({ limits: { idleTimeoutMs: 400 } }) as EchoplexServer<unknown>;
+    // 1 s, ten times the busy client's pace: a loaded machine's stalls must not make it look idle.
+    server = createEchoServer({ limits: { idleTimeoutMs: 1000 } }) as EchoplexServer<unknown>;
     const { port } = await server.listen("127.0.0.1:0");
     const idle = await client(port);
     const busy = await client(port);
-    const deadline = Date.now() + 1200;
+    const deadline = Date.now() + 2500;
     while (Date.now() < deadline) {
       busy.send("tick");
       await busy.readLine();
       await sleep(100);
     }
-    expect(await idle.readToEnd()).toBe("ERROR: idle timeout: no traffic for 400 ms, closing\n");
+    expect(await idle.readToEnd()).toBe("ERROR: idle timeout: no traffic for 1 s, closing\n");
     expect(busy.closed).toBe(false);
   });
 
@@ -212,7 +213,8 @@ describe("engine", () => {
     await sleep(200);
     const started = Date.now();
     await server.shutdown({ drainTimeoutMs: 300 });
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Far below "forever"; generous because a loaded machine is slow, not because 300 ms is exact.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(server.connections.size).toBe(0);
   });
 

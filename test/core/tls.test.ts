@@ -109,7 +109,8 @@ describe("server-side TLS", () => {
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
     await server.shutdown({ drainTimeoutMs: 200 });
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Far below the 60 s handshake timeout; generous for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
     stuck.destroy();
   });
 

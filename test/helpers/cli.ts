@@ -35,12 +35,23 @@ export async function startCli(
   proc.stderr!.setEncoding("utf8").on("data", (d: string) => {
     err += d;
   });
+  // "exit" can come before the last output is read from the pipes: wait for them to
+  // close too, bounded, since worker processes of a killed supervisor may hold them a while.
+  const closed = new Promise<void>((resolve) => proc.once("close", () => resolve()));
   const exited = new Promise<number | string>((resolve) => {
-    proc.once("exit", (code, signal) => resolve(code ?? signal ?? -1));
+    proc.once("exit", (code, signal) => {
+      const status = code ?? signal ?? -1;
+      const timer = setTimeout(() => resolve(status), 5000);
+      closed.then(() => {
+        clearTimeout(timer);
+        resolve(status);
+      });
+    });
   });
   const ports: Record<string, number> = {};
   const want = options.count ?? 1;
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  // Generous: a node process starting on a loaded 2-core machine can take seconds.
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   for (;;) {
     ports_from(out, ports);
     if (Object.keys(ports).length >= want) break;
@@ -75,7 +86,13 @@ function ports_from(out: string, ports: Record<string, number>): void {
 /** Runs the CLI to completion and returns its exit code and output. */
 export async function runCli(
   args: string[],
-  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    input?: string;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    /** Called with all of stderr so far on each new chunk (to wait for a line while it runs). */
+    onStderr?: (soFar: string) => void;
+  } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env } });
   let stdout = "";
@@ -85,9 +102,10 @@ export async function runCli(
   });
   proc.stderr.setEncoding("utf8").on("data", (d: string) => {
     stderr += d;
+    options.onStderr?.(stderr);
   });
   proc.stdin.end(options.input ?? "");
-  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 15_000);
+  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 20_000);
   const [code] = (await once(proc, "close")) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };

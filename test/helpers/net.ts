@@ -41,8 +41,11 @@ export class TestClient {
     this.socket.write(`${line}\n`);
   }
 
-  /** Waits until `predicate` holds over the received bytes, or throws after timeoutMs. */
-  async waitFor(predicate: (data: Buffer) => boolean, timeoutMs = 5000, what = "data"): Promise<void> {
+  /**
+   * Waits until `predicate` holds over the received bytes, or throws after timeoutMs.
+   * The 15 s defaults here are for a loaded CI machine; they only bound a failing test.
+   */
+  async waitFor(predicate: (data: Buffer) => boolean, timeoutMs = 15_000, what = "data"): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.data)) {
       if (this.closed)
@@ -63,7 +66,7 @@ export class TestClient {
   }
 
   /** Reads one line (without its LF, CR kept), consuming it. */
-  async readLine(timeoutMs = 5000): Promise<string> {
+  async readLine(timeoutMs = 15_000): Promise<string> {
     await this.waitFor((d) => d.includes(10), timeoutMs, "a line").catch((err: Error) => {
       if (this.closed && this.data.length > 0) return;
       throw err;
@@ -75,14 +78,14 @@ export class TestClient {
     return line;
   }
 
-  async readLines(n: number, timeoutMs = 5000): Promise<string[]> {
+  async readLines(n: number, timeoutMs = 15_000): Promise<string[]> {
     const out: string[] = [];
     for (let i = 0; i < n; i++) out.push(await this.readLine(timeoutMs));
     return out;
   }
 
   /** Waits for the server to close the connection; returns everything received. */
-  async readToEnd(timeoutMs = 5000): Promise<string> {
+  async readToEnd(timeoutMs = 15_000): Promise<string> {
     await Promise.race([
       this.closedPromise,
       new Promise((_, reject) =>

@@ -120,7 +120,8 @@ describe("chat --workers 2 --redis", () => {
       back.say(`/nick ${doomed.nick}`);
       const { line } = await back.until(/is now known as|already taken/);
       if (line.endsWith(`known as ${doomed.nick}`)) break;
-      expect(i).toBeLessThan(30); // the claim expires within --redis-ttl
+      // The claim expires within --redis-ttl (1 s); the bound is loose for a loaded machine.
+      expect(i).toBeLessThan(100);
       await sleep(100);
     }
     back.say("I am back");

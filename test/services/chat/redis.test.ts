@@ -42,7 +42,8 @@ async function user(port: number, nick?: string): Promise<ChatUser> {
 }
 
 /** Retries `check` (which reads a fresh answer each time) until it holds, for changes that travel through Redis. */
-async function eventually(check: () => Promise<boolean>, tries = 30): Promise<void> {
+// 10 s: Redis and the node processes share a possibly loaded machine.
+async function eventually(check: () => Promise<boolean>, tries = 100): Promise<void> {
   for (let i = 0; i < tries; i++) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));

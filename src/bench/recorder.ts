@@ -136,7 +136,8 @@ export class Recorder {
       lost: Math.max(0, this.sent - this.replies),
       measured: this.measured,
       msgsPerSec: Math.round(per(this.measured)),
-      mbPerSec: Math.round(per(this.measuredBytes) / 1e4) / 100,
+      // To 100 B/s: small replies on a slow run must not round to 0 MB/s.
+      mbPerSec: Math.round(per(this.measuredBytes) / 100) / 1e4,
       sentPerSec: Math.round(per(this.measuredSent)),
       latencyUs: summarize(this.histogram),
       errors: { ...this.errors },

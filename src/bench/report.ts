@@ -51,7 +51,7 @@ export function formatResult(r: BenchResult): string {
   }
   rows.push([
     "throughput",
-    `${int(r.msgsPerSec)} ${unit}/s${r.mode === "connect" ? "" : `, ${r.mbPerSec} MB/s`} over ${r.seconds}s (${int(r.measured)} measured)${r.rate > 0 ? `, sent ${int(r.sentPerSec)}/s` : ""}`,
+    `${int(r.msgsPerSec)} ${unit}/s${r.mode === "connect" ? "" : `, ${formatMb(r.mbPerSec)} MB/s`} over ${r.seconds}s (${int(r.measured)} measured)${r.rate > 0 ? `, sent ${int(r.sentPerSec)}/s` : ""}`,
   ]);
   rows.push([r.mode === "connect" ? "connect time" : "latency", formatLatency(r.latencyUs)]);
   rows.push(["errors", formatErrors(r.errors)]);
@@ -96,4 +96,9 @@ export function failedSummary(r: BenchResult): string | undefined {
   const errors = errorTotal(r.errors);
   if (r.mismatches === 0 && r.lost === 0 && errors === 0 && r.ok > 0) return undefined;
   return `${int(r.mismatches)} mismatches, ${int(r.lost)} lost, ${int(errors)} errors, ${int(r.ok)} ok`;
+}
+
+/** Two decimals, as before; more for trickles that two decimals would show as 0. */
+function formatMb(mb: number): string {
+  return mb >= 0.01 || mb === 0 ? mb.toFixed(2) : String(mb);
 }

@@ -117,7 +117,7 @@ export function mergeResults(parts: readonly BenchResult[]): BenchResult {
     measured: sum((r) => r.measured),
     // Over the longest window, so that msgsPerSec = measured / seconds holds for the merge too.
     msgsPerSec: seconds > 0 ? Math.round(sum((r) => r.measured) / seconds) : 0,
-    mbPerSec: seconds > 0 ? round(sum((r) => r.mbPerSec * r.seconds) / seconds, 2) : 0,
+    mbPerSec: seconds > 0 ? round(sum((r) => r.mbPerSec * r.seconds) / seconds, 4) : 0,
     sentPerSec: seconds > 0 ? Math.round(sum((r) => r.sentPerSec * r.seconds) / seconds) : 0,
     latencyUs: summarize(histogram),
     errors,

@@ -45,9 +45,12 @@ describe("echoplex http", () => {
   }, 60_000);
 
   it("on SIGTERM answers every delayed request in flight, then exits 0", async () => {
-    const cli = await http(["--delay", "1500ms"]);
+    const cli = await http(["--delay", "4s", "--log-level", "debug"]);
     const inflight = Array.from({ length: 10 }, () => httpGet(`http://127.0.0.1:${cli.port}/`));
-    await new Promise((r) => setTimeout(r, 600));
+    // Signal once all ten are connected (each sends its request at once), not after a guessed time.
+    const connects = () => cli.stderr().split('"msg":"connect"').length - 1;
+    for (let i = 0; i < 200 && connects() < 10; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
     const code = cli.stop("SIGTERM");
     const answers = await Promise.all(inflight);
     expect(answers.map((a) => `${a.status} ${a.body}`)).toEqual(Array(10).fill("200 Hello World!"));

@@ -73,10 +73,11 @@ describe("http responder", () => {
   });
 
   it("applies /delay, /status, query overrides, /echo and /healthz", async () => {
-    const { base } = await start({ delayMs: 3000, status: 200 });
+    // A long default delay, so "answered well before it" holds even on a loaded machine.
+    const { base } = await start({ delayMs: 10_000, status: 200 });
     const health = await httpGet(`${base}/healthz`);
     expect(health).toMatchObject({ status: 200, body: "ok\n" });
-    expect(health.ms).toBeLessThan(2500);
+    expect(health.ms).toBeLessThan(8000);
 
     const status = await httpGet(`${base}/status/503?delay=0`);
     expect(status.status).toBe(503);
@@ -85,7 +86,7 @@ describe("http responder", () => {
     const delayed = await httpGet(`${base}/delay/0.4`);
     expect(delayed.status).toBe(200);
     expect(delayed.ms).toBeGreaterThanOrEqual(380);
-    expect(delayed.ms).toBeLessThan(2500);
+    expect(delayed.ms).toBeLessThan(8000);
 
     const echo = await httpGet(`${base}/echo?delay=100ms&status=201`, {
       body: "payload",
@@ -100,10 +101,10 @@ describe("http responder", () => {
 
   it("refuses delays over --max-delay and bad statuses with a 400 that says why", async () => {
     const { base } = await start({ delayMs: 0, maxDelayMs: 5000 });
-    const capped = await httpGet(`${base}/delay/10`);
+    const capped = await httpGet(`${base}/delay/10`); // refused at once, not after 10 s
     expect(capped.status).toBe(400);
     expect(capped.body).toBe("delay 10s exceeds the maximum 5s (--max-delay)\n");
-    expect(capped.ms).toBeLessThan(4000);
+    expect(capped.ms).toBeLessThan(8000);
     const bad = await httpGet(`${base}/status/42`);
     expect(bad.status).toBe(400);
     expect(bad.body).toContain("bad status");
@@ -185,7 +186,7 @@ describe("http responder", () => {
     while (server.inflight < 1) await new Promise((r) => setTimeout(r, 20));
     const started = Date.now();
     await server.shutdown({ drainTimeoutMs: 300 });
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(15_000); // the point: not the 30 s delay
     expect(await slow).toBeInstanceOf(Error);
   });
 });

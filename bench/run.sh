@@ -9,7 +9,9 @@
 #   bash bench/run.sh compare     echo matrix only (compare.sh)
 #   bash bench/run.sh measure     conns + slow + chat (measure.sh)
 #   bash bench/run.sh codecs      codec micro-benchmarks only
-# Knobs (env): HARNESS=path DUR=5s REPEATS=2 SCEN="…" RUNTIMES="node20 node24 bun" CONNS=10000
+# Knobs (env): HARNESS=path DUR=5s WARMUP=3s REPEATS=2 SCEN="…" RUNTIMES="node20 node24 bun" CONNS=10000
+# WARMUP is 3 s, not the harness's 1 s: on Bun, JavaScriptCore needs 3-5 s to
+# optimise the engine's code (measured: bench/results/2026-11-23-engine-perf.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HARNESS=${HARNESS:-$(cd "$ROOT/../shared/harness" 2>/dev/null && pwd || true)}
@@ -74,7 +76,7 @@ done
 
 if [ "$WHAT" = all ] || [ "$WHAT" = compare ]; then
   echo "== echo matrix (compare.sh) =="
-  (cd "$HARNESS" && DUR=${DUR:-5s} REPEATS=${REPEATS:-2} ONLY="$NAMES" SCEN="${SCEN:-pp-100c pipe16-100c pp-1000c 4k-pipe8-50c}" \
+  (cd "$HARNESS" && DUR=${DUR:-5s} WARMUP=${WARMUP:-3s} REPEATS=${REPEATS:-2} ONLY="$NAMES" SCEN="${SCEN:-pp-100c pipe16-100c pp-1000c 4k-pipe8-50c}" \
     ./compare.sh "${EXTRAS[@]}") | tee /tmp/echoplex-compare.out
   table=$(ls -td "$HARNESS"/results/compare-* | head -1)/table.txt
   {

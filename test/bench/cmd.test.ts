@@ -1,14 +1,8 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../helpers/net.js";
 import { bench } from "./helpers.js";
 import { lineServer, listen } from "./servers.js";
-
-async function freePort(): Promise<number> {
-  const probe = await listen(createServer());
-  await probe.close();
-  return probe.port;
-}
 
 describe("bench cmd", () => {
   it("sends the request line and counts exact replies, checked with --expect", async () => {

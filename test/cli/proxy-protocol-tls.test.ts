@@ -1,25 +1,15 @@
 // `--proxy-protocol` together with TLS: the PROXY header arrives in clear before the
 // handshake (HAProxy passing TLS through with send-proxy-v2, or an AWS NLB). Real CLI,
 // real HAProxy, node:tls clients with the test CA's certificates.
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, connect as netConnect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProxyHeaderV1 } from "../../src/core/proxy-protocol.js";
 import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
-import { type RunningCli, startCli } from "../helpers/cli.js";
+import { jsonLogs, type RunningCli, startCli } from "../helpers/cli.js";
+import { type RunningHaproxy, startHaproxy } from "../helpers/haproxy.js";
 import { connectClient, sleep } from "../helpers/net.js";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Exchange {
   reply: string;
@@ -72,18 +62,6 @@ function exchange(
   });
 }
 
-interface JsonLog {
-  msg: string;
-  remote?: string;
-  via?: string;
-}
-const logs = (cli: RunningCli): JsonLog[] =>
-  cli
-    .stderr()
-    .split("\n")
-    .filter((l) => l.startsWith("{") && l.endsWith("}")) // not a line still being written
-    .map((l) => JSON.parse(l) as JsonLog);
-
 let certs: TestCerts;
 beforeAll(async () => {
   certs = await makeTestCerts();
@@ -91,7 +69,7 @@ beforeAll(async () => {
 
 describe("echoplex echo --proxy-protocol with TLS, behind HAProxy passing TLS through", () => {
   let echo: RunningCli;
-  let haproxy: ChildProcess;
+  let haproxy: RunningHaproxy;
   let front: number;
 
   beforeAll(async () => {
@@ -106,38 +84,12 @@ describe("echoplex echo --proxy-protocol with TLS, behind HAProxy passing TLS th
       "--log-format",
       "json",
     ]);
-    front = await freePort();
-    const cfg = join(tmpdir(), `echoplex-haproxy-tls-${process.pid}.cfg`);
-    writeFileSync(
-      cfg,
-      `global
-  maxconn 100
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend tls_in
-  bind 127.0.0.1:${front}
-  default_backend echo_tls
-backend echo_tls
-  server s 127.0.0.1:${echo.port} send-proxy-v2
-`,
-    );
-    haproxy = spawn("haproxy", ["-db", "-f", cfg], { stdio: ["ignore", "ignore", "pipe"] });
-    for (let i = 0; ; i++) {
-      try {
-        (await connectClient(front)).destroy();
-        break;
-      } catch (err) {
-        if (i > 400) throw err; // HAProxy may start slowly on a loaded machine
-        await sleep(50);
-      }
-    }
+    haproxy = await startHaproxy(echo.port, ["send-proxy-v2"]);
+    front = haproxy.ports[0]!;
   });
 
   afterAll(async () => {
-    haproxy?.kill("SIGTERM");
+    haproxy?.stop();
     await echo?.stop();
   });
 
@@ -145,8 +97,8 @@ backend echo_tls
     const result = await exchange(front, certs, { localAddress: "127.0.0.7" });
     expect(result).toEqual({ reply: "ECHO: hi" });
     // The log line comes through a pipe, maybe after the reply.
-    for (let i = 0; i < 200 && !logs(echo).some((l) => l.remote === "127.0.0.7"); i++) await sleep(50);
-    const connect = logs(echo).find((l) => l.msg === "connect" && l.remote === "127.0.0.7");
+    for (let i = 0; i < 200 && !jsonLogs(echo).some((l) => l.remote === "127.0.0.7"); i++) await sleep(50);
+    const connect = jsonLogs(echo).find((l) => l.msg === "connect" && l.remote === "127.0.0.7");
     expect(connect?.via).toBe("127.0.0.1");
   });
 });
@@ -184,7 +136,7 @@ describe("echoplex echo --proxy-protocol with TLS and client certificates, direc
     expect(rogue.error).toBeDefined();
     const none = await exchange(echo.port, certs, { proxyFrom: "198.51.100.11" });
     expect(none.reply).toBe("");
-    const connects = logs(echo).filter((l) => l.msg === "connect");
+    const connects = jsonLogs(echo).filter((l) => l.msg === "connect");
     expect(connects.map((l) => l.remote)).toEqual(["198.51.100.9"]);
   });
 

@@ -1,22 +1,11 @@
 // `--proxy-protocol` end to end: the real CLI behind a real HAProxy (send-proxy / send-proxy-v2),
 // and direct clients that send a header by hand, a bad one, or none.
-import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeProxyHeaderV1 } from "../../src/core/proxy-protocol.js";
-import { type RunningCli, startCli } from "../helpers/cli.js";
+import { jsonLogs, type RunningCli, startCli } from "../helpers/cli.js";
+import { type RunningHaproxy, startHaproxy } from "../helpers/haproxy.js";
 import { connectClient, sleep, TestClient } from "../helpers/net.js";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Connects from a chosen loopback source address (127.0.0.0/8 is all ours on Linux). */
 async function connectFrom(port: number, localAddress: string): Promise<TestClient> {
@@ -28,22 +17,9 @@ async function connectFrom(port: number, localAddress: string): Promise<TestClie
   return new TestClient(socket);
 }
 
-interface JsonLog {
-  msg: string;
-  remote?: string;
-  via?: string;
-}
-const logs = (cli: RunningCli): JsonLog[] =>
-  cli
-    .stderr()
-    .split("\n")
-    // A line still being written (cut by a pipe read) is not parsed yet.
-    .filter((l) => l.startsWith("{") && l.endsWith("}"))
-    .map((l) => JSON.parse(l) as JsonLog);
-
 describe("echoplex echo --proxy-protocol behind HAProxy", () => {
   let echo: RunningCli;
-  let haproxy: ChildProcess;
+  let haproxy: RunningHaproxy;
   let v1Port: number;
   let v2Port: number;
 
@@ -57,49 +33,13 @@ describe("echoplex echo --proxy-protocol behind HAProxy", () => {
       "--log-format",
       "json",
     ]);
-    v1Port = await freePort();
-    v2Port = await freePort();
-    const cfg = join(tmpdir(), `echoplex-haproxy-${process.pid}.cfg`);
-    writeFileSync(
-      cfg,
-      `global
-  maxconn 200
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend v1
-  bind 127.0.0.1:${v1Port}
-  default_backend echo_v1
-frontend v2
-  bind 127.0.0.1:${v2Port}
-  default_backend echo_v2
-backend echo_v1
-  server s 127.0.0.1:${echo.port} send-proxy
-backend echo_v2
-  server s 127.0.0.1:${echo.port} send-proxy-v2
-`,
-    );
-    haproxy = spawn("haproxy", ["-db", "-f", cfg], { stdio: ["ignore", "ignore", "pipe"] });
-    // Wait until HAProxy accepts on both frontends.
-    for (const port of [v1Port, v2Port]) {
-      for (let i = 0; ; i++) {
-        try {
-          const c = await connectClient(port);
-          c.destroy();
-          break;
-        } catch (err) {
-          if (i > 400) throw err; // HAProxy may start slowly on a loaded machine
-          await sleep(50);
-        }
-      }
-    }
+    haproxy = await startHaproxy(echo.port, ["send-proxy", "send-proxy-v2"]);
+    [v1Port, v2Port] = haproxy.ports as [number, number];
     await sleep(200); // the probes' disconnects reach echoplex
   });
 
   afterAll(async () => {
-    haproxy?.kill("SIGTERM");
+    haproxy?.stop();
     await echo?.stop();
   });
 
@@ -118,7 +58,7 @@ backend echo_v2
     await expect
       .poll(
         () =>
-          logs(echo)
+          jsonLogs(echo)
             .filter((l) => l.msg === "connect" && l.remote !== "127.0.0.1")
             .map((l) => [l.remote, l.via]),
         { timeout: 10_000 },

@@ -5,6 +5,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeFrame } from "../../src/codecs/length-prefixed.js";
 import { CLI, type RunningCli, runCli, startCli } from "../helpers/cli.js";
+import { freePort } from "../helpers/net.js";
 
 const running: RunningCli[] = [];
 const servers: Server[] = [];
@@ -24,15 +25,6 @@ async function netServer(onSocket: (s: Socket) => void): Promise<number> {
 }
 
 /** A port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 afterEach(async () => {
   await Promise.all(running.splice(0).map((c) => c.stop("SIGKILL")));
   for (const s of servers.splice(0)) s.close();

@@ -110,3 +110,19 @@ export async function runCli(
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/** One JSON log line of a CLI started with `--log-format json` (the fields tests look at). */
+export interface JsonLog {
+  msg: string;
+  remote?: string;
+  via?: string;
+}
+
+/** The complete JSON log lines a CLI wrote to stderr so far (a line still being written is skipped). */
+export function jsonLogs(cli: RunningCli): JsonLog[] {
+  return cli
+    .stderr()
+    .split("\n")
+    .filter((l) => l.startsWith("{") && l.endsWith("}"))
+    .map((l) => JSON.parse(l) as JsonLog);
+}

@@ -1,5 +1,5 @@
 // A small test client over a real socket: send lines or bytes, read what comes back.
-import { connect as netConnect, type Socket } from "node:net";
+import { createServer, connect as netConnect, type Socket } from "node:net";
 
 export class TestClient {
   private data = Buffer.alloc(0);
@@ -117,3 +117,13 @@ export async function connectClient(port: number, host = "127.0.0.1"): Promise<T
 
 /** Resolves after ms. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A loopback port free right now (for servers that cannot listen on port 0 themselves). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}

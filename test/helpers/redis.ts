@@ -1,8 +1,8 @@
 // A real redis-server for tests, on a free loopback port, with no persistence.
 // It can be stopped (SIGTERM or SIGKILL) and started again on the same port.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./net.js";
 
 const SETUP = fileURLToPath(new URL("../../scripts/setup-system.sh", import.meta.url));
 
@@ -21,15 +21,6 @@ export function ensureRedisServer(): void {
   execFileSync("bash", [SETUP], { stdio: "inherit" });
   if (!hasRedisServer())
     throw new Error("redis-server is missing and scripts/setup-system.sh could not install it");
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 export interface RunningRedis {

@@ -6,8 +6,9 @@ import type { Address } from "../core/address.js";
 import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { EchoplexServer, ListenInfo } from "../core/server.js";
-import { type AdminEndpoint, startAdmin, startAdminEndpoint } from "../observability/admin.js";
-import { answerPrimary, clusterAdminSource, type WorkerGroup } from "../observability/cluster.js";
+// The admin endpoint (and prom-client with it) is loaded only with --admin: a server without it does not pay its memory.
+import type { AdminEndpoint } from "../observability/admin.js";
+import type { WorkerGroup } from "../observability/cluster.js";
 import { isObservable, type Observable } from "../observability/source.js";
 import {
   isClusterWorker,
@@ -85,13 +86,17 @@ export async function runGroup(
     try {
       const observed = observedOf(runnables);
       // A worker's admin data goes to the primary, which runs the one endpoint of the group.
-      if (isClusterWorker()) answerPrimary(observed, { logger: logger.child({ service: "admin" }) });
-      else
+      if (isClusterWorker()) {
+        const { answerPrimary } = await import("../observability/cluster.js");
+        answerPrimary(observed, { logger: logger.child({ service: "admin" }) });
+      } else {
+        const { startAdmin } = await import("../observability/admin.js");
         admin = await startAdmin(observed, {
           address: flags.admin,
           logger,
           ...(flags.adminToken === undefined ? {} : { token: flags.adminToken }),
         });
+      }
     } catch (err) {
       await Promise.all(started.map((s) => s.run.server.shutdown({ drainTimeoutMs: 0 })));
       throw err;
@@ -181,6 +186,10 @@ async function supervise(
       },
       services: runnables.map((r) => r.name),
     };
+    const [{ startAdminEndpoint }, { clusterAdminSource }] = await Promise.all([
+      import("../observability/admin.js"),
+      import("../observability/cluster.js"),
+    ]);
     admin = await startAdminEndpoint(clusterAdminSource(group, adminLogger), {
       address: flags.admin,
       logger: adminLogger,

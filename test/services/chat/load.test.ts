@@ -143,9 +143,12 @@ describe("chat under load", () => {
     expect(warn[0]!.limit).toBe(1024 * 1024);
     // What the server held for the slow consumer never passed the limit by more than one flush.
     expect(warn[0]!.pendingBytes).toBeLessThan(warn[0]!.limit + 512 * 1024);
-    // 6 MB went to each of 200 readers and the slow one; the server's memory grew by far less.
+    // 6 MB went to each of 200 readers and the slow one (1.2 GB in all); the server's memory
+    // grew by far less. What it did grow by is mostly each round's write buffers (200 KB per
+    // reader) not yet collected: measured 14–33 MiB on Node 20 and 51–107 MiB on Node 24,
+    // whose GC returns them later; the bound leaves room for that, not for a copy per reader.
     console.log(`chat slow-consumer test: RSS ${rssBefore} KiB -> ${rssAfter} KiB`);
-    expect(rssAfter - rssBefore).toBeLessThan(100 * 1024);
+    expect(rssAfter - rssBefore).toBeLessThan(200 * 1024);
   }, 180_000);
 
   it("500 users in one room receive a broadcast", async () => {

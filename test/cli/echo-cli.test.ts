@@ -134,6 +134,9 @@ describe("echoplex echo (CLI)", () => {
       }
     }
     const growthMiB = (rssKiB(pid) - before) / 1024;
+    console.log(
+      `echo never-reading client: wrote ${(written / 1024 ** 2).toFixed(0)} MiB, RSS +${growthMiB.toFixed(1)} MiB`,
+    );
     expect(written).toBeLessThan(1024 ** 3);
     expect(growthMiB).toBeLessThan(16);
   }, 60_000);

@@ -28,6 +28,6 @@ if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
 fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
-echo "setup-system: installing ${missing[*]} from Debian's packages" >&2
+echo "setup-system: the tests drive real peers; installing the missing ones from Debian's packages: ${missing[*]} (see README, Tests)" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -63,6 +63,8 @@ export interface ChatSession {
   busy: boolean;
   /** Why the user left, when it is not the connection's close reason (a /quit message). */
   leaveReason: string | undefined;
+  /** A nick the transport gave to another server's user: renamed away from before the next line. */
+  lostNick: string | undefined;
 }
 
 type ChatConn = Connection<ChatSession>;
@@ -115,6 +117,9 @@ export class ChatHub {
     return n;
   }
 
+  /** Users renamed because another server's user kept their nick (a metric). */
+  nickConflicts = 0;
+
   /** Counts enforced limits in the engine's stats (set by createChatServer). */
   countError: (code: ErrorCode) => void = () => {};
 
@@ -126,6 +131,7 @@ export class ChatHub {
     this.subscribed = transport.subscribe((event) => this.deliver(event));
     // Not logged here: ready() (awaited by ChatServer.listen) rejects with the reason.
     if (isPromise(this.subscribed)) this.subscribed.catch(() => undefined);
+    transport.onNickLost?.((id, nick) => this.nickLost(id, nick));
   }
 
   /** Resolves once the transport delivers events to this hub. */
@@ -145,6 +151,7 @@ export class ChatHub {
       backlog: [],
       busy: false,
       leaveReason: undefined,
+      lostNick: undefined,
     };
   }
 
@@ -240,8 +247,11 @@ export class ChatHub {
   private drainBacklog(conn: ChatConn): void | Promise<void> {
     const s = conn.state;
     s.busy = false;
-    while (s.backlog.length > 0 && s.phase !== "gone" && conn.status === "open") {
-      const next = this.line(conn, s.backlog.shift()!);
+    while (s.phase !== "gone" && conn.status === "open") {
+      let next: void | Promise<void>;
+      if (s.lostNick !== undefined) next = this.renameAway(conn, s.lostNick);
+      else if (s.backlog.length > 0) next = this.line(conn, s.backlog.shift()!);
+      else return;
       if (isPromise(next)) return this.run(conn, next);
     }
   }
@@ -328,13 +338,7 @@ export class ChatHub {
   private async admit(conn: ChatConn): Promise<void> {
     const s = conn.state;
     s.phase = "admitting";
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const nick = `guest-${await this.transport.nextGuestNumber()}`;
-      if (await this.transport.claimNick(s.id, nick)) {
-        s.nick = nick;
-        break;
-      }
-    }
+    s.nick = (await this.claimGuestNick(s.id)) ?? "";
     if (s.nick === "") {
       conn.close("closed by service", "! no guest nick available, try again later");
       return;
@@ -350,6 +354,14 @@ export class ChatHub {
     );
     if (this.settings.motd !== undefined) conn.send(`* ${this.settings.motd}`);
     await this.enterRoom(conn, this.settings.room);
+  }
+
+  private async claimGuestNick(id: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const nick = `guest-${await this.transport.nextGuestNumber()}`;
+      if (await this.transport.claimNick(id, nick)) return nick;
+    }
+    return undefined;
   }
 
   private async nick(conn: ChatConn, nick: string): Promise<void> {
@@ -368,12 +380,52 @@ export class ChatHub {
       return;
     }
     if (s.phase !== "chatting") return;
+    this.logger.debug({ conn: conn.id, from: s.nick, to: nick }, "rename");
+    await this.renamed(conn, nick);
+  }
+
+  private async renamed(conn: ChatConn, nick: string): Promise<void> {
+    const s = conn.state;
     const old = s.nick;
-    this.byNick.delete(nickKey(old));
+    if (this.byNick.get(nickKey(old)) === conn) this.byNick.delete(nickKey(old));
     this.byNick.set(nickKey(nick), conn);
     s.nick = nick;
-    this.logger.debug({ conn: conn.id, from: old, to: nick }, "rename");
     await this.transport.publish({ kind: "rename", room: s.room, user: { id: s.id, nick }, from: old });
+  }
+
+  /** The transport gave user `id`'s nick to another server's user (after a Redis outage). */
+  private nickLost(id: string, nick: string): void {
+    const conn = this.byNick.get(nickKey(nick));
+    if (conn === undefined || conn.state.id !== id) return;
+    // Private messages to the nick are for the other server's user from now on.
+    this.byNick.delete(nickKey(nick));
+    conn.state.lostNick = nick;
+    // Otherwise the command running now drains it, before the user's next line.
+    if (!conn.state.busy) void this.drainBacklog(conn);
+  }
+
+  private async renameAway(conn: ChatConn, lost: string): Promise<void> {
+    const s = conn.state;
+    s.lostNick = undefined;
+    if (nickKey(s.nick) !== nickKey(lost)) return; // renamed meanwhile
+    const guest = await this.claimGuestNick(s.id);
+    if (guest === undefined) {
+      conn.close("closed by service", `! your nick ${lost} was taken and no guest nick is available`);
+      return;
+    }
+    if (conn.status !== "open" || s.phase !== "chatting") {
+      await this.transport.releaseNick(s.id);
+      return;
+    }
+    this.nickConflicts++;
+    this.logger.warn(
+      { conn: conn.id, nick: lost, now: guest },
+      "nick was taken on another server during a Redis outage: user renamed",
+    );
+    conn.send(
+      `* your nick ${lost} was taken on another server during the Redis outage; you are now ${guest}`,
+    );
+    await this.renamed(conn, guest);
   }
 
   private async join(conn: ChatConn, name: string): Promise<void> {

@@ -15,7 +15,7 @@ import {
   type ListenInfo,
   type ServerOptions,
 } from "../../core/server.js";
-import { gauge } from "../../core/stats.js";
+import { counter, gauge } from "../../core/stats.js";
 import type { FloodLimits } from "./flood.js";
 import {
   ChatHub,
@@ -71,6 +71,11 @@ export function chatHandler(hub: ChatHubType): Handler<ChatSession> {
     metrics: [
       gauge("chat_rooms", "rooms with at least one member on this process", () => hub.localRoomCount),
       gauge("chat_users", "users in a room on this process", () => hub.localUserCount),
+      counter(
+        "chat_nick_conflicts_total",
+        "users renamed because another server gave their nick to someone else during a Redis outage",
+        () => hub.nickConflicts,
+      ),
     ],
   };
 }

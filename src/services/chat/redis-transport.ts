@@ -10,15 +10,14 @@ import { type Logger, silentLogger } from "../../core/logger.js";
 import { type ChatEvent, type HistoryEvent, isHistoryEvent, type UserRef } from "./events.js";
 import { MemoryTransport } from "./memory-transport.js";
 import { nickKey } from "./names.js";
+import { NickClaims, type NickLostHandler } from "./nick-claims.js";
 import {
-  CLAIM_NICK,
   decodeEnvelope,
   decodeHistory,
   encodeEnvelope,
   LEAVE_ROOM,
   memberValue,
   nickFromValue,
-  nickValue,
   parseMember,
   RELEASE_NICK,
   RedisKeys,
@@ -90,8 +89,11 @@ export class RedisTransport implements ChatTransport {
   private state: RedisTransportHealth = "starting";
   private lastError = "";
   private inFlight = 0;
-  /** Local users' nicks (user id → nick), re-claimed on every heartbeat and after an outage. */
-  private readonly nicks = new Map<string, string>();
+  /** Local users' nicks, re-claimed on every heartbeat and after an outage. */
+  private readonly claims: NickClaims;
+  private nickLost: NickLostHandler | undefined;
+  /** Nicks lost while re-claiming after an outage: the hub renames their users once the transport is up. */
+  private readonly lostWhileRecovering: Array<[string, string]> = [];
   /** Local users' rooms, re-registered after an outage (Redis may have lost them). */
   private readonly members = new Map<string, LocalMember>();
   private fallbackGuests = 0;
@@ -107,6 +109,16 @@ export class RedisTransport implements ChatTransport {
     if (!(this.ttlMs >= 300)) throw new EchoplexError("ERR_BAD_OPTION", "--redis-ttl must be at least 300ms");
     this.logger = (options.logger ?? silentLogger()).child({ redis: this.where, node: this.node });
     this.local = new MemoryTransport({ historySize: this.historySize });
+    this.claims = new NickClaims(this.keys, this.ttlMs, (id, nick) => {
+      this.local.releaseNick(id);
+      // Renamed now, the user's guest nick would be claimed on this node only.
+      if (this.recovering) this.lostWhileRecovering.push([id, nick]);
+      else this.nickLost?.(id, nick);
+    });
+  }
+
+  onNickLost(handler: NickLostHandler): void {
+    this.nickLost = handler;
   }
 
   get health(): RedisTransportHealth {
@@ -147,10 +159,13 @@ export class RedisTransport implements ChatTransport {
       conn.on("ready", () => this.onConnectionChange());
       conn.on("close", () => this.onConnectionChange());
     }
-    sub.on("message", (_channel: string, message: string) => this.receive(message));
+    sub.on("message", (channel: string, message: string) => {
+      if (channel === this.keys.nickChannel) this.claims.taken(message);
+      else this.receive(message);
+    });
     try {
       await this.connectBoth(cmd, sub);
-      await sub.subscribe(this.keys.channel);
+      await sub.subscribe(this.keys.channel, this.keys.nickChannel);
       await this.heartbeat();
     } catch (err) {
       this.state = "closed";
@@ -248,6 +263,7 @@ export class RedisTransport implements ChatTransport {
       this.logger.warn({ err }, "Redis back but re-registering failed; will retry");
     } finally {
       this.recovering = false;
+      for (const [id, nick] of this.lostWhileRecovering.splice(0)) this.nickLost?.(id, nick);
     }
   }
 
@@ -300,12 +316,7 @@ export class RedisTransport implements ChatTransport {
     const p = cmd.pipeline();
     p.set(this.keys.node(this.node), "1", "PX", ttl);
     p.sadd(this.keys.nodes, this.node);
-    const ids = [...this.nicks.keys()];
-    for (const id of ids) {
-      const nick = this.nicks.get(id)!;
-      const key = this.keys.nick(nick);
-      p.eval(CLAIM_NICK, 2, key, key, id, nickValue(id, nick), ttl);
-    }
+    const settle = this.claims.refresh(p, full);
     if (full) {
       const now = Date.now();
       for (const [id, m] of this.members) {
@@ -316,14 +327,7 @@ export class RedisTransport implements ChatTransport {
     try {
       const results = (await p.exec()) ?? [];
       for (const [err] of results) if (err) throw err;
-      ids.forEach((id, i) => {
-        if (results[2 + i]?.[1] === 0) {
-          this.logger.warn(
-            { nick: this.nicks.get(id) },
-            "nick was claimed on another server while Redis was unreachable",
-          );
-        }
-      });
+      settle(results);
       // Not while starting: departures announced before this node publishes would be lost.
       if (!full && this.up) await this.reapDeadNodes(cmd);
     } catch (err) {
@@ -394,6 +398,11 @@ export class RedisTransport implements ChatTransport {
    */
   publish(event: ChatEvent): void | Promise<void> {
     this.local.publish(event);
+    if (event.kind === "rename") {
+      // Also while degraded: recovery re-registers members under these nicks.
+      const m = this.members.get(event.user.id);
+      if (m !== undefined) m.nick = event.user.nick;
+    }
     const cmd = this.cmd;
     if (!this.up || cmd === undefined) return;
     return this.publishRemote(cmd, event);
@@ -417,10 +426,8 @@ export class RedisTransport implements ChatTransport {
       }
     } else if (event.kind === "rename") {
       const m = this.members.get(event.user.id);
-      if (m !== undefined) {
-        m.nick = event.user.nick;
+      if (m !== undefined)
         p.hset(this.keys.room(m.room), event.user.id, memberValue(this.node, m.lastActive, m.nick));
-      }
     }
     p.publish(this.keys.channel, encodeEnvelope(this.node, event));
     this.inFlight++;
@@ -441,35 +448,34 @@ export class RedisTransport implements ChatTransport {
   // --- nicks ----------------------------------------------------------------------------------
 
   async claimNick(id: string, nick: string): Promise<boolean> {
-    const previous = this.nicks.get(id);
+    const previous = this.claims.nick(id);
     // Another user of this node holds it: no need to ask Redis.
     if (!this.local.claimNick(id, nick)) return false;
     const cmd = this.cmd;
     if (this.up && cmd !== undefined) {
       try {
-        const key = this.keys.nick(nick);
-        const old = previous === undefined ? key : this.keys.nick(previous);
-        const claimed = await cmd.eval(CLAIM_NICK, 2, key, old, id, nickValue(id, nick), String(this.ttlMs));
-        if (claimed !== 1) {
-          if (previous === undefined) this.local.releaseNick(id);
-          else this.local.claimNick(id, previous);
-          return false;
-        }
+        if (await this.claims.claim(cmd, id, nick)) return true;
+        if (previous === undefined) this.local.releaseNick(id);
+        else this.local.claimNick(id, previous);
+        return false;
       } catch (err) {
         // Redis failed under us: keep the local claim, as while degraded.
         this.failed("nick claim (claimed locally)", err);
       }
     }
-    this.nicks.set(id, nick);
+    this.claims.claimLocally(id, nick);
     return true;
   }
 
   releaseNick(id: string): void {
     this.local.releaseNick(id);
-    const nick = this.nicks.get(id);
+    const nick = this.claims.forget(id);
     if (nick === undefined) return;
-    this.nicks.delete(id);
-    if (!this.up || this.cmd === undefined) return; // the claim expires by itself
+    if (!this.up || this.cmd === undefined) {
+      // Redis may still hold it (a hung Redis keeps its data): released on recovery.
+      this.claims.releaseLater(id, nick);
+      return;
+    }
     this.cmd.eval(RELEASE_NICK, 1, this.keys.nick(nick), id).catch((err: unknown) => {
       this.failed("nick release (it will expire)", err);
     });

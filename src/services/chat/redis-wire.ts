@@ -12,9 +12,13 @@ export class RedisKeys {
   get channel(): string {
     return `${this.prefix}events`;
   }
-  /** String `<holder id>\n<nick as spelled>`, with an expiry refreshed by the holder's node. */
+  /** String `<holder id>\t<claimed at, ms>\n<nick as spelled>`, with an expiry refreshed by the holder's node. */
   nick(nick: string): string {
     return `${this.prefix}nick:${nickKey(nick)}`;
+  }
+  /** Pub/sub channel on which a node tells another that it took a nick over (`<holder id>\n<nick>`). */
+  get nickChannel(): string {
+    return `${this.prefix}nicks`;
   }
   get guests(): string {
     return `${this.prefix}guests`;
@@ -45,24 +49,39 @@ export class RedisKeys {
  * Claims KEYS[1] for holder ARGV[1] (value ARGV[2], expiry ARGV[3] ms) unless another
  * holder has it; then releases KEYS[2] if this holder had it (a rename). Also used
  * with KEYS[1] == KEYS[2] to refresh a claim. Returns 1 when claimed, 0 when taken.
+ * Contest mode (after a Redis outage, when two servers may have given the nick to two
+ * users): with ARGV[4] (this claim's time, ms) the earlier claim wins, ties going to the
+ * smaller holder id; a holder displaced so is told on channel ARGV[5] (`<id>\n<nick ARGV[6]>`),
+ * and the answer is 2.
  */
 export const CLAIM_NICK = `
-local mine = ARGV[1] .. "\\n"
+local function holder(v) return string.match(v, "^[^\\t\\n]*") end
 local cur = redis.call("GET", KEYS[1])
-if cur and string.sub(cur, 1, #mine) ~= mine then return 0 end
+local displaced = nil
+if cur and holder(cur) ~= ARGV[1] then
+  if not ARGV[4] then return 0 end
+  local at = string.match(cur, "^[^\\t\\n]*\\t(%d+)\\n")
+  local since = at and tonumber(at) or 0
+  local mine = tonumber(ARGV[4])
+  if since < mine or (since == mine and holder(cur) < ARGV[1]) then return 0 end
+  displaced = holder(cur)
+end
 redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
 if KEYS[2] ~= KEYS[1] then
   local old = redis.call("GET", KEYS[2])
-  if old and string.sub(old, 1, #mine) == mine then redis.call("DEL", KEYS[2]) end
+  if old and holder(old) == ARGV[1] then redis.call("DEL", KEYS[2]) end
+end
+if displaced then
+  redis.call("PUBLISH", ARGV[5], displaced .. "\\n" .. ARGV[6])
+  return 2
 end
 return 1
 `;
 
 /** Deletes KEYS[1] only if holder ARGV[1] has it. */
 export const RELEASE_NICK = `
-local mine = ARGV[1] .. "\\n"
 local cur = redis.call("GET", KEYS[1])
-if cur and string.sub(cur, 1, #mine) == mine then redis.call("DEL", KEYS[1]) end
+if cur and string.match(cur, "^[^\\t\\n]*") == ARGV[1] then redis.call("DEL", KEYS[1]) end
 return 0
 `;
 
@@ -79,8 +98,9 @@ end
 return removed
 `;
 
-export function nickValue(id: string, nick: string): string {
-  return `${id}\n${nick}`;
+/** `<holder id>\t<claimed at, ms>\n<nick>` (the claim time settles conflicts after an outage). */
+export function nickValue(id: string, nick: string, since: number): string {
+  return `${id}\t${since}\n${nick}`;
 }
 
 /** The nick as spelled by its holder, from a nick key's value. */

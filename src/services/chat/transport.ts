@@ -53,6 +53,12 @@ export interface ChatTransport {
    * times in /who); member records follow renames.
    */
   publish(event: ChatEvent): MaybePromise<void>;
+  /**
+   * Registers who renames a user whose nick the transport gave to someone else (two
+   * servers gave it to two users while a shared store was unreachable). Optional: a
+   * transport that checks every claim at once has no such conflicts.
+   */
+  onNickLost?(handler: (id: string, nick: string) => void): void;
   /** Releases resources (connections to a broker). */
   close(): MaybePromise<void>;
 }

@@ -50,7 +50,7 @@ describe("chat Redis wire format", () => {
   });
 
   it("stores nicks with their holder and members with node, activity and nick", () => {
-    expect(nickFromValue(nickValue("n1:7", "Zoë-2"))).toBe("Zoë-2");
+    expect(nickFromValue(nickValue("n1:7", "Zoë-2", 1_700_000_000_000))).toBe("Zoë-2");
     expect(parseMember(memberValue("node-a", 1234, "bob"))).toEqual({
       node: "node-a",
       lastActive: 1234,

@@ -67,4 +67,4 @@ echo "$(median 1) $(median 2) $(median 3) $(median 4) $(median 5) $(median 6)" |
   awk '{ printf "%-4s %13d %8.2f %13d %8.2f %13d %8.2f   %5.2f (cpu %4.2f)  %5.2f (cpu %4.2f)\n", "med", $1, $2, $3, $4, $5, $6,
     ($1 > 0 ? $3 / $1 : 0), ($4 > 0 ? $2 / $4 : 0), ($1 > 0 ? $5 / $1 : 0), ($6 > 0 ? $2 / $6 : 0) }'
 rm -f "$rows"
-echo "(us/msg: the client's CPU per reply. The machine's other load makes msgs/s noisy: see README, 'How its numbers compare')"
+echo "(us/msg: the client's CPU per reply. The machine's other load makes msgs/s noisy: see docs/BENCHMARKS.md, 'echoplex bench against the harness loadgen')"

@@ -105,7 +105,7 @@ export function createMetricsRegistry(
     (c) => c.messagesIn,
   );
   counter("messages_sent_total", "Messages queued to peers (HTTP responses)", (c) => c.messagesOut);
-  counterByLabel("errors_total", "Errors by code (see docs/ERRORS.md)", "code", (c) => c.errors, []);
+  counterByLabel("errors_total", "Errors by code (see docs/errors.md)", "code", (c) => c.errors, []);
   counter(
     "backpressure_pauses_total",
     "Times reading from a peer paused because its replies were not read",

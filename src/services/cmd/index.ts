@@ -1,5 +1,5 @@
 // The command service: one request per line (or frame), one reply each
-// (ECHO, UPPER, LOWER, REVERSE, TIME, PING, HELP, QUIT); see docs/PROTOCOLS.md.
+// (ECHO, UPPER, LOWER, REVERSE, TIME, PING, HELP, QUIT); see docs/protocols.md.
 import { lengthPrefixed } from "../../codecs/length-prefixed.js";
 import { lines } from "../../codecs/lines.js";
 import type { Framing } from "../../codecs/types.js";

@@ -1,4 +1,4 @@
-// Two real `nc` users chatting, as in the README's sample session.
+// Two real `nc` users chatting, as in the sample session of docs/chat.md (and the README's).
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { type RunningCli, startCli } from "../../helpers/cli.js";

@@ -35,7 +35,7 @@ Examples:
   echoplex echo 127.0.0.1:0           a free port on loopback (printed)
   echoplex echo --prefix 'Echo: '     another prefix
   echoplex echo --framing length      4-byte big-endian length-prefixed frames
-  echoplex echo --raw 7               RFC 862 echo on port 7`,
+  echoplex echo :7 --raw              RFC 862 echo on port 7 (--raw takes no value)`,
   );
   return cmd.action(async (address: string | undefined, flags: EchoFlags) => {
     const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });

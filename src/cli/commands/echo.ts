@@ -1,6 +1,5 @@
 // `echoplex echo`: the echo service.
 import { Command, Option } from "commander";
-import { createLogger } from "../../core/logger.js";
 import {
   createEchoServer,
   ECHO_DEFAULT_PORT,
@@ -10,6 +9,7 @@ import {
 import {
   addServiceOptions,
   type CommonServiceFlags,
+  cliLogger,
   engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
@@ -38,7 +38,7 @@ Examples:
   echoplex echo :7 --raw              RFC 862 echo on port 7 (--raw takes no value)`,
   );
   return cmd.action(async (address: string | undefined, flags: EchoFlags) => {
-    const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+    const logger = cliLogger(flags.logLevel, flags.logFormat);
     const mode: EchoMode = flags.raw ? "raw" : flags.framing;
     const server = createEchoServer({
       mode,

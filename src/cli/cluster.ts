@@ -6,10 +6,11 @@ import { availableParallelism } from "node:os";
 import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
+import type { ListeningRow } from "./listening.js";
 
 /** Messages between the primary and its workers (over the cluster IPC channel). */
 export type ClusterMessage =
-  | { type: "echoplex:listening"; lines: string[]; listening: ListenInfo[] }
+  | { type: "echoplex:listening"; rows: ListeningRow[]; listening: ListenInfo[] }
   | { type: "echoplex:shutdown" };
 
 export const WORKER_ENV = "ECHOPLEX_WORKER";
@@ -28,9 +29,9 @@ export function isClusterWorker(): boolean {
   return cluster.isWorker && process.env[WORKER_ENV] === "1";
 }
 
-/** In a worker: tells the primary what it listens on (the lines to print, and the addresses in order). */
-export function reportListening(lines: string[], listening: ListenInfo[]): void {
-  const message: ClusterMessage = { type: "echoplex:listening", lines, listening };
+/** In a worker: tells the primary what it listens on (the rows to print, and the addresses in order). */
+export function reportListening(rows: ListeningRow[], listening: ListenInfo[]): void {
+  const message: ClusterMessage = { type: "echoplex:listening", rows, listening };
   process.send?.(message);
 }
 
@@ -53,8 +54,8 @@ export interface Supervisor {
   workers(): Worker[];
   /** True from the first SIGINT/SIGTERM on. */
   readonly draining: boolean;
-  /** What the first worker to start listens on (its lines are printed by then). */
-  readonly listening: Promise<ListenInfo[]>;
+  /** What the first worker to start listens on: the rows to print, and the addresses. */
+  readonly listening: Promise<{ rows: ListeningRow[]; listening: ListenInfo[] }>;
 }
 
 export interface PrimaryOptions {
@@ -63,8 +64,8 @@ export interface PrimaryOptions {
 }
 
 /**
- * Runs the primary: forks `count` workers (same argv), prints their listening lines
- * once, restarts crashed workers with exponential backoff, drains on the first
+ * Runs the primary: forks `count` workers (same argv), tells once what the first of
+ * them listens on (the caller prints it), restarts crashed workers with exponential backoff, drains on the first
  * signal (a second one kills the group) and exits 0 when every worker has exited.
  */
 export function runPrimary(count: number, logger: Logger, options: PrimaryOptions = {}): Supervisor {
@@ -72,12 +73,12 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
   // primary would make the primary the bottleneck.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let shuttingDown = false;
-  let printed = false;
+  let reported = false;
   let backoff = MIN_BACKOFF_MS;
   const startedAt = new Map<Worker, number>();
   const listeningWorkers = new Set<Worker>();
-  let firstListening: (infos: ListenInfo[]) => void = () => {};
-  const listening = new Promise<ListenInfo[]>((resolve) => {
+  let firstListening: (first: { rows: ListeningRow[]; listening: ListenInfo[] }) => void = () => {};
+  const listening = new Promise<{ rows: ListeningRow[]; listening: ListenInfo[] }>((resolve) => {
     firstListening = resolve;
   });
   const exit = (code: number): void => {
@@ -96,10 +97,9 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
       listeningWorkers.add(worker);
       // A worker still starting when the drain began could not have heard it: tell it now.
       if (shuttingDown) worker.send(shutdownMessage);
-      if (!printed) {
-        printed = true;
-        for (const line of message.lines) process.stdout.write(`${line} [${count} workers]\n`);
-        firstListening(message.listening);
+      if (!reported) {
+        reported = true;
+        firstListening({ rows: message.rows, listening: message.listening });
       }
     });
   };

@@ -4,7 +4,7 @@ import type { ErrorCode } from "../core/errors.js";
 export const EXIT_OK = 0;
 /** A failure at run time not listed below. */
 export const EXIT_FAILURE = 1;
-/** Bad usage: an unknown flag, a bad option value or address. */
+/** Bad usage: an unknown command or flag, a missing or extra argument, a bad option value or address. */
 export const EXIT_USAGE = 2;
 export const EXIT_REFUSED = 3;
 export const EXIT_UNREACHABLE = 4;
@@ -13,6 +13,7 @@ export const EXIT_TIMEOUT = 6;
 export const EXIT_TLS = 7;
 
 const BY_ERROR: Partial<Record<ErrorCode, number>> = {
+  ERR_USAGE: EXIT_USAGE,
   ERR_BAD_OPTION: EXIT_USAGE,
   ERR_BAD_ADDRESS: EXIT_USAGE,
   ERR_CONFIG: EXIT_USAGE,

@@ -4,7 +4,7 @@ import { type Command, Option } from "commander";
 import { type Address, parseAddress } from "../core/address.js";
 import { EchoplexError } from "../core/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
-import { LOG_LEVELS, type LogFormat, type LogLevel } from "../core/logger.js";
+import { createLogger, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from "../core/logger.js";
 import {
   type ClientCertPolicy,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -63,6 +63,14 @@ export interface LoggingFlags {
 
 const seconds = (ms: number) => `${ms / 1000}s`;
 const kib = (bytes: number) => (bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024}m` : `${bytes / 1024}k`);
+
+/** What a command prints on stdout itself (where it listens), left out of the pretty log. */
+const ANNOUNCED_ON_STDOUT = ["listening", "admin listening"];
+
+/** A command's logger: pretty on a terminal (without what stdout already says), JSON otherwise. */
+export function cliLogger(level: LogLevel, format: LogFormat): Logger {
+  return createLogger({ level, format, omitFromPretty: ANNOUNCED_ON_STDOUT });
+}
 
 /** Adds --log-level and --log-format. */
 export function addLoggingOptions(cmd: Command): Command {

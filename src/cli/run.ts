@@ -17,6 +17,7 @@ import {
   runPrimary,
   type Supervisor,
 } from "./cluster.js";
+import { formatListening, type ListeningRow } from "./listening.js";
 import type { AdminFlags } from "./options.js";
 
 export interface Runnable {
@@ -33,6 +34,11 @@ export interface Runnable {
 export interface RunFlags extends AdminFlags {
   /** Worker processes (node:cluster); 1 runs the servers in this process. */
   workers?: number;
+  /**
+   * serve: print the services as one aligned table, with an admin row also when the
+   * endpoint is off (suggesting --admin at this address).
+   */
+  table?: { suggestAdmin: string };
 }
 
 /**
@@ -132,24 +138,41 @@ export async function runGroup(
   process.on("SIGTERM", onSignal);
   // Only now say where we listen: whoever reads that line may signal at once, and a
   // signal before the handlers exist would kill the process without a drain.
-  const lines = started.map(
-    ({ run, info }) =>
-      `echoplex ${run.name} listening on ${info.display} (${info.tls ? `${run.summary}, TLS` : run.summary})`,
-  );
-  if (admin !== undefined) lines.push(adminLine(admin, flags));
-  if (isClusterWorker())
+  const rows: ListeningRow[] = started.map(({ run, info }) => ({
+    name: run.name,
+    address: info.display,
+    details: info.tls ? `${run.summary}, TLS` : run.summary,
+  }));
+  // A worker's primary runs the admin endpoint and prints the group's rows.
+  if (isClusterWorker()) {
     reportListening(
-      lines,
+      rows,
       started.map((s) => s.info),
     );
-  else for (const line of lines) process.stdout.write(`${line}\n`);
+  } else {
+    rows.push(...adminRows(admin, flags));
+    process.stdout.write(formatListening(rows, flags.table !== undefined));
+  }
   if (stopRequested) drain();
   return { started, admin: admin?.address };
 }
 
-function adminLine(admin: AdminEndpoint, flags: RunFlags, suffix = ""): string {
-  const url = `http://${admin.address.display}/`;
-  return `echoplex admin listening on ${admin.address.display} (status page ${url}, /metrics, /healthz, /readyz, /api/peers, /api/stats${flags.adminToken ? ", token required" : ""})${suffix}`;
+/** The admin endpoint's row: where it listens, or (serve's table) how to turn it on. */
+function adminRows(admin: AdminEndpoint | undefined, flags: RunFlags, suffix?: string): ListeningRow[] {
+  if (admin === undefined) {
+    if (flags.table === undefined) return [];
+    const details = `add --admin ${flags.table.suggestAdmin} for metrics, health checks and a status page`;
+    return [{ name: "admin", address: undefined, details }];
+  }
+  const where = admin.address.display;
+  return [
+    {
+      name: "admin",
+      address: where,
+      details: `status page http://${where}/, /metrics, /healthz, /readyz, /api/peers, /api/stats${flags.adminToken ? ", token required" : ""}`,
+      ...(suffix === undefined ? {} : { suffix }),
+    },
+  ];
 }
 
 /** What the admin endpoint observes of each runnable; refuses one that cannot be observed. */
@@ -197,7 +220,12 @@ async function supervise(
     });
   }
   supervisor = runPrimary(count, logger, { beforeExit: async () => admin?.close() });
-  const infos = await supervisor.listening;
-  if (admin !== undefined) process.stdout.write(`${adminLine(admin, flags, ` [all ${count} workers]`)}\n`);
-  return { started: runnables.map((run, i) => ({ run, info: infos[i]! })), admin: admin?.address };
+  const first = await supervisor.listening;
+  const rows: ListeningRow[] = first.rows.map((row) => ({ ...row, suffix: `[${count} workers]` }));
+  rows.push(...adminRows(admin, flags, `[all ${count} workers]`));
+  process.stdout.write(formatListening(rows, flags.table !== undefined));
+  return {
+    started: runnables.map((run, i) => ({ run, info: first.listening[i]! })),
+    admin: admin?.address,
+  };
 }

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   ERR_RATE_LIMITED: "the peer sent messages faster than the rate limit",
   ERR_LINE_TIMEOUT: "the peer left a line (or frame) incomplete for longer than the line timeout",
   ERR_BAD_OPTION: "a command-line option or configuration value is invalid",
+  ERR_USAGE:
+    "the command line has the wrong shape: an unknown command or option, a missing or extra argument",
   ERR_SERVER_CLOSED: "the server is shutting down",
   ERR_CONNECT_FAILED: "a connection to the server could not be made",
   ERR_CONNECTION_REFUSED: "the server refused the connection (nothing listens on the port)",

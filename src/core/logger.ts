@@ -16,6 +16,11 @@ export type LogFormat = "pretty" | "json" | "auto";
 export interface LoggerOptions {
   level?: LogLevel;
   format?: LogFormat;
+  /**
+   * Messages the pretty log leaves out: the CLI prints where it listens on stdout, and a
+   * person at the terminal need not read it twice. The JSON log keeps them.
+   */
+  omitFromPretty?: readonly string[];
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -24,9 +29,28 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const usePretty = format === "pretty" || (format === "auto" && process.stderr.isTTY === true);
   if (usePretty) {
     const pretty = require("pino-pretty") as typeof PinoPretty;
+    const omitted = new Set(options.omitFromPretty ?? []);
     return pino(
-      { level },
-      pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY === true, ignore: "pid,hostname" }),
+      {
+        level,
+        hooks: {
+          logMethod(args, method) {
+            const msg = typeof args[0] === "string" ? args[0] : args[1];
+            if (typeof msg === "string" && omitted.has(msg)) return;
+            method.apply(this, args);
+          },
+        },
+      },
+      // One line per event (a connection's fields after its message), the service first:
+      // a terminal shows many events at once. An error's stack still takes its own lines.
+      pretty({
+        destination: 2,
+        sync: true,
+        colorize: process.stderr.isTTY === true,
+        singleLine: true,
+        ignore: "pid,hostname,service",
+        messageFormat: "{if service}{service}: {end}{msg}",
+      }),
     );
   }
   return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));

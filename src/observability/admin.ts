@@ -22,7 +22,7 @@ import {
   statsSnapshot,
 } from "./snapshot.js";
 import { type Observable, toObserved } from "./source.js";
-import { STATUS_PAGE } from "./status-page.js";
+import { FAVICON_SVG, STATUS_PAGE } from "./status-page.js";
 
 /** Where the admin endpoint listens when `--admin` names only a port. */
 export const ADMIN_DEFAULT_HOST = "127.0.0.1";
@@ -106,6 +106,10 @@ export async function startAdminEndpoint(
       return send(res, 405, "text/plain", "method not allowed\n");
     }
     if (path === "/healthz") return send(res, 200, "text/plain", "ok\n");
+    // Public like /healthz: a browser asks for it without the page's cookie (even on the 401 page).
+    if (path === "/favicon.ico") {
+      return send(res, 200, "image/svg+xml", FAVICON_SVG, { "Cache-Control": "public, max-age=86400" });
+    }
     if (token !== undefined && !token.allows(req)) {
       const given = url.searchParams.get("token");
       if (path === "/" && given !== null && token.matches(given)) {
@@ -207,12 +211,19 @@ function listen(http: Server, addr: Address): Promise<ListenInfo> {
   });
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     "Content-Type": type,
     "Content-Length": Buffer.byteLength(body),
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
+    ...headers,
   });
   res.end(res.req.method === "HEAD" ? undefined : body);
 }

@@ -5,40 +5,55 @@
 /** How many peers the page lists; /api/peers without `limit` lists them all. */
 export const PAGE_PEER_LIMIT = 500;
 
+/** The page's icon, served at /favicon.ico: three lines in the charts' in and out colours. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1d2330"/><path d="M8 10h16M8 22h16" stroke="#2f6fde" stroke-width="3.5" stroke-linecap="round"/><path d="M8 16h11" stroke="#e07b24" stroke-width="3.5" stroke-linecap="round"/></svg>
+`;
+
 export const STATUS_PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>echoplex status</title>
+<link rel="icon" type="image/svg+xml" href="favicon.ico">
 <style>
   :root { --bg:#f6f7f9; --card:#fff; --ink:#1d2330; --muted:#677085; --line:#e2e5eb; --in:#2f6fde; --out:#e07b24; --ok:#1f9d55; --bad:#d64545; }
   * { box-sizing: border-box; }
   body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; background:var(--bg); color:var(--ink); }
-  header { display:flex; align-items:baseline; gap:16px; padding:14px 24px; background:#1d2330; color:#fff; }
+  header { display:flex; flex-wrap:wrap; align-items:baseline; gap:4px 16px; padding:14px 24px; background:#1d2330; color:#fff; }
   header h1 { margin:0; font-size:18px; font-weight:600; }
-  header .meta { color:#aab2c5; font-size:13px; }
+  header .meta { color:#aab2c5; font-size:13px; flex:1 1 12em; min-width:0; overflow-wrap:anywhere; }
   #state { margin-left:auto; padding:2px 10px; border-radius:10px; font-size:12px; font-weight:600; background:var(--muted); }
   #state.ready { background:var(--ok); } #state.draining, #state.error { background:var(--bad); }
   main { padding:16px 24px 32px; max-width:1400px; }
-  .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(150px, 1fr)); gap:10px; }
+  .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(min(150px, 100%), 1fr)); gap:10px; }
   .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
   .card .label { color:var(--muted); font-size:12px; }
   .card .value { font-size:22px; font-weight:600; font-variant-numeric:tabular-nums; }
   h2 { font-size:14px; margin:22px 0 8px; color:var(--muted); text-transform:uppercase; letter-spacing:.04em; }
-  .charts { display:grid; grid-template-columns:repeat(auto-fill, minmax(320px, 1fr)); gap:10px; }
+  .charts { display:grid; grid-template-columns:repeat(auto-fill, minmax(min(320px, 100%), 1fr)); gap:10px; }
   .chart svg { width:100%; height:90px; display:block; }
   .chart .legend { font-size:12px; color:var(--muted); display:flex; gap:12px; }
   .chart .legend b { font-variant-numeric:tabular-nums; color:var(--ink); font-weight:600; }
   .sw { display:inline-block; width:10px; height:3px; vertical-align:middle; margin-right:4px; }
-  table { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); border-radius:8px; overflow:hidden; }
+  /* A table wider than the window scrolls inside its box; the page itself never scrolls sideways. */
+  .table-box { overflow-x:auto; background:var(--card); border:1px solid var(--line); border-radius:8px; }
+  table { width:100%; border-collapse:collapse; }
   th, td { padding:6px 10px; text-align:left; border-bottom:1px solid var(--line); white-space:nowrap; }
+  /* Service metrics and peer details grow with the service: they wrap, one pair never split. */
+  td.wrap { white-space:normal; min-width:14em; }
+  td.wrap span { white-space:nowrap; }
   th { background:#eef0f4; font-weight:600; font-size:12px; color:var(--muted); }
   td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
   tr:last-child td { border-bottom:0; }
   .empty { color:var(--muted); font-style:italic; }
   #note { color:var(--muted); font-size:12px; margin-top:6px; }
   #error { color:var(--bad); font-weight:600; }
+  @media (max-width: 600px) {
+    header { padding:10px 12px; }
+    main { padding:12px 12px 24px; }
+    th, td { padding:5px 7px; }
+  }
 </style>
 </head>
 <body>
@@ -60,9 +75,9 @@ export const STATUS_PAGE = `<!doctype html>
     <div class="card chart"><div class="legend"><span><span class="sw" style="background:var(--in)"></span>bytes in/s <b id="l-bin"></b></span><span><span class="sw" style="background:var(--out)"></span>out/s <b id="l-bout"></b></span></div><svg id="ch-bytes" viewBox="0 0 300 90" preserveAspectRatio="none"></svg></div>
   </div>
   <h2>Services</h2>
-  <table id="services"><thead><tr><th>service</th><th>address</th><th class="num">connections</th><th class="num">opened</th><th class="num">rejected</th><th class="num">errors</th><th class="num">msgs in</th><th class="num">msgs out</th><th class="num">bytes in</th><th class="num">bytes out</th><th>service metrics</th></tr></thead><tbody></tbody></table>
+  <div class="table-box"><table id="services"><thead><tr><th>service</th><th>address</th><th class="num">connections</th><th class="num">opened</th><th class="num">rejected</th><th class="num">errors</th><th class="num">msgs in</th><th class="num">msgs out</th><th class="num">bytes in</th><th class="num">bytes out</th><th>service metrics</th></tr></thead><tbody></tbody></table></div>
   <h2>Peers</h2>
-  <table id="peers"><thead><tr><th class="num">id</th><th>service</th><th>remote</th><th>connected</th><th class="num">idle</th><th class="num">bytes in</th><th class="num">bytes out</th><th class="num">msgs in</th><th class="num">msgs out</th><th>tls</th><th>details</th></tr></thead><tbody></tbody></table>
+  <div class="table-box"><table id="peers"><thead><tr><th class="num">id</th><th>service</th><th>remote</th><th>connected</th><th class="num">idle</th><th class="num">bytes in</th><th class="num">bytes out</th><th class="num">msgs in</th><th class="num">msgs out</th><th>tls</th><th>details</th></tr></thead><tbody></tbody></table></div>
   <div id="note"></div>
 </main>
 <script>
@@ -87,6 +102,17 @@ function cell(tr, text, cls) {
   var td = document.createElement("td");
   td.textContent = text;
   if (cls) td.className = cls;
+  tr.appendChild(td);
+}
+function pairs(tr, items) {
+  var td = document.createElement("td");
+  td.className = "wrap";
+  items.forEach(function (text, i) {
+    if (i > 0) td.appendChild(document.createTextNode(" "));
+    var span = document.createElement("span");
+    span.textContent = text;
+    td.appendChild(span);
+  });
   tr.appendChild(td);
 }
 function push(arr, v) { arr.push(v); if (arr.length > POINTS) arr.shift(); }
@@ -157,7 +183,7 @@ function renderStats(s) {
     cell(tr, fmt(sum(x.rejected)), "num"); cell(tr, fmt(sum(x.errors)), "num");
     cell(tr, fmt(x.messagesIn), "num"); cell(tr, fmt(x.messagesOut), "num");
     cell(tr, bytes(x.bytesIn), "num"); cell(tr, bytes(x.bytesOut), "num");
-    cell(tr, Object.keys(x.extra).map(function (k) { return k + " " + x.extra[k]; }).join(", "));
+    pairs(tr, Object.keys(x.extra).map(function (k, i, all) { return k + " " + x.extra[k] + (i < all.length - 1 ? "," : ""); }));
     rows.appendChild(tr);
   });
   body.replaceChildren(rows);
@@ -175,7 +201,7 @@ function renderPeers(p) {
     cell(tr, bytes(x.bytesIn), "num"); cell(tr, bytes(x.bytesOut), "num");
     cell(tr, fmt(x.messagesIn), "num"); cell(tr, fmt(x.messagesOut), "num");
     cell(tr, x.tls ? "yes" : "no");
-    cell(tr, x.details ? Object.keys(x.details).map(function (k) { return k + "=" + x.details[k]; }).join(" ") : "");
+    pairs(tr, x.details ? Object.keys(x.details).map(function (k) { return k + "=" + x.details[k]; }) : []);
     rows.appendChild(tr);
   });
   if (p.peers.length === 0) {

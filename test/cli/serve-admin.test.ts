@@ -47,7 +47,8 @@ describe("echoplex serve --admin", () => {
       .poll(() => cli.stdout())
       .toMatch(
         new RegExp(
-          `\\nadmin\\s+127\\.0\\.0\\.1:${admin}\\s+no\\s+status page http://127\\.0\\.0\\.1:${admin}/`,
+          `^echoplex admin +listening on 127\\.0\\.0\\.1:${admin} +\\(status page http://127\\.0\\.0\\.1:${admin}/`,
+          "m",
         ),
       );
 
@@ -95,8 +96,10 @@ describe("echoplex serve --admin", () => {
     });
     clis.push(cli);
     const admin = cli.ports.admin!;
-    expect(cli.stdout()).toMatch(/echoplex echo listening on 127\.0\.0\.1:\d+ .*\[2 workers\]/);
-    await expect.poll(() => cli.stdout()).toMatch(/\nadmin\s+127\.0\.0\.1:\d+\s+no\s+status page/);
+    expect(cli.stdout()).toMatch(/echoplex echo +listening on 127\.0\.0\.1:\d+ .*\[2 workers\]/);
+    await expect
+      .poll(() => cli.stdout())
+      .toMatch(/^echoplex admin +listening on 127\.0\.0\.1:\d+ +\(status page.*\[all 2 workers\]/m);
 
     const echo = await connectClient(cli.ports.echo!);
     clients.push(echo);
@@ -120,7 +123,7 @@ describe("echoplex serve --admin", () => {
     const stats = await adminJson<StatsSnapshot>(admin, "/api/stats");
     expect(stats.services.map((x) => x.service).sort()).toEqual(["echo", "http"]);
     // Only the primary prints the table.
-    expect(cli.stdout().match(/^SERVICE /gm)).toHaveLength(1);
+    expect(cli.stdout().match(/^echoplex echo /gm)).toHaveLength(1);
     expect(await cli.stop("SIGTERM")).toBe(0);
   }, 40_000);
 
@@ -144,8 +147,8 @@ describe("echoplex serve --admin", () => {
     clis.push(cli);
     await expect
       .poll(() => cli.stdout())
-      .toMatch(/\nadmin\s+off\s+add --admin 127\.0\.0\.1:9090 for metrics/);
-    expect(cli.stdout()).not.toMatch(/echoplex admin listening/);
+      .toMatch(/^echoplex admin +off +\(add --admin 127\.0\.0\.1:9090 for metrics/m);
+    expect(cli.stdout()).not.toMatch(/echoplex admin +listening/);
 
     const bad = await configFile("bad.json", { admin: { address: "nowhere:port" } });
     const { code, stderr } = await runCli(["serve", "--config", bad]);

@@ -74,10 +74,12 @@ describe("echoplex serve", () => {
     const cli = await startCli(["serve", "--config", file], { count: SERVICES.length });
     clis.push(cli);
     expect(Object.keys(cli.ports).sort()).toEqual(SERVICES.map((s) => s.name).sort());
-    await expect.poll(() => cli.stdout()).toMatch(/SERVICE\s+ADDRESS\s+TLS\s+DETAILS\n/);
+    // One table: a row per service (the listening lines, aligned), then the admin row.
+    await expect.poll(() => cli.stdout()).toMatch(/^echoplex admin +off +\(/m);
     for (const s of SERVICES) {
+      expect(cli.stdout().match(new RegExp(`^echoplex ${s.name} `, "gm"))).toHaveLength(1);
       expect(cli.stdout()).toMatch(
-        new RegExp(`\\n${s.name}\\s+127\\.0\\.0\\.1:${cli.ports[s.name]}\\s+no\\s+`),
+        new RegExp(`^echoplex ${s.name} +listening on 127\\.0\\.0\\.1:${cli.ports[s.name]} +\\(`, "m"),
       );
       const probe = PROBES[s.name];
       expect(probe, `a probe for service ${s.name}`).toBeDefined();
@@ -133,6 +135,39 @@ services:
     clis.push(cli);
     expect(Object.keys(cli.ports)).toEqual(["http"]);
     expect(await cli.stop()).toBe(0);
+  });
+
+  it("--host moves every service without a host of its own; a host in the config wins", async () => {
+    const file = await configFile(
+      "hosts.json",
+      JSON.stringify({
+        services: {
+          echo: { port: 0 },
+          cmd: { address: ":0" },
+          http: { address: "[::1]:0", delay: 0 },
+          sink: { host: "::1", port: 0 },
+        },
+      }),
+    );
+    const cli = await startCli(["serve", "--config", file, "--host", "127.0.0.1", "--log-format", "json"], {
+      count: 4,
+    });
+    clis.push(cli);
+    const out = cli.stdout();
+    expect(out).toMatch(new RegExp(`^echoplex echo +listening on 127\\.0\\.0\\.1:${cli.ports.echo} `, "m"));
+    expect(out).toMatch(new RegExp(`^echoplex cmd +listening on 127\\.0\\.0\\.1:${cli.ports.cmd} `, "m"));
+    expect(out).toMatch(new RegExp(`^echoplex http +listening on \\[::1\\]:${cli.ports.http} `, "m"));
+    expect(out).toMatch(new RegExp(`^echoplex sink +listening on \\[::1\\]:${cli.ports.sink} `, "m"));
+    // Each answers where it says, a client of loopback IPv4 or IPv6.
+    await PROBES.echo!(cli.ports.echo!);
+    await PROBES.cmd!(cli.ports.cmd!);
+    const res = await httpGet(`http://[::1]:${cli.ports.http}/`);
+    expect(res.status).toBe(200);
+    expect(await cli.stop()).toBe(0);
+
+    const bad = await runCli(["serve", "--host", "no such host"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^echoplex: error: bad --host "no such host": .* \(ERR_BAD_ADDRESS\)\n$/);
   });
 
   it("names the exact field of a config mistake and exits 2", async () => {

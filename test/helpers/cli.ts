@@ -9,7 +9,7 @@ export interface RunningCli {
   proc: ChildProcess;
   /** The port of the first "listening on" line. */
   port: number;
-  /** Ports by service name, from every "echoplex NAME listening on HOST:PORT" line. */
+  /** Ports by service name, from every "echoplex NAME listening on HOST:PORT" line (or serve's aligned row). */
   ports: Record<string, number>;
   stdout: () => string;
   stderr: () => string;
@@ -80,7 +80,8 @@ export async function startCli(
 }
 
 function ports_from(out: string, ports: Record<string, number>): void {
-  for (const m of out.matchAll(/echoplex (\S+) listening on \S*:(\d+)/g)) ports[m[1]!] = Number(m[2]);
+  // serve aligns its lines into a table: spaces may pad the name and the address.
+  for (const m of out.matchAll(/echoplex (\S+) +listening on \S*:(\d+)/g)) ports[m[1]!] = Number(m[2]);
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */

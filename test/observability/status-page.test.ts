@@ -1,9 +1,15 @@
 // The live status page in a real browser: headless Chromium (Debian's package,
 // never a downloaded one) driven by playwright-core. 3 peers connect: 3 rows;
-// one leaves: 2 rows. Screenshots go to test-output/.
+// one leaves: 2 rows. Its layout under serve at three widths. Screenshots go to test-output/.
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SERVICES } from "../../src/cli/registry.js";
 import { type RunningCli, startCli } from "../helpers/cli.js";
 import { connectClient, sleep, type TestClient } from "../helpers/net.js";
 
@@ -114,6 +120,78 @@ describe("the status page in Chromium", () => {
     expect(pageErrors).toEqual([]);
     expect(requested.length).toBeGreaterThan(3);
     for (const url of requested) expect(url.startsWith(`${origin}/`), url).toBe(true);
+    await page.close();
+  });
+
+  it("fits the window under serve at 1150, 800 and 400 px: the services table wraps or scrolls in its box", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "echoplex-status-page-"));
+    const file = join(dir, "all.json");
+    const services = Object.fromEntries(SERVICES.map((x) => [x.name, { address: "127.0.0.1:0" }]));
+    await writeFile(file, JSON.stringify({ services }));
+    cli = await startCli(["serve", "--config", file, "--admin", "0", "--log-level", "warn"], {
+      count: SERVICES.length + 1,
+    });
+    const origin = `http://127.0.0.1:${cli.ports.admin}`;
+    for (const width of [1150, 800, 400]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      const failed: string[] = [];
+      page.on("response", (res) => {
+        if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`);
+      });
+      page.on("pageerror", (err) => pageErrors.push(err.message));
+      await page.goto(`${origin}/`);
+      await until(
+        page,
+        "a row per service",
+        async () => (await count(page, "#services tr.service-row")) === SERVICES.length,
+      );
+      await page.screenshot({ path: `${OUTPUT}status-page-serve-${width}.png`, fullPage: true });
+      const box = await page.$eval("#services", (table) => {
+        const container = table.parentElement!;
+        return {
+          pageWidth: table.ownerDocument.documentElement.scrollWidth,
+          windowWidth: table.ownerDocument.defaultView!.innerWidth,
+          tableRight: table.getBoundingClientRect().right,
+          containerRight: container.getBoundingClientRect().right,
+          containerScrolls: container.scrollWidth > container.clientWidth,
+        };
+      });
+      // Nothing wider than the window: the page never scrolls sideways.
+      expect(box.pageWidth, `page width at ${width} px`).toBeLessThanOrEqual(box.windowWidth);
+      expect(box.containerRight, `services box at ${width} px`).toBeLessThanOrEqual(box.windowWidth);
+      if (width >= 1150) {
+        // Wide enough for the whole table: it fits its box (its long cells wrap).
+        expect(box.tableRight, `table at ${width} px`).toBeLessThanOrEqual(box.containerRight + 0.5);
+        expect(box.containerScrolls).toBe(false);
+      }
+      expect(failed).toEqual([]);
+      await page.close();
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("serves a favicon (no 404), without the token, and the page links it", async () => {
+    cli = await startCli(
+      ["echo", "127.0.0.1:0", "--admin", "0", "--admin-token", "icon-token", "--log-level", "warn"],
+      { count: 2 },
+    );
+    const url = `http://127.0.0.1:${cli.ports.admin}/favicon.ico`;
+    // curl as a browser's first request would be: no token, no cookie.
+    const { stdout } = await promisify(execFile)("curl", ["-sS", "-D", "-", url]);
+    const [head = "", body = ""] = stdout.split("\r\n\r\n");
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head).toMatch(/\r\ncontent-type: image\/svg\+xml\r\n/i);
+    expect(body).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>.*<\/svg>\n?$/s);
+    expect(cli.stderr()).not.toContain("admin request without a valid token");
+
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${cli.ports.admin}/?token=icon-token`);
+    const icon = await page.$eval('link[rel="icon"]', async (link) => {
+      const href = link.getAttribute("href") ?? "";
+      const res = await fetch(href);
+      return { href, status: res.status, type: res.headers.get("content-type") };
+    });
+    expect(icon).toEqual({ href: "favicon.ico", status: 200, type: "image/svg+xml" });
     await page.close();
   });
 });

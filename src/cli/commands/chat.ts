@@ -1,7 +1,6 @@
 // `echoplex chat`: the chat service.
 import { Command, Option } from "commander";
 import { EchoplexError } from "../../core/errors.js";
-import { createLogger } from "../../core/logger.js";
 import { DEFAULT_CHAT_SETTINGS } from "../../services/chat/hub.js";
 import {
   CHAT_DEFAULT_IDLE_TIMEOUT_MS,
@@ -15,6 +14,7 @@ import { isClusterWorker } from "../cluster.js";
 import {
   addServiceOptions,
   type CommonServiceFlags,
+  cliLogger,
   engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
@@ -122,7 +122,7 @@ Examples:
   echoplex chat --workers auto --redis redis://127.0.0.1:6379`,
   );
   return cmd.action(async (positional: string | undefined, flags: ChatFlags) => {
-    const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+    const logger = cliLogger(flags.logLevel, flags.logFormat);
     const room = normaliseRoom(flags.room);
     if (room === undefined) {
       throw new EchoplexError(

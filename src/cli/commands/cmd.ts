@@ -1,10 +1,10 @@
 // `echoplex cmd`: the command service.
 import { Command } from "commander";
-import { createLogger } from "../../core/logger.js";
 import { CMD_DEFAULT_PORT, createCmdServer } from "../../services/cmd/index.js";
 import {
   addServiceOptions,
   type CommonServiceFlags,
+  cliLogger,
   engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
@@ -26,7 +26,7 @@ Examples:
   printf 'UPPER héllo\\nTIME\\n' | echoplex client localhost:${CMD_DEFAULT_PORT}`,
   );
   return cmd.action(async (address: string | undefined, flags: CommonServiceFlags) => {
-    const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+    const logger = cliLogger(flags.logLevel, flags.logFormat);
     const server = createCmdServer({
       framing: flags.framing,
       maxMessageBytes: flags.maxLine,

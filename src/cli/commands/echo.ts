@@ -1,6 +1,5 @@
 // `echoplex echo`: the echo service.
 import { Command, Option } from "commander";
-import { createLogger } from "../../core/logger.js";
 import {
   createEchoServer,
   ECHO_DEFAULT_PORT,
@@ -10,6 +9,7 @@ import {
 import {
   addServiceOptions,
   type CommonServiceFlags,
+  cliLogger,
   engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
@@ -35,10 +35,10 @@ Examples:
   echoplex echo 127.0.0.1:0           a free port on loopback (printed)
   echoplex echo --prefix 'Echo: '     another prefix
   echoplex echo --framing length      4-byte big-endian length-prefixed frames
-  echoplex echo --raw 7               RFC 862 echo on port 7`,
+  echoplex echo :7 --raw              RFC 862 echo on port 7 (--raw takes no value)`,
   );
   return cmd.action(async (address: string | undefined, flags: EchoFlags) => {
-    const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+    const logger = cliLogger(flags.logLevel, flags.logFormat);
     const mode: EchoMode = flags.raw ? "raw" : flags.framing;
     const server = createEchoServer({
       mode,

@@ -1,7 +1,6 @@
 // `echoplex http`: the HTTP responder.
 import { Command, Option } from "commander";
 import { EchoplexError } from "../../core/errors.js";
-import { createLogger } from "../../core/logger.js";
 import {
   createHttpResponder,
   formatMs,
@@ -14,6 +13,7 @@ import {
   addLoggingOptions,
   addTlsOptions,
   addWorkersOption,
+  cliLogger,
   type ListenFlags,
   type LoggingFlags,
   resolveListenAddress,
@@ -136,7 +136,7 @@ Examples:
   echoplex http --tls-self-signed      HTTPS with a generated certificate`,
   );
   return cmd.action(async (address: string | undefined, flags: HttpFlags) => {
-    const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+    const logger = cliLogger(flags.logLevel, flags.logFormat);
     const server = createHttpResponder({
       delayMs: flags.delay,
       status: flags.status,

@@ -1,14 +1,14 @@
 // `echoplex serve`: several services in one process, with one logger and one shutdown.
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { EchoplexError } from "../../core/errors.js";
-import { createLogger, type LogFormat, type LogLevel } from "../../core/logger.js";
-import { isClusterWorker } from "../cluster.js";
+import type { LogFormat, Logger, LogLevel } from "../../core/logger.js";
 import { loadConfig, type ServeConfig } from "../config.js";
 import { type CommonEntry, tlsConfigFromEntry } from "../config-schema.js";
 import {
   addAdminOptions,
   addLoggingOptions,
   addWorkersOption,
+  cliLogger,
   type LoggingFlags,
   loadAndAnnounceTls,
   resolveListenAddress,
@@ -19,6 +19,21 @@ import { type RunFlags, type Runnable, runGroup } from "../run.js";
 interface ServeFlags extends LoggingFlags, RunFlags {
   config?: string;
   only?: string;
+  host?: string;
+}
+
+/** --host: one interface for every service (validated when parsed, so nothing starts on a bad one). */
+function parseHost(text: string): string {
+  let host: string | undefined;
+  try {
+    host = resolveListenAddress(undefined, { host: text }, 0).host;
+  } catch (err) {
+    throw new EchoplexError("ERR_BAD_ADDRESS", `bad --host "${text}": ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (host === undefined) throw new EchoplexError("ERR_BAD_ADDRESS", `bad --host "${text}": empty`);
+  return host;
 }
 
 /** Where `serve` suggests the admin endpoint when it is off. */
@@ -60,7 +75,9 @@ export function selectServices(
 async function prepare(
   service: RegisteredService,
   entry: CommonEntry,
-  logger: ReturnType<typeof createLogger>,
+  logger: Logger,
+  /** --host: where a service listens when its entry names no host. */
+  defaultHost: string | undefined,
 ): Promise<Runnable> {
   let address: Runnable["address"];
   try {
@@ -77,6 +94,7 @@ async function prepare(
       cause: err,
     });
   }
+  if (address.host === undefined && defaultHost !== undefined) address = { ...address, host: defaultHost };
   const tls =
     entry.tls === undefined
       ? undefined
@@ -91,7 +109,13 @@ export function serveCommand(registry: readonly RegisteredService[] = SERVICES):
       `run several services in one process (${registry.map((s) => `${s.name} :${s.defaultPort}`).join(", ")})`,
     )
     .option("-c, --config <file>", "JSON or YAML file choosing services, addresses and options")
-    .option("--only <names>", "comma-separated services to start (default: all, or those in the config)");
+    .option("--only <names>", "comma-separated services to start (default: all, or those in the config)")
+    .addOption(
+      new Option(
+        "--host <host>",
+        "interface every service listens on, unless its config entry names a host (default: all interfaces)",
+      ).argParser(parseHost),
+    );
   addWorkersOption(cmd);
   addAdminOptions(cmd);
   addLoggingOptions(cmd);
@@ -101,6 +125,7 @@ export function serveCommand(registry: readonly RegisteredService[] = SERVICES):
 Examples:
   echoplex serve                          every service on its default port
   echoplex serve --only echo,http
+  echoplex serve --host 127.0.0.1         every service on loopback only, default ports
   echoplex serve --admin ${SUGGESTED_ADMIN}     one admin endpoint (metrics, status page) over every service
   echoplex serve --config examples/serve.yaml`,
   );
@@ -113,55 +138,23 @@ Examples:
       cmd.getOptionValueSource("logFormat") === "cli"
         ? flags.logFormat
         : (config.log?.format ?? flags.logFormat);
-    const logger = createLogger({ level, format });
+    const logger = cliLogger(level, format);
     const runnables: Runnable[] = [];
     for (const service of selectServices(registry, config, flags.only)) {
       const entry = (config.services?.[service.name] ?? service.schema.parse({})) as CommonEntry;
-      runnables.push(await prepare(service, entry, logger));
+      runnables.push(await prepare(service, entry, logger, flags.host));
     }
     // Flags given on the command line win over the config file.
     const fromCli = (name: string) => cmd.getOptionValueSource(name) === "cli";
     const admin = fromCli("admin") ? flags.admin : (flags.admin ?? config.admin?.address);
     const adminToken = fromCli("adminToken") ? flags.adminToken : (config.admin?.token ?? flags.adminToken);
     const workers = fromCli("workers") ? flags.workers : (config.workers ?? flags.workers);
-    const { started, admin: adminInfo } = await runGroup(runnables, logger, {
+    // runGroup prints the one table of services (under --workers, the primary does).
+    await runGroup(runnables, logger, {
       ...(admin === undefined ? {} : { admin }),
       ...(adminToken === undefined ? {} : { adminToken }),
       ...(workers === undefined ? {} : { workers }),
+      table: { suggestAdmin: SUGGESTED_ADMIN },
     });
-    // The primary prints the table for the group; its workers stay quiet.
-    if (isClusterWorker()) return;
-    process.stdout.write(
-      formatTable([
-        ["SERVICE", "ADDRESS", "TLS", "DETAILS"],
-        ...started.map(({ run, info }) => [run.name, info.display, info.tls ? "yes" : "no", run.summary]),
-        adminInfo === undefined
-          ? [
-              "admin",
-              "off",
-              "",
-              `add --admin ${SUGGESTED_ADMIN} for metrics, health checks and a status page`,
-            ]
-          : [
-              "admin",
-              adminInfo.display,
-              "no",
-              `status page http://${adminInfo.display}/, /metrics${adminToken ? ", token required" : ""}`,
-            ],
-      ]),
-    );
   });
-}
-
-function formatTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map(
-      (r) =>
-        `${r
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join("  ")
-          .trimEnd()}\n`,
-    )
-    .join("");
 }

@@ -1,10 +1,10 @@
 // `echoplex sink`: the sink (message-logging) service.
 import { Command, Option } from "commander";
-import { createLogger } from "../../core/logger.js";
 import { createSinkServer, SINK_DEFAULT_MAX_BUFFERED, SINK_DEFAULT_PORT } from "../../services/sink/index.js";
 import {
   addServiceOptions,
   type CommonServiceFlags,
+  cliLogger,
   engineOptionsFromFlags,
   resolveListenAddress,
   tlsFromFlags,
@@ -50,7 +50,7 @@ Examples:
   echoplex sink --log-level debug             see every message in the log`,
   );
   return cmd.action(async (address: string | undefined, flags: SinkFlags) => {
-    const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+    const logger = cliLogger(flags.logLevel, flags.logFormat);
     const server = createSinkServer({
       out: flags.out,
       fsync: flags.fsync === true,

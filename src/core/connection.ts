@@ -66,6 +66,11 @@ export class Connection<S = unknown> {
   /** True once the peer half-closed (FIN received). */
   peerEnded = false;
   closeReason: CloseReason | undefined;
+  /**
+   * A close decided while earlier messages' replies were still being produced (a protocol
+   * error behind a pending disk write): it happens, notice last, once they are queued.
+   */
+  closeAfterReplies: { reason: CloseReason; notice: string | Buffer | undefined } | undefined = undefined;
   /** Per-connection state owned by the service. */
   state: S;
   /** Outbox: views of the bytes to write at the next flush. */

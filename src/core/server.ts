@@ -27,7 +27,10 @@ export interface Handler<S = undefined> {
   createState(): S;
   /** A peer connected (send a welcome here). */
   onConnect?(conn: Connection<S>): void;
-  /** One decoded message. Return a promise to delay the close of this connection until it settles. */
+  /**
+   * One decoded message. Return a promise to delay the close of this connection until it
+   * settles (also a protocol error's: its notice then follows the replies this promise sends).
+   */
   onMessage(conn: Connection<S>, payload: Buffer): void | Promise<void>;
   /** A message the engine dropped unread (over the rate limit), for services that number messages. */
   onDropped?(conn: Connection<S>): void;
@@ -363,7 +366,8 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
 
   /** @internal A chunk arrived from the peer. */
   handleData(conn: Connection<S>, chunk: Buffer): void {
-    if (conn.status !== "open") return; // closing: the peer's input is discarded
+    // Closing (or about to, after a protocol error): the peer's input is discarded.
+    if (conn.status !== "open" || conn.closeAfterReplies !== undefined) return;
     conn.bytesIn += chunk.length;
     conn.lastActivity = coarseClock.now;
     if (this.latencyRecorder !== undefined && --this.readsUntilSample <= 0) this.startSample(conn);
@@ -392,7 +396,8 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   /** @internal The peer half-closed. */
   handleEnd(conn: Connection<S>): void {
     conn.peerEnded = true;
-    if (conn.status !== "open") return;
+    // After a protocol error the codec's leftovers are not a message.
+    if (conn.status !== "open" || conn.closeAfterReplies !== undefined) return;
     this.reading = conn;
     try {
       conn.codec.end();
@@ -471,7 +476,9 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   private settled(conn: Connection<S>): void {
     conn.inflight--;
     if (conn.inflight > 0 || conn.status !== "open") return;
-    if (conn.peerEnded) this.close(conn, "peer closed");
+    const pending = conn.closeAfterReplies;
+    if (pending !== undefined) this.close(conn, pending.reason, pending.notice);
+    else if (conn.peerEnded) this.close(conn, "peer closed");
     else if (this.draining) this.close(conn, "server shutdown", this.shutdownNotice(conn));
   }
 
@@ -488,7 +495,14 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
         : err.code === "ERR_FRAME_TOO_LARGE"
           ? "frame too large"
           : "protocol error";
-    this.close(conn, reason, this.errorNotice(err));
+    const notice = this.errorNotice(err);
+    if (conn.inflight > 0) {
+      // Messages before the bad one are still being answered (a sink's OKs wait for the
+      // disk): closing now would lose those answers; the error goes after them (§1.3).
+      conn.closeAfterReplies = { reason, notice };
+      return;
+    }
+    this.close(conn, reason, notice);
   }
 
   // --- writing -----------------------------------------------------------------------
@@ -667,7 +681,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     if (idle === 0 && lineTimeout === 0) return;
     for (const conn of this.connections.values()) {
       if (conn.status !== "open") continue;
-      if (lineTimeout > 0 && conn.partialSince !== 0) {
+      if (lineTimeout > 0 && conn.partialSince !== 0 && conn.closeAfterReplies === undefined) {
         // While we do not read (backpressure, a held input) the peer cannot finish its line.
         if (conn.paused || conn.inputHolds > 0) conn.partialSince = now;
         else if (now - conn.partialSince > lineTimeout) {

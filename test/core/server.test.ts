@@ -186,6 +186,26 @@ describe("engine", () => {
     expect(await c.readToEnd()).toBe("late a\nlate b\n");
   });
 
+  it("sends a protocol error only after the async replies to the messages before it", async () => {
+    server = createServer({
+      framing: lines({ maxLength: 8 }),
+      handler: {
+        createState: () => undefined,
+        onMessage: async (conn, payload) => {
+          await sleep(100);
+          conn.send(`late ${payload.toString()}`);
+        },
+      },
+    }) as EchoplexServer<unknown>;
+    const { port } = await server.listen("127.0.0.1:0");
+    const c = await client(port);
+    // Input after the bad line (more lines, a partial one, the half-close) is not answered.
+    c.write("a\nb\n0123456789\nc\nparti");
+    c.end();
+    expect(await c.readToEnd()).toBe("late a\nlate b\nERROR: line exceeds 8 bytes\n");
+    expect(server.stats.errors.get("ERR_LINE_TOO_LONG")).toBe(1);
+  });
+
   it("shutdown answers what was received, sends the notice, closes every peer", async () => {
     server = createEchoServer() as EchoplexServer<unknown>;
     const { port } = await server.listen("127.0.0.1:0");

@@ -20,6 +20,14 @@ import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
 import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
 import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
+import {
+  clientErrorAnswer,
+  deferErrorAnswer,
+  type ErrorAnswerPeer,
+  type LastRequest,
+  sendErrorAnswer,
+  unanswerable,
+} from "./client-error.js";
 import { type LingerEnd, Lingerer } from "./linger.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
@@ -81,7 +89,7 @@ export const HTTP_DEFAULTS: Readonly<Omit<HttpSettings, "drainTimeoutMs">> = Obj
 });
 
 /** One connected client, as the peer registry lists it. */
-export interface HttpPeer {
+export interface HttpPeer extends ErrorAnswerPeer {
   id: number;
   remoteAddress: string;
   remotePort: number;
@@ -98,6 +106,8 @@ export interface HttpPeer {
   unanswered: number;
   /** Reading stopped: `unanswered` reached `maxPipeline`. */
   held: boolean;
+  /** The request received last, until its answer leaves. */
+  last: LastRequest | undefined;
   readonly socket: Socket;
 }
 
@@ -391,6 +401,8 @@ export class HttpResponder implements ObservedServer {
       inflight: 0,
       unanswered: 0,
       held: false,
+      last: undefined,
+      errorAnswer: undefined,
       socket,
     };
     (socket as PeerSocket)[kPeer] = peer;
@@ -428,28 +440,30 @@ export class HttpResponder implements ObservedServer {
   private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     // Already answered and closing: node's parser reports the same bad stream again as
     // more of it arrives (or ends); the connection was counted and answered once.
-    if (this.lingering.has(socket)) return;
+    const peer = (socket as PeerSocket)[kPeer];
+    if (this.lingering.has(socket) || peer?.errorAnswer !== undefined) return;
     const code = err.code ?? "ERR_HTTP_CLIENT";
     this.stats.count(this.stats.errors, code);
     if (code === "ECONNRESET" || code === "EPIPE" || !socket.writable) {
       socket.destroy();
       return;
     }
-    const [status, reason, message] =
-      code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? [408, "Request Timeout", "request not received in time (--headers-timeout / --request-timeout)"]
-        : code === "HPE_HEADER_OVERFLOW"
-          ? [431, "Request Header Fields Too Large", "request headers too large"]
-          : [400, "Bad Request", `malformed request (${code})`];
-    const text = `${message}\n`;
-    const peer = (socket as PeerSocket)[kPeer];
-    this.logger.info({ conn: peer?.id, remote: socket.remoteAddress, code, status }, "client error, closing");
+    const { status, response } = clientErrorAnswer(code);
+    const after = unanswerable(peer?.last);
+    const owed = peer === undefined ? 0 : peer.unanswered - after;
+    this.logger.info(
+      { conn: peer?.id, remote: socket.remoteAddress, code, status, ...(owed > 0 ? { after: owed } : {}) },
+      "client error, closing",
+    );
+    if (peer !== undefined && owed > 0) {
+      // Requests received whole before the bad input are answered first, after their
+      // delays; written now, this answer would come first and the close would lose theirs.
+      deferErrorAnswer(peer, response, after, this.lingering);
+      return;
+    }
     // The client may still be sending (the rest of a huge header, garbage): a plain close
     // would reset the connection and could destroy this answer before the client reads it.
-    this.lingering.close(
-      socket,
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-    );
+    this.lingering.close(socket, response);
   }
 
   private lingerEnded(socket: Socket, how: LingerEnd, discarded: number): void {
@@ -475,7 +489,12 @@ export class HttpResponder implements ObservedServer {
     peer.requests++;
     peer.lastActivity = Date.now();
     peer.unanswered++;
-    res.once("close", () => this.answerLeft(peer));
+    const last: LastRequest = { req, res };
+    peer.last = last;
+    res.once("close", () => {
+      if (peer.last === last) peer.last = undefined;
+      this.answerLeft(peer);
+    });
     // Judged once the request is complete: holding while its own body is still arriving
     // would leave it, and so the connection, waiting for bytes that are never read.
     if (req.complete) this.holdPipeline(peer);
@@ -586,6 +605,10 @@ export class HttpResponder implements ObservedServer {
 
   private answerLeft(peer: HttpPeer): void {
     peer.unanswered--;
+    if (peer.errorAnswer !== undefined) {
+      if (peer.unanswered <= peer.errorAnswer.after) sendErrorAnswer(peer, this.lingering, false);
+      return;
+    }
     // Resume at half the limit, not one below it: one read then serves many answers.
     // While draining, nothing new is read: shutdown answers what was already received.
     if (!peer.held || peer.unanswered > this.settings.maxPipeline >> 1 || this.draining) return;
@@ -702,7 +725,11 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** node:http resumed a socket on its own: keep it paused while its peer is held at --max-pipeline. */
+/**
+ * node:http resumed a socket on its own: keep it paused while its peer is held at
+ * --max-pipeline, or waits to be answered a client error.
+ */
 function onHeldResume(this: PeerSocket): void {
-  if (this[kPeer]?.held === true) this.pause();
+  const peer = this[kPeer];
+  if (peer !== undefined && (peer.held || peer.errorAnswer !== undefined)) this.pause();
 }

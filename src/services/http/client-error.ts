@@ -1,0 +1,95 @@
+// The last answer on a connection node:http gave up on (a malformed request, headers
+// too large, a request timeout), and when it may leave: answers go out in request order
+// (RFC 9112 §9.3.2), so requests received whole before the bad one are answered first.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Lingerer } from "./linger.js";
+
+export interface ClientErrorAnswer {
+  status: number;
+  /** The whole response, head and body, written to the socket as is. */
+  response: string;
+}
+
+/** The answer to a client error `code` (node's `HPE_…`, or `ERR_HTTP_REQUEST_TIMEOUT`). */
+export function clientErrorAnswer(code: string): ClientErrorAnswer {
+  const [status, reason, message] =
+    code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "Request Timeout", "request not received in time (--headers-timeout / --request-timeout)"]
+      : code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Request Header Fields Too Large", "request headers too large"]
+        : [400, "Bad Request", `malformed request (${code})`];
+  const text = `${message}\n`;
+  return {
+    status,
+    response: `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  };
+}
+
+/** The request received last on a connection, with its answer. */
+export interface LastRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/**
+ * Of a connection's `unanswered` requests, how many will never be answered once its
+ * input is broken: the last one, if the error cut it short (its body, or the rest of it,
+ * will not come) and nothing answered it already (a 413 may have). Only the last can
+ * be cut short: requests arrive one after the other.
+ */
+export function unanswerable(last: LastRequest | undefined): number {
+  if (last === undefined) return 0;
+  return last.req.complete || last.res.writableEnded ? 0 : 1;
+}
+
+/** What of a connection a waiting error answer needs (HttpPeer has it). */
+export interface ErrorAnswerPeer {
+  /** Leaves once no more than `after` requests are unanswered. */
+  errorAnswer: { response: string; after: number } | undefined;
+  held: boolean;
+  readonly socket: Socket;
+}
+
+/**
+ * Holds `response` until the answers owed before it have left (the caller then calls
+ * sendErrorAnswer), and stops reading meanwhile: a FIN read now would make node:http
+ * end the connection at once, losing those answers.
+ */
+export function deferErrorAnswer(
+  peer: ErrorAnswerPeer,
+  response: string,
+  after: number,
+  lingering: Lingerer,
+): void {
+  peer.errorAnswer = { response, after };
+  peer.socket.pause();
+  // TLS reads the client's close_notify with its data, pause or not: node ends the
+  // connection then, and the answers owed are lost with it; this one still goes out.
+  peer.socket.prependOnceListener("end", () => sendErrorAnswer(peer, lingering, true));
+}
+
+/** Sends the waiting error answer, then the lingering close; `ended`: the client's input is over. */
+export function sendErrorAnswer(peer: ErrorAnswerPeer, lingering: Lingerer, ended: boolean): void {
+  const error = peer.errorAnswer;
+  if (error === undefined) return;
+  peer.errorAnswer = undefined;
+  peer.held = false; // the lingering close reads (and discards) from here on
+  if (ended) lingering.close(peer.socket, error.response);
+  else afterResume(peer.socket, () => lingering.close(peer.socket, error.response));
+}
+
+/**
+ * Runs `then` once `socket`, paused, reads again. node:http restarts a socket it reads
+ * natively from its own 'resume' listener, and drops that listener when another reader
+ * (the lingering close) takes the socket over: handed over before that restart, the
+ * socket would never read again, and the client's close would go unseen.
+ */
+function afterResume(socket: Socket, then: () => void): void {
+  if (!socket.isPaused()) {
+    then();
+    return;
+  }
+  socket.once("resume", then);
+  socket.resume();
+}

@@ -1,7 +1,7 @@
 // TLS hardening through the real CLI, with the real openssl s_client as the peer:
 // client-initiated renegotiation is refused on every service, CBC suites are not offered.
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -241,5 +241,18 @@ describe("cipher suites", () => {
     const plain = await runCli(["echo", "127.0.0.1:0", "--tls-ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256"]);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain("--tls-ciphers need a server certificate");
+  });
+
+  it("serve: `tls.ciphers` in the config file is the --tls-ciphers twin", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "echoplex-ciphers-"));
+    const config = join(dir, "serve.json");
+    const tls = { selfSigned: true, ciphers: "ECDHE-ECDSA-AES256-SHA384" };
+    await writeFile(config, JSON.stringify({ services: { echo: { address: "127.0.0.1:0", tls } } }));
+    const serve = await cli(["serve", "--config", config]);
+    const port = serve.ports.echo!;
+    expect(await negotiated(port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-SHA384"])).toBe(
+      "ECDHE-ECDSA-AES256-SHA384",
+    );
+    expect(await negotiated(port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"])).toBe("(NONE)");
   });
 });

@@ -282,12 +282,15 @@ Examples:
   echoplex bench echo :8080 --conns 50 --pipeline 16 --size 1k --json
   echoplex bench echo :8080 --rate 20000 --conns 20 --duration 30s      open loop
   echoplex bench cmd 127.0.0.1:6379 --message PING --expect +PONG --conns 50
-  echoplex bench chat :8080 --conns 100 --senders 2 --hello '/nick u%d' --requests 1000
+  echoplex bench chat :8081 --conns 100 --senders 2 --hello '/nick u%d' --rate 8 --requests 40
+  echoplex bench echo localhost:8443 --ca ca.crt --cert client.crt --key client.key   mutual TLS
   echoplex bench connect :8080 --conns 5000 --duration 10s
   echoplex bench http http://127.0.0.1:8000/ --conns 20 --duration 10s
 
 Exit status: 0 when every request was answered correctly, 1 when any reply was
-wrong or lost or any error happened (the result is printed first), 2 for bad usage.`,
+wrong or lost or any error happened (the result is printed first) or the server
+cannot be reached (ERR_CONNECT_FAILED, at once), 2 for bad usage, 7 for a TLS
+failure (ERR_TLS). A chat server's flood control ends the run with ERR_RATE_LIMITED.`,
   );
   return cmd.action(async (mode: BenchMode, target: string, flags: BenchFlags) => {
     const options = await prepareBench(benchOptions(mode, target, flags));

@@ -68,6 +68,18 @@ export function runTtySession(
       else reject(result);
     };
 
+    // Before a last word, so that it is not followed by a dead "> ".
+    const takePromptDown = () => {
+      leaving = true;
+      const r = rl;
+      rl = undefined;
+      if (r !== undefined) {
+        cursorTo(output, 0);
+        clearLine(output, 0);
+        r.close();
+      }
+    };
+
     const lost = (why: string, err?: EchoplexError) => {
       socket = undefined;
       if (leaving) {
@@ -75,15 +87,7 @@ export function runTtySession(
         return;
       }
       if (reconnect === undefined) {
-        // Take the prompt down first, so the last word is not followed by a dead "> ".
-        leaving = true;
-        const r = rl;
-        rl = undefined;
-        if (r !== undefined) {
-          cursorTo(output, 0);
-          clearLine(output, 0);
-          r.close();
-        }
+        takePromptDown();
         if (err !== undefined) finish(err);
         else {
           say(why);
@@ -119,12 +123,16 @@ export function runTtySession(
         }
         probing = true;
         void speaksTls(options.host, options.port).then((yes) => {
-          if (yes) finish(tlsExpected(where, "it closed the plain-text connection without a word"));
-          else lost(why);
+          if (!yes) lost(why);
+          else {
+            takePromptDown();
+            finish(tlsExpected(where, "it closed the plain-text connection without a word"));
+          }
         });
       };
       s.on("data", (chunk: Buffer) => {
         if (watch?.onData(chunk) === true) {
+          takePromptDown();
           finish(tlsExpected(where, "it answered plain text with a TLS record"));
           return;
         }

@@ -9,11 +9,24 @@ export type StopRule =
   | { kind: "duration"; durationMs: number; warmupMs: number }
   | { kind: "requests"; count: number };
 
+/** TLS settings, as PEM text so that they reach --workers processes as they are. */
+export interface BenchTls {
+  /** Skip verification of the server's certificate. */
+  insecure: boolean;
+  /** Trusted authorities instead of the system's. */
+  ca?: string;
+  /** Client certificate and its key, for servers that require one (mutual TLS). */
+  cert?: string;
+  key?: string;
+  /** SNI and the name checked in the certificate; default: the host, if it is a name. */
+  servername?: string;
+}
+
 export interface TcpTarget {
   host: string;
   port: number;
-  /** TLS (node:tls) on top of TCP; `insecure` skips certificate verification. */
-  tls?: { insecure: boolean };
+  /** TLS (node:tls) on top of TCP. */
+  tls?: BenchTls;
 }
 
 interface Common {
@@ -76,6 +89,8 @@ export interface HttpBenchOptions extends Common {
   /** When set, each response body must contain this text. */
   expect: string | undefined;
   insecure: boolean;
+  /** For https: trusted CA, client certificate and key, server name. */
+  tls?: Omit<BenchTls, "insecure">;
 }
 
 export type BenchOptions =

@@ -39,7 +39,7 @@ export function formatResult(r: BenchResult): string {
     const c = r.chat;
     rows.push([
       "fan-out",
-      `${int(c.receivers)} receivers (${int(c.receiversSynced)} synced) x ${int(c.senders)} senders: ${int(c.delivered)}/${int(c.expectedDeliveries)} delivered, missing ${int(c.missing)}, duplicate/reordered ${int(c.duplicateOrReordered)}`,
+      `${int(c.receivers)} receivers (${int(c.receiversSynced)} synced) x ${int(c.senders)} senders: ${int(c.delivered)}/${int(c.expectedDeliveries)} delivered, missing ${int(c.missing)}, duplicate/reordered ${int(c.duplicateOrReordered)}${c.floodNotices > 0 ? `, flood-control notices ${int(c.floodNotices)}` : ""}`,
     ]);
   }
   if (r.connect) {

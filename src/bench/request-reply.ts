@@ -8,11 +8,18 @@ import { performance } from "node:perf_hooks";
 import { lengthPrefixed } from "../codecs/length-prefixed.js";
 import { lines } from "../codecs/lines.js";
 import type { Codec } from "../codecs/types.js";
-import { EchoplexError } from "../core/errors.js";
 import type { StopRule, TcpTarget } from "./options.js";
 import { Budget, startPacer } from "./pacing.js";
 import { Recorder } from "./recorder.js";
-import { closeHard, dialAll, errorKind } from "./transport.js";
+import {
+  certificateRefused,
+  closeHard,
+  connectFailure,
+  dialAll,
+  errorKind,
+  isTlsFailure,
+  whereOf,
+} from "./transport.js";
 
 /** One connection's protocol: how request `seq` looks and what its reply must be. */
 export interface Exchange {
@@ -201,14 +208,9 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
       },
       sinks,
     );
+    const where = whereOf(plan.target);
     const connected = sockets.filter((s): s is Socket => s !== undefined);
-    if (connected.length === 0) {
-      throw new EchoplexError(
-        "ERR_CONNECT_FAILED",
-        `cannot connect to ${plan.target.host}:${plan.target.port}: ${(firstFailure as Error | undefined)?.message ?? "no connection"}`,
-        { cause: firstFailure },
-      );
-    }
+    if (connected.length === 0) throw connectFailure(firstFailure ?? "no connection", where);
     const rec = new Recorder(plan.stop);
     recorder = rec;
     for (const kind of failures) rec.error(kind);
@@ -218,7 +220,9 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
       if (socket !== undefined) pipes.push(new Pipe(socket, plan.exchange(i), run, plan));
     });
 
-    return await new Promise<Recorder>((resolve) => {
+    // A refused client certificate (TLS 1.3) comes after the handshake, as an error or a close.
+    let tlsRefusal: unknown;
+    return await new Promise<Recorder>((resolve, reject) => {
       let finished = false;
       let stopPacer = () => {};
       const finish = () => {
@@ -226,6 +230,16 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         finished = true;
         stopPacer();
         clearInterval(watchdog);
+        if (rec.replies === 0 && pipes.every((p) => !p.alive)) {
+          if (tlsRefusal !== undefined) {
+            reject(connectFailure(tlsRefusal, where));
+            return;
+          }
+          if (plan.target.tls?.cert !== undefined) {
+            reject(certificateRefused(where));
+            return;
+          }
+        }
         for (const p of pipes) {
           if (p.alive && p.inflight > 0) rec.error("timeout");
           p.alive = false;
@@ -247,7 +261,10 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         };
       });
       for (const pipe of pipes) {
-        pipe.socket.on("error", (err) => pipe.fail(errorKind(err)));
+        pipe.socket.on("error", (err) => {
+          if (rec.replies === 0 && isTlsFailure(err)) tlsRefusal ??= err;
+          pipe.fail(errorKind(err));
+        });
         pipe.socket.on("close", () => {
           if (pipe.alive) {
             if (pipe.inflight > 0 || !run.budget.spent(performance.now())) pipe.fail("closed");

@@ -14,6 +14,12 @@ export interface ChatExtras {
   delivered: number;
   missing: number;
   duplicateOrReordered: number;
+  /** Flood-control notices the senders got from the server (`! flood…`); the first stops the run. */
+  floodNotices: number;
+  /** The first such notice, as the server wrote it. */
+  floodNotice?: string;
+  /** Messages the server dropped, estimated as missing deliveries per receiver. */
+  floodDropped?: number;
 }
 
 export interface ConnectExtras {

@@ -2,6 +2,8 @@
 // abortive close (RST) so that thousands of benchmark connections leave no TIME_WAIT.
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
+import { socketError } from "../client/connect.js";
+import { formatAddress } from "../core/address.js";
 import { EchoplexError } from "../core/errors.js";
 import type { TcpTarget } from "./options.js";
 
@@ -27,12 +29,17 @@ export function dial(target: TcpTarget, timeoutMs = 10_000, sink?: ReadSink): Pr
   return new Promise((resolve, reject) => {
     const shared = sink !== undefined && !target.tls && onreadSupported;
     if (shared) sharedReadBuffer ??= Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES);
-    const socket: Socket = target.tls
+    const tls = target.tls;
+    const servername = tls?.servername ?? (isIpLiteral(target.host) ? undefined : target.host);
+    const socket: Socket = tls
       ? tlsConnect({
           host: target.host,
           port: target.port,
-          rejectUnauthorized: !target.tls.insecure,
-          ...(isIpLiteral(target.host) ? {} : { servername: target.host }),
+          rejectUnauthorized: !tls.insecure,
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          ...(servername === undefined ? {} : { servername }),
         })
       : netConnect({
           host: target.host,
@@ -86,6 +93,57 @@ export function closeHard(socket: Socket): void {
     }
   }
   socket.destroy();
+}
+
+/** `host:port` of a target, for messages. */
+export function whereOf(target: TcpTarget): string {
+  return formatAddress(target.host, target.port);
+}
+
+/**
+ * The one-line error for a run that could not get going: TLS failures keep their own
+ * code (ERR_TLS, exit 7, as for the client); every other failure to reach the server is
+ * ERR_CONNECT_FAILED, with the reason in words.
+ */
+export function connectFailure(err: unknown, where: string): EchoplexError {
+  if (EchoplexError.is(err) && (err.code === "ERR_TLS" || err.code === "ERR_CONNECT_FAILED")) return err;
+  const typed = EchoplexError.is(err)
+    ? err
+    : err instanceof Error
+      ? socketError(err as NodeJS.ErrnoException, where)
+      : new EchoplexError("ERR_CONNECT_FAILED", `cannot connect to ${where}: ${String(err)}`);
+  if (typed.code === "ERR_TLS") return typed;
+  const code = (err as { code?: unknown } | null)?.code;
+  const why =
+    typeof code === "string" && ERRNO_WORDS[code] !== undefined
+      ? `${ERRNO_WORDS[code]} (${code})`
+      : typed.message;
+  return new EchoplexError("ERR_CONNECT_FAILED", `cannot connect to ${where}: ${why}`, { cause: err });
+}
+
+/** Node's "connect ECONNREFUSED 127.0.0.1:8080" in words (the address is said once, before). */
+const ERRNO_WORDS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset by the server",
+  ETIMEDOUT: "timed out",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  EADDRNOTAVAIL: "address not available",
+};
+
+/** node:tls servers refuse a client certificate by closing right after the handshake, with no alert. */
+export function certificateRefused(where: string): EchoplexError {
+  return new EchoplexError(
+    "ERR_TLS",
+    `TLS with ${where} failed: the server closed the connection right after the handshake; it probably refused the client certificate (is --cert signed by a CA it trusts?)`,
+  );
+}
+
+/** Whether an error is a TLS failure (the server refused us, or we it). */
+export function isTlsFailure(err: unknown): boolean {
+  return err instanceof Error && connectFailure(err, "").code === "ERR_TLS";
 }
 
 /** The kind an error is counted under: its errno code, else its name. */

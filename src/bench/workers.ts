@@ -4,7 +4,7 @@
 // progress and merges the results, HDR histograms included.
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError, ERROR_CODES, type ErrorCode } from "../core/errors.js";
 import type { BenchOptions } from "./options.js";
 import type { ProgressSnapshot } from "./recorder.js";
 import { type BenchResult, mergeResults } from "./result.js";
@@ -66,7 +66,11 @@ export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
             resolve(msg.result);
           } else {
             settled = true;
-            reject(new EchoplexError("ERR_CONNECT_FAILED", `worker ${i}: ${msg.message}`));
+            // The worker's code, so that a TLS failure still exits 7 and a refusal says ERR_CONNECT_FAILED.
+            const code = Object.hasOwn(ERROR_CODES, msg.code)
+              ? (msg.code as ErrorCode)
+              : "ERR_CONNECT_FAILED";
+            reject(new EchoplexError(code, `worker ${i}: ${msg.message}`));
           }
         });
         child.on("exit", (code) => {

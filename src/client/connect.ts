@@ -15,6 +15,13 @@ export interface ClientTlsOptions {
   insecure?: boolean;
   /** The name sent in SNI and checked against the certificate. Default: the host, if it is a name. */
   servername?: string;
+  /** PEM file of the client certificate (chain) for mutual TLS; needs keyFile. */
+  certFile?: string;
+  /** PEM file of the client certificate's private key. */
+  keyFile?: string;
+  /** PEM text of the client certificate and key (library use; win over the files). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
 }
 
 export interface ConnectOptions {
@@ -58,11 +65,42 @@ export function socketError(err: NodeJS.ErrnoException, where: string): Echoplex
       return new EchoplexError("ERR_TIMEOUT", `connection to ${where} timed out`, { cause: err });
   }
   if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(err.message)) {
-    return new EchoplexError("ERR_TLS", `TLS with ${where} failed: ${err.message}`, { cause: err });
+    return new EchoplexError("ERR_TLS", `TLS with ${where} failed: ${tlsReason(err)}`, { cause: err });
   }
   return new EchoplexError("ERR_CONNECT_FAILED", `cannot connect to ${where}: ${err.message}`, {
     cause: err,
   });
+}
+
+/**
+ * What the peer said, for OpenSSL's alert codes, with the flag that helps; otherwise the
+ * reason from OpenSSL's multi-field dump (`…:error:0A00045C:SSL routines:…:tlsv13 alert
+ * certificate required:../deps/…:SSL alert number 116`), which no user should have to read.
+ */
+const TLS_REASONS: Record<string, string> = {
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    "the server requires a client certificate (give --cert FILE --key FILE)",
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA:
+    "the server does not trust the client certificate's CA (give --cert and --key of a certificate it trusts)",
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: "the server refused the client certificate",
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: "the server refused the client certificate",
+  ERR_SSL_TLSV1_ALERT_ACCESS_DENIED: "the server refused the client certificate (access denied)",
+  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE:
+    "the server refused the handshake (no common protocol or cipher, or a client certificate it requires)",
+  ERR_SSL_WRONG_VERSION_NUMBER: "the server does not speak TLS on this port (drop --tls)",
+  ERR_SSL_PACKET_LENGTH_TOO_LONG: "the server does not speak TLS on this port (drop --tls)",
+};
+const UNTRUSTED =
+  /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?)$/;
+
+/** One readable line for a TLS error. */
+export function tlsReason(err: NodeJS.ErrnoException): string {
+  const code = err.code ?? "";
+  const known = TLS_REASONS[code];
+  if (known !== undefined) return known;
+  if (UNTRUSTED.test(code)) return `${err.message} (trust its CA with --ca FILE, or --insecure for testing)`;
+  const dump = /error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:\n]+)/.exec(err.message);
+  return dump?.[1] ?? err.message.trim();
 }
 
 /** Resolves with a connected (and, for TLS, handshaken) socket, or rejects with a typed error. */
@@ -115,26 +153,45 @@ function plainSocket(options: ConnectOptions): Socket {
   return netConnect({ host: options.host, port: options.port, noDelay: true });
 }
 
+/** Reads a PEM file named by a flag; a missing or unreadable file is a usage error. */
+export function readPemFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new EchoplexError("ERR_BAD_OPTION", `cannot read ${flag} ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
 function tlsSocket(options: ConnectOptions, tls: ClientTlsOptions): Socket {
-  let ca = tls.ca;
-  if (ca === undefined && tls.caFile !== undefined) {
-    try {
-      ca = readFileSync(tls.caFile);
-    } catch (err) {
-      throw new EchoplexError("ERR_BAD_OPTION", `cannot read --ca ${tls.caFile}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+  const ca = tls.ca ?? (tls.caFile === undefined ? undefined : readPemFile("--ca", tls.caFile));
+  const cert = tls.cert ?? (tls.certFile === undefined ? undefined : readPemFile("--cert", tls.certFile));
+  const key = tls.key ?? (tls.keyFile === undefined ? undefined : readPemFile("--key", tls.keyFile));
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new EchoplexError("ERR_BAD_OPTION", "a client certificate needs both --cert and --key");
   }
   // SNI takes names only; an IP literal is checked against the certificate's IP SANs instead.
   const servername = tls.servername ?? (isIP(options.host) === 0 ? options.host : undefined);
-  const socket = tlsConnect({
-    host: options.host,
-    port: options.port,
-    ca,
-    servername,
-    rejectUnauthorized: tls.insecure !== true,
-  });
+  let socket: Socket;
+  try {
+    socket = tlsConnect({
+      host: options.host,
+      port: options.port,
+      ca,
+      cert,
+      key,
+      servername,
+      rejectUnauthorized: tls.insecure !== true,
+    });
+  } catch (err) {
+    // Bad PEM, or a key that does not belong to the certificate: node throws before connecting.
+    const reason = tlsReason(err as NodeJS.ErrnoException);
+    const what = /key values mismatch/.test(reason)
+      ? "--key does not belong to --cert"
+      : "cannot use the TLS files";
+    throw new EchoplexError("ERR_BAD_OPTION", `${what}: ${reason}`, { cause: err });
+  }
   socket.setNoDelay(true);
   return socket;
 }

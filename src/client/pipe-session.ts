@@ -1,5 +1,7 @@
 // The client in a pipe: each input line goes to the server as a message, each reply
 // is printed as is; after the input ends, half-close and wait (bounded) for the rest.
+// A plain connection that gets nothing back may be talking to a TLS port: that is
+// checked before the session reports success (see tls-detect.ts).
 import type { Socket } from "node:net";
 import { lines } from "../codecs/lines.js";
 import { formatAddress } from "../core/address.js";
@@ -7,8 +9,17 @@ import { EchoplexError } from "../core/errors.js";
 import { socketError } from "./connect.js";
 import { frameMessage, replyDecoder } from "./message-framing.js";
 import type { SessionOptions } from "./session.js";
+import { PlainTextWatch, speaksTls, tlsExpected } from "./tls-detect.js";
 
 const LF = Buffer.from("\n");
+
+/**
+ * While nothing has come back, the half-close waits this long after the input ends: a
+ * TLS port closes a plain connection on its own as soon as it reads the bytes, and only
+ * a close that comes before our FIN tells it from a server that closes because the input
+ * ended (a sink). Sessions that got a reply half-close at once.
+ */
+export const SILENT_HALF_CLOSE_DELAY_MS = 500;
 
 /** Runs until the server closes (or `waitMs` after the input ended); resolves with the exit code. */
 export function runPipeSession(socket: Socket, options: SessionOptions): Promise<number> {
@@ -17,7 +28,16 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
   return new Promise<number>((resolve, reject) => {
     let done = false;
     let inputEnded = false;
+    let halfClosed = false;
+    let probing = false;
+    let sentAny = false;
     let waitTimer: NodeJS.Timeout | undefined;
+    let holdTimer: NodeJS.Timeout | undefined;
+    // Silence is a sign on a plain connection (a TLS port?) and after offering a client
+    // certificate (node:tls servers close without an alert when they refuse one).
+    const plain = options.tls === undefined;
+    const clientCert = options.tls?.cert !== undefined || options.tls?.certFile !== undefined;
+    const watch = plain || clientCert ? new PlainTextWatch() : undefined;
     const replies: Buffer[] = [];
     const requests: Buffer[] = [];
 
@@ -25,6 +45,7 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
       if (done) return;
       done = true;
       if (waitTimer !== undefined) clearTimeout(waitTimer);
+      if (holdTimer !== undefined) clearTimeout(holdTimer);
       input.off("data", onInput);
       input.off("end", onInputEnd);
       input.pause();
@@ -57,23 +78,71 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
       }
     };
 
+    /**
+     * The server closed (or reset, or ignored) a connection that got nothing back: on a
+     * plain connection, if the server speaks TLS that is the error; after a client
+     * certificate, an early close is its refusal. Otherwise `otherwise` runs (what the
+     * session would have done anyway).
+     */
+    const unlessSilent = (what: "closed" | "reset" | "quiet", otherwise: () => void) => {
+      if (probing) return; // the probe under way decides
+      // A TLS server says nothing until it has bytes to reject: silence to silence means nothing.
+      if (watch === undefined || watch.received > 0 || (plain && !sentAny)) {
+        otherwise();
+        return;
+      }
+      if (!plain) {
+        if (what !== "quiet") finish(certificateRefused(where, what));
+        else otherwise();
+        return;
+      }
+      probing = true;
+      input.pause();
+      void speaksTls(options.host, options.port).then((yes) => {
+        probing = false;
+        const how =
+          what === "quiet"
+            ? `no answer to plain text within ${waitMs} ms`
+            : `it ${what} the plain-text connection without a word`;
+        if (yes) finish(tlsExpected(where, how));
+        else otherwise();
+      });
+    };
+
     socket.on("data", (chunk: Buffer) => {
+      if (watch?.onData(chunk) === true && plain) {
+        finish(tlsExpected(where, "it answered plain text with a TLS record"));
+        return;
+      }
+      if (holdTimer !== undefined) halfClose();
       if (decode(() => decoder.push(chunk))) writeReplies();
     });
     socket.on("end", () => {
       if (!decode(() => decoder.end())) return;
       writeReplies();
-      if (!inputEnded) options.notice(`connection closed by ${where} before the input ended`);
-      finish();
+      const closed = () => {
+        if (!inputEnded) options.notice(`connection closed by ${where} before the input ended`);
+        finish();
+      };
+      // After our FIN, a silent close is what a sink does too: only an earlier one is a sign.
+      if (halfClosed) closed();
+      else unlessSilent("closed", closed);
     });
-    socket.on("error", (err: NodeJS.ErrnoException) => finish(socketError(err, where)));
-    socket.on("close", () => finish());
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      const failed = () => finish(socketError(err, where));
+      if (halfClosed) failed();
+      else unlessSilent("reset", failed);
+    });
+    socket.on("close", () => {
+      if (!probing) finish();
+    });
 
     const inputDecoder = lines({ maxLength: maxLineBytes }).create((line) => {
       frameMessage(framing, line, requests);
     });
     const sendRequests = () => {
       if (requests.length === 0) return;
+      sentAny = true;
       const ok = socket.write(Buffer.concat(requests));
       requests.length = 0;
       if (!ok) {
@@ -102,11 +171,22 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
         return;
       }
       sendRequests();
-      // Half-close: the server answers what it has and closes; we wait for that, bounded.
+      if (watch !== undefined && watch.received === 0) {
+        holdTimer = setTimeout(halfClose, SILENT_HALF_CLOSE_DELAY_MS);
+      } else halfClose();
+    };
+    // Half-close: the server answers what it has and closes; we wait for that, bounded.
+    const halfClose = () => {
+      if (holdTimer !== undefined) clearTimeout(holdTimer);
+      holdTimer = undefined;
+      if (halfClosed || done) return;
+      halfClosed = true;
       socket.end();
       waitTimer = setTimeout(() => {
-        options.notice(`no close from ${where} within ${waitMs} ms after the input ended; exiting`);
-        finish();
+        unlessSilent("quiet", () => {
+          options.notice(`no close from ${where} within ${waitMs} ms after the input ended; exiting`);
+          finish();
+        });
       }, waitMs);
     };
     // stdout closed early (`| head -1`): nobody reads the replies any more; stop quietly.
@@ -115,6 +195,14 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
     input.on("end", onInputEnd);
     input.resume();
   });
+}
+
+/** node:tls servers refuse a client certificate by closing right after the handshake, with no alert. */
+function certificateRefused(where: string, what: string): EchoplexError {
+  return new EchoplexError(
+    "ERR_TLS",
+    `TLS with ${where} failed: the server ${what} the connection right after the handshake without a word; it probably refused the client certificate (is --cert signed by a CA it trusts?)`,
+  );
 }
 
 /** A codec's limit error, saying whose line it was and which flag raises the limit. */

@@ -9,6 +9,7 @@ import { EchoplexError } from "../core/errors.js";
 import { socketError } from "./connect.js";
 import { frameMessage, replyDecoder } from "./message-framing.js";
 import type { SessionOptions } from "./session.js";
+import { PlainTextWatch, speaksTls, tlsExpected } from "./tls-detect.js";
 
 export const PROMPT = "> ";
 export const HISTORY_SIZE = 1000;
@@ -50,6 +51,8 @@ export function runTtySession(
     let leaving = false;
     let done = false;
     let waitTimer: NodeJS.Timeout | undefined;
+    /** What the current connection received and sent (plain connections only). */
+    let current: PlainTextWatch | undefined;
 
     const say = (text: string) => printAbove(done ? undefined : rl, output, text);
 
@@ -65,6 +68,18 @@ export function runTtySession(
       else reject(result);
     };
 
+    // Before a last word, so that it is not followed by a dead "> ".
+    const takePromptDown = () => {
+      leaving = true;
+      const r = rl;
+      rl = undefined;
+      if (r !== undefined) {
+        cursorTo(output, 0);
+        clearLine(output, 0);
+        r.close();
+      }
+    };
+
     const lost = (why: string, err?: EchoplexError) => {
       socket = undefined;
       if (leaving) {
@@ -72,15 +87,7 @@ export function runTtySession(
         return;
       }
       if (reconnect === undefined) {
-        // Take the prompt down first, so the last word is not followed by a dead "> ".
-        leaving = true;
-        const r = rl;
-        rl = undefined;
-        if (r !== undefined) {
-          cursorTo(output, 0);
-          clearLine(output, 0);
-          r.close();
-        }
+        takePromptDown();
         if (err !== undefined) finish(err);
         else {
           say(why);
@@ -105,7 +112,30 @@ export function runTtySession(
     const attach = (s: Socket) => {
       socket = s;
       const decoder = replyDecoder(framing, maxLineBytes, (reply) => say(`< ${visible(reply)}`));
+      // A plain connection closed before a single byte came back may have met a TLS port.
+      const watch = options.tls === undefined ? new PlainTextWatch() : undefined;
+      current = watch;
+      let probing = false;
+      const closedSilently = (why: string) => {
+        if (watch === undefined || watch.received > 0 || !watch.sentAny || leaving) {
+          lost(why);
+          return;
+        }
+        probing = true;
+        void speaksTls(options.host, options.port).then((yes) => {
+          if (!yes) lost(why);
+          else {
+            takePromptDown();
+            finish(tlsExpected(where, "it closed the plain-text connection without a word"));
+          }
+        });
+      };
       s.on("data", (chunk: Buffer) => {
+        if (watch?.onData(chunk) === true) {
+          takePromptDown();
+          finish(tlsExpected(where, "it answered plain text with a TLS record"));
+          return;
+        }
         try {
           decoder.push(chunk);
         } catch (err) {
@@ -119,14 +149,14 @@ export function runTtySession(
         } catch {
           // a cut-off frame at the end of the stream is not a reply
         }
-        if (socket === s) lost(`connection closed by ${where}`);
+        if (socket === s && !probing) closedSilently(`connection closed by ${where}`);
       });
       s.on("error", (err: NodeJS.ErrnoException) => {
         const e = socketError(err, where);
-        if (socket === s) lost(e.message, e);
+        if (socket === s && !probing) lost(e.message, e);
       });
       s.on("close", () => {
-        if (socket === s) lost(`connection to ${where} closed`);
+        if (socket === s && !probing) lost(`connection to ${where} closed`);
       });
     };
 
@@ -158,6 +188,7 @@ export function runTtySession(
       const out: Buffer[] = [];
       frameMessage(framing, Buffer.from(line), out);
       socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+      if (current !== undefined) current.sentAny = true;
       rl?.prompt();
     });
     rl.on("close", () => {

@@ -55,9 +55,24 @@ describe("bench --tls", () => {
     expect(result.ok).toBe(900);
   });
 
-  it("refuses an unverifiable certificate without --insecure", async () => {
+  it("refuses an unverifiable certificate without --insecure: one line, exit 7 (ERR_TLS, as the client)", async () => {
     const out = await runCli(["bench", "echo", `127.0.0.1:${port}`, "--tls", "--requests", "5"]);
-    expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/certificate.*\(ERR_CONNECT_FAILED\)/);
+    expect(out.code).toBe(7);
+    expect(out.stderr).toMatch(
+      /^echoplex: error: TLS with [^\n]*certificate[^\n]*--ca FILE[^\n]*\(ERR_TLS\)\n$/,
+    );
+  });
+
+  it("--ca trusts the test CA (and implies --tls)", async () => {
+    const { code, result } = await bench([
+      "echo",
+      `localhost:${port}`,
+      "--ca",
+      certs.caCert,
+      "--requests",
+      "50",
+    ]);
+    expect(code).toBe(0);
+    expect(result.ok).toBe(50);
   });
 });

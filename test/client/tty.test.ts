@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Connection } from "../../src/core/connection.js";
 import { createServer, type EchoplexServer } from "../../src/core/server.js";
 import { cmdHandler } from "../../src/services/cmd/index.js";
-import { CLI } from "../helpers/cli.js";
+import { CLI, startCli } from "../helpers/cli.js";
 
 let sockets = 0;
 let SOCKET = "";
@@ -180,6 +180,25 @@ describe("echoplex client at a terminal (tmux)", () => {
     await waitForScreen((l) => l.includes("< BACK"), "a reply from the new server");
     tmux("send-keys", "-t", SESSION, "C-d");
     expect(await exitStatus()).toBe("0");
+  });
+});
+
+describe("echoplex client at a terminal, plain, at a TLS port", () => {
+  it("a line typed gets the port closed without a word: says it speaks TLS, prompt taken down, exit 7", async () => {
+    const tls = await startCli(["echo", "127.0.0.1:0", "--tls-self-signed", "--log-level", "warn"]);
+    try {
+      const command = `"${process.execPath}" "${CLI}" client 127.0.0.1:${tls.port}; echo "client exited: $?"; sleep 60`;
+      tmux("new-session", "-d", "-s", SESSION, "-x", "200", "-y", "20", `sh -c '${command}'`);
+      await waitForScreen((l) => l.at(-1) === ">", "the prompt");
+      tmux("send-keys", "-t", SESSION, "-l", "hello world");
+      tmux("send-keys", "-t", SESSION, "Enter");
+      expect(await exitStatus()).toBe("7");
+      expect(screen().join("\n")).toMatch(
+        /^> hello world\nechoplex: error: 127\.0\.0\.1:\d+ speaks TLS \(it closed the plain-text connection without a word\); connect with --tls .*\(ERR_TLS\)\nclient exited: 7$/m,
+      );
+    } finally {
+      await tls.stop("SIGKILL");
+    }
   });
 });
 

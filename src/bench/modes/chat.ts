@@ -14,7 +14,16 @@ import { Budget, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
 import type { RunningBench } from "../request-reply.js";
 import type { ChatExtras } from "../result.js";
-import { closeHard, dialAll, errorKind } from "../transport.js";
+import {
+  certificateRefused,
+  closeHard,
+  connectFailure,
+  dialAll,
+  errorKind,
+  isTlsFailure,
+  whereOf,
+} from "../transport.js";
+import { floodWatcher } from "./chat-flood.js";
 
 const DIAL_PARALLEL = 64;
 const SPACE = 0x20;
@@ -73,6 +82,7 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
     delivered: 0,
     missing: 0,
     duplicateOrReordered: 0,
+    floodNotices: 0,
   };
   let halted = false;
   let halt = () => {
@@ -81,9 +91,12 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
   const done = (async () => {
     const total = options.conns + options.senders;
     const failures: string[] = [];
-    const sockets = await dialAll(options.target, total, DIAL_PARALLEL, (err) =>
-      failures.push(errorKind(err)),
-    );
+    let firstFailure: unknown;
+    const sockets = await dialAll(options.target, total, DIAL_PARALLEL, (err) => {
+      firstFailure ??= err;
+      failures.push(errorKind(err));
+    });
+    const where = whereOf(options.target);
     sockets.forEach((s, i) => {
       if (s && options.hello !== undefined) s.write(`${options.hello.replaceAll("%d", String(i))}\n`);
     });
@@ -91,10 +104,7 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
     const senderSockets = sockets.slice(options.conns);
     if (senderSockets[0] === undefined || receivers.length === 0) {
       for (const s of sockets) if (s) closeHard(s);
-      throw new EchoplexError(
-        "ERR_CONNECT_FAILED",
-        `cannot connect to ${options.target.host}:${options.target.port} (${failures[0] ?? "no receiver"})`,
-      );
+      throw connectFailure(firstFailure ?? "no receiver", where);
     }
     const senders = senderSockets.flatMap((s, i) =>
       s === undefined ? [] : [new Sender(i, s, Math.max(1, options.pipeline))],
@@ -134,6 +144,11 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
       }
     };
 
+    // A refused client certificate (TLS 1.3) comes after the handshake, as an alert.
+    let tlsRefusal: unknown;
+    const onSocketError = (err: Error) => {
+      if (isTlsFailure(err)) tlsRefusal ??= err;
+    };
     const lastSeq = receivers.map(() => new Float64Array(senderSockets.length).fill(-1));
     const synced = receivers.map(() => false);
     let onAnyDelivery = () => {};
@@ -182,31 +197,44 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
         flushDirty();
         onAnyDelivery();
       });
-      socket.on("error", () => {});
+      socket.on("error", onSocketError);
       socket.on("close", () => {
         if (ended) return;
         alive--;
         recorder?.error("closed");
       });
     });
+    // Senders read only to find flood-control notices; the first one stops the sending.
+    const onFloodNotice = (line: string) => {
+      if (extras.floodNotices++ === 0) {
+        extras.floodNotice = line;
+        halt();
+      }
+    };
     for (const s of senders) {
-      s.socket.on("data", () => {}); // senders only drain what the server sends them
-      s.socket.on("error", () => {});
+      s.socket.on("data", floodWatcher(onFloodNotice));
+      s.socket.on("error", onSocketError);
       s.socket.on("close", () => {
         if (!ended) recorder?.error("closed");
       });
     }
 
     // Barrier: repeat a sync line until every receiver has seen it.
+    // Repeats back off (100 ms doubling to 1 s): under a server's flood control the sync
+    // lines count against the first sender like messages.
     const first = senders[0]!;
     const barrierStart = performance.now();
+    let pause = 100;
     while (extras.receiversSynced < alive && performance.now() - barrierStart < options.timeoutMs) {
       first.socket.write(`${syncTag}\n`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(1000, pause * 2);
     }
     await new Promise((r) => setTimeout(r, 200));
     if (extras.receiversSynced === 0) {
       for (const s of sockets) if (s) closeHard(s);
+      if (tlsRefusal !== undefined) throw connectFailure(tlsRefusal, where);
+      if (options.target.tls?.cert !== undefined && alive === 0) throw certificateRefused(where);
       throw new EchoplexError(
         "ERR_BAD_REPLY",
         `chat: no receiver got the barrier line within ${options.timeoutMs / 1000} s; is ${options.target.host}:${options.target.port} a broadcast server?`,
@@ -231,6 +259,8 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
         clearInterval(watchdog);
         extras.expectedDeliveries = expected();
         extras.missing = Math.max(0, extras.expectedDeliveries - extras.delivered);
+        // A message the server drops is missing at every receiver.
+        if (extras.floodNotices > 0) extras.floodDropped = Math.round(extras.missing / Math.max(1, alive));
         ended = true;
         for (const s of sockets) if (s) closeHard(s);
         resolve(rec);
@@ -249,7 +279,9 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
       const watchdog = setInterval(() => {
         const now = performance.now();
         onAnyDelivery();
-        const stalled = now - lastProgress > options.timeoutMs;
+        // Once the server said it drops our messages, the missing ones will not come.
+        const stallMs = extras.floodNotices > 0 ? Math.min(1000, options.timeoutMs) : options.timeoutMs;
+        const stalled = now - lastProgress > stallMs;
         if (stalled && (closedLoop || b.spent(now))) finish();
         if (alive === 0) finish();
       }, 50);

@@ -8,7 +8,7 @@ import { Budget, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
 import type { RunningBench } from "../request-reply.js";
 import type { ConnectExtras } from "../result.js";
-import { closeHard, dial, errorKind } from "../transport.js";
+import { closeHard, connectFailure, dial, errorKind, isTlsFailure, whereOf } from "../transport.js";
 
 export interface ConnectRunning extends RunningBench {
   extras: () => ConnectExtras;
@@ -31,6 +31,19 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
   let holding = false;
   let halted = false;
   let endHold = () => {};
+  // Refusals are what this mode measures once a connection has opened; if none of the
+  // first wave opens, nothing listens there and the run stops with one line.
+  const firstWave = Math.max(
+    1,
+    Math.min(
+      options.conns,
+      options.parallel,
+      options.rate > 0 ? Math.ceil(options.rate / 10) : options.parallel,
+    ),
+  );
+  let firstFailure: unknown;
+  /** A TLS alert on an open connection: a refused client certificate (TLS 1.3). */
+  let tlsRefusal: unknown;
 
   const attempt = async (at: number) => {
     extras.attempted++;
@@ -42,13 +55,18 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
       rec.onReply(now, now - at, 0, "ok");
       open.add(socket);
       socket.resume(); // discard banners; we only hold the connection
-      socket.on("error", () => {});
+      socket.on("error", (err) => {
+        if (isTlsFailure(err)) tlsRefusal ??= err;
+      });
       socket.on("close", () => {
         if (open.delete(socket)) rec.error(holding ? "closed_during_hold" : "closed");
+        if (open.size === 0 && tlsRefusal !== undefined) endHold();
       });
     } catch (err) {
       extras.failed++;
       rec.error(errorKind(err));
+      firstFailure ??= err;
+      if (extras.opened === 0 && extras.failed >= firstWave) halted = true;
     }
   };
 
@@ -84,10 +102,12 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
       };
       await Promise.all(Array.from({ length: Math.min(options.parallel, options.conns) }, lane));
     }
+    if (extras.opened === 0 && firstFailure !== undefined)
+      throw connectFailure(firstFailure, whereOf(options.target));
     extras.rampSeconds = Math.round(rec.lastReplyAt > 0 ? rec.lastReplyAt - start : 0) / 1000;
     extras.connectsPerSec = extras.rampSeconds > 0 ? Math.round(extras.opened / extras.rampSeconds) : 0;
     holding = true;
-    if (!halted) {
+    if (!halted && !(open.size === 0 && tlsRefusal !== undefined)) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, holdMs);
         endHold = () => {
@@ -101,6 +121,9 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
     const sockets = [...open];
     open.clear();
     for (const s of sockets) closeHard(s);
+    if (extras.heldAtEnd === 0 && tlsRefusal !== undefined) {
+      throw connectFailure(tlsRefusal, whereOf(options.target));
+    }
     return rec;
   })();
   const halt = () => {

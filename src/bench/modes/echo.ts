@@ -7,7 +7,7 @@ import { lines } from "../../codecs/lines.js";
 import { EchoplexError } from "../../core/errors.js";
 import type { EchoBenchOptions, TcpTarget } from "../options.js";
 import type { Exchange, RequestReplyPlan } from "../request-reply.js";
-import { closeHard, dial } from "../transport.js";
+import { certificateRefused, closeHard, connectFailure, dial, whereOf } from "../transport.js";
 
 /** Digits of the sequence number at the start of each payload (fixed width, wrapping). */
 const SEQ_DIGITS = 12;
@@ -111,12 +111,9 @@ export async function probePrefix(
   timeoutMs = 5000,
 ): Promise<string> {
   const probe = Buffer.from(`probe-${randomBytes(6).toString("hex")}`);
+  const where = whereOf(target);
   const socket = await dial(target, timeoutMs).catch((err: unknown) => {
-    throw new EchoplexError(
-      "ERR_CONNECT_FAILED",
-      `cannot connect to ${target.host}:${target.port}: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
+    throw connectFailure(err, where);
   });
   try {
     const reply = await new Promise<Buffer>((resolve, reject) => {
@@ -136,9 +133,14 @@ export async function probePrefix(
       });
       socket.once("close", () => {
         clearTimeout(timer);
-        reject(new EchoplexError("ERR_CONNECTION_CLOSED", "probe: the server closed the connection"));
+        reject(
+          target.tls?.cert === undefined
+            ? new EchoplexError("ERR_CONNECTION_CLOSED", "probe: the server closed the connection")
+            : certificateRefused(where),
+        );
       });
-      socket.once("error", reject);
+      // After a TLS 1.3 handshake, a refused client certificate arrives here as an alert.
+      socket.once("error", (err) => reject(connectFailure(err, where)));
       socket.write(frame(framing, probe));
     });
     const at = reply.length - probe.length;

@@ -8,7 +8,7 @@ import type { HttpBenchOptions } from "../options.js";
 import { Budget, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
 import type { RunningBench } from "../request-reply.js";
-import { errorKind } from "../transport.js";
+import { certificateRefused, connectFailure, errorKind } from "../transport.js";
 
 /** Pause of a closed-loop lane after a failed request, so a dead server is not hammered. */
 const RETRY_PAUSE_MS = 10;
@@ -18,7 +18,7 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
   const secure = url.protocol === "https:";
   const agentOptions = { keepAlive: true, maxSockets: options.conns, maxFreeSockets: options.conns };
   const agent = secure
-    ? new https.Agent({ ...agentOptions, rejectUnauthorized: !options.insecure })
+    ? new https.Agent({ ...agentOptions, ...options.tls, rejectUnauthorized: !options.insecure })
     : new http.Agent(agentOptions);
   const request = secure ? https.request : http.request;
   const body = options.method === "POST" ? Buffer.from(options.body) : undefined;
@@ -32,6 +32,18 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
   let lastProgress = performance.now();
   let onSettled = () => {};
   let halt = () => {};
+  // Nothing answered and the first request of every connection (open loop: of the first
+  // tenth of a second) failed: the server cannot be reached, and the run stops at once with one line.
+  const firstWave = closedLoop
+    ? options.conns
+    : Math.max(1, Math.min(options.conns, Math.ceil(options.rate / 10)));
+  let answered = false;
+  let failedBeforeAnswer = 0;
+  let abort = (_err: unknown) => {};
+  const failed = (err: unknown) => {
+    rec.error(errorKind(err));
+    if (!answered && ++failedBeforeAnswer >= firstWave) abort(err);
+  };
 
   const send = (at: number): void => {
     rec.onSent(at);
@@ -57,6 +69,7 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
       onSettled();
     };
     const req = request(url, { method: options.method, agent, headers }, (res) => {
+      answered = true;
       let bytes = 0;
       let text = "";
       res.on("data", (chunk: Buffer) => {
@@ -83,14 +96,14 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
       });
     });
     req.on("error", (err) => {
-      rec.error(errorKind(err));
+      failed(err);
       settle(now());
     });
     req.end(body);
   };
   const now = () => performance.now();
 
-  const done = new Promise<Recorder>((resolve) => {
+  const done = new Promise<Recorder>((resolve, reject) => {
     let finished = false;
     let stopPacer = () => {};
     const finish = () => {
@@ -101,6 +114,18 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
       if (outstanding > 0) rec.error("timeout");
       agent.destroy();
       resolve(rec);
+    };
+    abort = (err: unknown) => {
+      if (finished) return;
+      finished = true;
+      stopPacer();
+      clearInterval(watchdog);
+      budget.halt(performance.now());
+      agent.destroy();
+      const failure = connectFailure(err, url.host);
+      // node:tls servers refuse a client certificate by closing at once: "socket hang up".
+      const hangUp = (err as { code?: unknown }).code === "ECONNRESET" && options.tls?.cert !== undefined;
+      reject(hangUp && failure.code !== "ERR_TLS" ? certificateRefused(url.host) : failure);
     };
     onSettled = () => {
       if (outstanding === 0 && budget.spent(performance.now())) finish();

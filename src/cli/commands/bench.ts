@@ -10,8 +10,11 @@ import {
   startBench,
   type TcpTarget,
 } from "../../bench/index.js";
+import { floodHint } from "../../bench/modes/chat-flood.js";
+import type { BenchTls } from "../../bench/options.js";
 import { failedSummary, formatResult, ProgressLine } from "../../bench/report.js";
 import { startWorkers } from "../../bench/workers.js";
+import { readPemFile } from "../../client/connect.js";
 import { parseAddress } from "../../core/address.js";
 import { EchoplexError } from "../../core/errors.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
@@ -30,6 +33,10 @@ interface BenchFlags {
   framing: "lines" | "length";
   tls?: boolean;
   insecure?: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
   senders: number;
   hello?: string;
   method: "GET" | "POST";
@@ -51,12 +58,30 @@ const positive = (what: string) => (v: string) => {
   return n;
 };
 
+/** Any TLS flag means TLS; the files are read here, so that workers get their text. */
+function tlsSettings(flags: BenchFlags): BenchTls | undefined {
+  const { ca, cert, key, servername } = flags;
+  const any = [ca, cert, key, servername].some((v) => v !== undefined);
+  if (flags.tls !== true && flags.insecure !== true && !any) return undefined;
+  if ((cert === undefined) !== (key === undefined))
+    throw bad("a client certificate needs both --cert and --key");
+  const tls: BenchTls = { insecure: flags.insecure === true };
+  if (ca !== undefined) tls.ca = readPemFile("--ca", ca).toString();
+  if (cert !== undefined) tls.cert = readPemFile("--cert", cert).toString();
+  if (key !== undefined) tls.key = readPemFile("--key", key).toString();
+  if (servername !== undefined) tls.servername = servername;
+  return tls;
+}
+
+function withoutInsecure({ insecure: _insecure, ...rest }: BenchTls): Omit<BenchTls, "insecure"> {
+  return rest;
+}
+
 function tcpTarget(text: string, flags: BenchFlags): TcpTarget {
   const address = parseAddress(text);
   const host = address.host ?? "127.0.0.1";
-  return flags.tls
-    ? { host, port: address.port, tls: { insecure: flags.insecure === true } }
-    : { host, port: address.port };
+  const tls = tlsSettings(flags);
+  return tls ? { host, port: address.port, tls } : { host, port: address.port };
 }
 
 function stopRule(mode: BenchMode, flags: BenchFlags): StopRule {
@@ -142,7 +167,8 @@ export function benchOptions(mode: BenchMode, target: string, flags: BenchFlags)
     case "http": {
       if (pipeline > 1)
         throw bad("--pipeline does not apply to http (node:http sends one request at a time per connection)");
-      const scheme = /^https?:\/\//i.test(target) ? "" : flags.tls ? "https://" : "http://";
+      const tls = tlsSettings(flags);
+      const scheme = /^https?:\/\//i.test(target) ? "" : tls ? "https://" : "http://";
       let url: URL;
       try {
         url = new URL(`${scheme}${target}`);
@@ -158,6 +184,7 @@ export function benchOptions(mode: BenchMode, target: string, flags: BenchFlags)
         body,
         expect: flags.expect,
         insecure: flags.insecure === true,
+        ...(tls === undefined ? {} : { tls: withoutInsecure(tls) }),
       };
     }
   }
@@ -220,6 +247,13 @@ export function benchCommand(): Command {
     )
     .option("--tls", "connect with TLS (http: use https)")
     .option("--insecure", "with TLS, do not verify the server's certificate")
+    .option("--ca <file>", "trust the certificate authorities in this PEM file (implies --tls)")
+    .option(
+      "--cert <file>",
+      "client certificate (PEM) for servers that require one: mutual TLS (implies --tls)",
+    )
+    .option("--key <file>", "the client certificate's private key (PEM; with --cert)")
+    .option("--servername <name>", "TLS server name (SNI, and the name checked in the certificate)")
     .addOption(
       new Option("--senders <n>", "chat: sending clients").argParser(positive("--senders")).default(1),
     )
@@ -248,12 +282,15 @@ Examples:
   echoplex bench echo :8080 --conns 50 --pipeline 16 --size 1k --json
   echoplex bench echo :8080 --rate 20000 --conns 20 --duration 30s      open loop
   echoplex bench cmd 127.0.0.1:6379 --message PING --expect +PONG --conns 50
-  echoplex bench chat :8080 --conns 100 --senders 2 --hello '/nick u%d' --requests 1000
+  echoplex bench chat :8081 --conns 100 --senders 2 --hello '/nick u%d' --rate 8 --requests 40
+  echoplex bench echo localhost:8443 --ca ca.crt --cert client.crt --key client.key   mutual TLS
   echoplex bench connect :8080 --conns 5000 --duration 10s
   echoplex bench http http://127.0.0.1:8000/ --conns 20 --duration 10s
 
 Exit status: 0 when every request was answered correctly, 1 when any reply was
-wrong or lost or any error happened (the result is printed first), 2 for bad usage.`,
+wrong or lost or any error happened (the result is printed first) or the server
+cannot be reached (ERR_CONNECT_FAILED, at once), 2 for bad usage, 7 for a TLS
+failure (ERR_TLS). A chat server's flood control ends the run with ERR_RATE_LIMITED.`,
   );
   return cmd.action(async (mode: BenchMode, target: string, flags: BenchFlags) => {
     const options = await prepareBench(benchOptions(mode, target, flags));
@@ -284,6 +321,13 @@ wrong or lost or any error happened (the result is printed first), 2 for bad usa
     }
     const { histogram: _encoded, ...shown } = result;
     process.stdout.write(flags.json ? `${JSON.stringify(shown)}\n` : formatResult(result));
+    const chat = result.chat;
+    if (chat !== undefined && chat.floodNotices > 0) {
+      throw new EchoplexError(
+        "ERR_RATE_LIMITED",
+        floodHint(chat.floodNotice ?? "", chat.senders, chat.floodDropped ?? 0),
+      );
+    }
     const failed = failedSummary(result);
     if (failed !== undefined) throw new EchoplexError("ERR_BENCH_FAILED", failed);
   });

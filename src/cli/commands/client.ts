@@ -17,6 +17,8 @@ interface ClientFlags {
   ca?: string;
   insecure?: boolean;
   servername?: string;
+  cert?: string;
+  key?: string;
 }
 
 export const DEFAULT_RETRIES = 10;
@@ -57,7 +59,12 @@ export function clientCommand(): Command {
     .option(
       "--servername <name>",
       "TLS server name (SNI, and the name checked in the certificate; implies --tls)",
-    );
+    )
+    .option(
+      "--cert <file>",
+      "client certificate (PEM) for servers that require one: mutual TLS (implies --tls)",
+    )
+    .option("--key <file>", "the client certificate's private key (PEM; with --cert)");
   cmd.addHelpText(
     "after",
     `
@@ -70,7 +77,8 @@ Examples:
   echoplex client localhost:8082                          interactive: "> " prompt, replies as "< …"
   printf 'ECHO a\\nUPPER b\\n' | echoplex client localhost:8082   prints the two replies, exits 0
   echoplex client localhost:8080 --framing length         length-prefixed frames
-  echoplex client example.org:8443 --tls --ca ca.pem      TLS, trusting ca.pem`,
+  echoplex client example.org:8443 --tls --ca ca.pem      TLS, trusting ca.pem
+  echoplex client localhost:8443 --ca ca.pem --cert client.crt --key client.key   mutual TLS`,
   );
   return cmd.action(async (address: string, flags: ClientFlags) => {
     const target = parseAddress(address);
@@ -79,13 +87,17 @@ Examples:
       flags.tls === true ||
       flags.ca !== undefined ||
       flags.insecure === true ||
-      flags.servername !== undefined;
+      flags.servername !== undefined ||
+      flags.cert !== undefined ||
+      flags.key !== undefined;
     let tls: ClientTlsOptions | undefined;
     if (useTls) {
       tls = {};
       if (flags.ca !== undefined) tls.caFile = flags.ca;
       if (flags.insecure === true) tls.insecure = true;
       if (flags.servername !== undefined) tls.servername = flags.servername;
+      if (flags.cert !== undefined) tls.certFile = flags.cert;
+      if (flags.key !== undefined) tls.keyFile = flags.key;
     }
     const code = await runClientSession({
       host,

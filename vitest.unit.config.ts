@@ -16,7 +16,7 @@ export default defineConfig({
       "test/services/chat/{commands,commands.property,flood,memory-transport,sanitize}.test.ts",
       "test/services/http/plan.test.ts",
       "test/services/sink/record.test.ts",
-      "test/observability/cluster-merge.test.ts",
+      "test/observability/worker-aggregation.test.ts",
     ],
     setupFiles: ["test/helpers/no-network.ts"],
     pool: "threads",

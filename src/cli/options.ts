@@ -13,7 +13,7 @@ import {
   type ServerTls,
   type ServerTlsConfig,
 } from "../core/tls.js";
-import { parseWorkers } from "./cluster.js";
+import { parseWorkers } from "./supervisor.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 
 /** --admin and --admin-token, taken by every service command (runServers reads them). */

@@ -19,4 +19,4 @@ export {
   type ServiceCounters,
   toObserved,
 } from "./source.js";
-export { answerPrimary, clusterAdminSource, mergePeers, mergeStats, type WorkerGroup } from "./supervisor.js";
+export { answerPrimary, clusterAdminSource, mergePeers, mergeStats, type WorkerGroup } from "./worker-aggregation.js";

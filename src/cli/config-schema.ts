@@ -46,6 +46,7 @@ export const tlsSchema = z
     ca: z.string().optional(),
     requireClientCert: z.boolean().optional(),
     handshakeTimeout: duration.optional(),
+    ciphers: z.string().min(1).optional(),
   })
   .superRefine((tls, ctx) => {
     const files = tls.cert !== undefined || tls.key !== undefined;
@@ -74,6 +75,7 @@ export function tlsConfigFromEntry(tls: TlsEntry): ServerTlsConfig {
     ...(tls.ca === undefined ? {} : { caFile: tls.ca }),
     clientCerts: tls.ca === undefined ? "none" : tls.requireClientCert ? "required" : "optional",
     ...(tls.handshakeTimeout === undefined ? {} : { handshakeTimeoutMs: tls.handshakeTimeout }),
+    ...(tls.ciphers === undefined ? {} : { ciphers: tls.ciphers }),
   };
 }
 

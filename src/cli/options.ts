@@ -34,6 +34,7 @@ export interface TlsFlags {
   tlsCa?: string;
   tlsRequireClientCert?: boolean;
   tlsHandshakeTimeout: number;
+  tlsCiphers?: string;
 }
 
 export interface CommonServiceFlags extends ListenFlags, TlsFlags, AdminFlags {
@@ -135,18 +136,22 @@ export function addTlsOptions(cmd: Command): Command {
       new Option("--tls-handshake-timeout <duration>", "drop a peer that has not finished its TLS handshake")
         .argParser((v) => parseDuration(v, "--tls-handshake-timeout"))
         .default(DEFAULT_HANDSHAKE_TIMEOUT_MS, seconds(DEFAULT_HANDSHAKE_TIMEOUT_MS)),
+    )
+    .option(
+      "--tls-ciphers <list>",
+      "OpenSSL cipher list (TLS 1.3 and 1.2 names, colon-separated) replacing the default: AEAD suites with forward secrecy only",
     );
 }
 
 /** The TLS configuration the flags ask for, or undefined for plain TCP. */
 export function tlsConfigFromFlags(flags: TlsFlags): ServerTlsConfig | undefined {
-  const { tlsCert, tlsKey, tlsSelfSigned, tlsCa, tlsRequireClientCert } = flags;
+  const { tlsCert, tlsKey, tlsSelfSigned, tlsCa, tlsRequireClientCert, tlsCiphers } = flags;
   const fromFiles = tlsCert !== undefined || tlsKey !== undefined;
   if (!fromFiles && !tlsSelfSigned) {
-    if (tlsCa !== undefined || tlsRequireClientCert) {
+    if (tlsCa !== undefined || tlsRequireClientCert || tlsCiphers !== undefined) {
       throw new EchoplexError(
         "ERR_BAD_OPTION",
-        "--tls-ca and --tls-require-client-cert need a server certificate: --tls-cert/--tls-key or --tls-self-signed",
+        "--tls-ca, --tls-require-client-cert and --tls-ciphers need a server certificate: --tls-cert/--tls-key or --tls-self-signed",
       );
     }
     return undefined;
@@ -176,6 +181,7 @@ export function tlsConfigFromFlags(flags: TlsFlags): ServerTlsConfig | undefined
     ...(tlsCa === undefined ? {} : { caFile: tlsCa }),
     clientCerts,
     handshakeTimeoutMs: flags.tlsHandshakeTimeout,
+    ...(tlsCiphers === undefined ? {} : { ciphers: tlsCiphers }),
   };
 }
 

@@ -22,6 +22,7 @@ export type CloseReason =
   | "line timeout"
   | "server shutdown"
   | "closed by service"
+  | "tls renegotiation"
   | "socket error";
 
 /** What the engine needs from a connection's owner to flush and close it. */

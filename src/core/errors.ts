@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ERR_BAD_REPLY: "a server's reply did not have the form the protocol expects",
   ERR_BENCH_FAILED: "a benchmark run saw mismatched or lost replies or errors",
   ERR_PROXY_PROTOCOL: "a PROXY protocol header was required and was missing, malformed or late",
+  ERR_TLS_RENEGOTIATION: "the peer tried to renegotiate TLS, which every server refuses (then closes)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

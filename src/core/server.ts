@@ -19,7 +19,8 @@ import { type Logger, silentLogger } from "./logger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
 import { RateLimiter, type RateVerdict } from "./rate-limit.js";
 import { ServerStats, type ServiceMetric } from "./stats.js";
-import { trackTlsHandshakes } from "./tls-handshakes.js";
+import { withTlsDefaults } from "./tls.js";
+import { isRenegotiationError, trackTlsHandshakes } from "./tls-handshakes.js";
 
 /** What a service does with its connections. One handler object serves every connection. */
 export interface Handler<S = undefined> {
@@ -138,7 +139,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     this.tls = options.tls !== undefined;
     this.proxyProtocol = options.proxyProtocol === true;
     if (options.tls !== undefined) {
-      const server = createTlsServer({ ...options.tls, allowHalfOpen: true });
+      const server = createTlsServer({ ...withTlsDefaults(options.tls), allowHalfOpen: true });
       trackTlsHandshakes(server, this.handshaking, {
         accepting: () => this.accepting,
         secured: (socket) => this.secured(socket),
@@ -646,7 +647,12 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
   /** @internal */
   handleError(conn: Connection<S>, err: NodeJS.ErrnoException): void {
     if (conn.closeReason === undefined) {
-      conn.closeReason = err.code === "ECONNRESET" || err.code === "EPIPE" ? "peer reset" : "socket error";
+      conn.closeReason =
+        err.code === "ECONNRESET" || err.code === "EPIPE"
+          ? "peer reset"
+          : isRenegotiationError(err)
+            ? "tls renegotiation"
+            : "socket error";
     }
     this.logger.debug({ conn: conn.id, err: err.code ?? err.message }, "socket error");
   }

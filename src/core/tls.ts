@@ -22,6 +22,8 @@ export interface ServerTlsConfig {
   clientCerts?: ClientCertPolicy;
   /** A peer that has not finished its handshake after this long is dropped. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** OpenSSL cipher list (TLS 1.3 and 1.2 suite names) replacing DEFAULT_TLS_CIPHERS. */
+  ciphers?: string;
 }
 
 /** Loaded, checked TLS settings, ready for createServer({ tls: options }). */
@@ -38,6 +40,32 @@ export interface ServerTls {
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * Forward-secret AEAD suites only, in Node's own order: Node's default list also offers
+ * CBC suites on TLS 1.2, open to padding-oracle attacks (LUCKY13), CCM/ARIA, and with an
+ * RSA key static-RSA key exchange. Every client of the last decade speaks one of these.
+ */
+export const DEFAULT_TLS_CIPHERS = [
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "TLS_AES_128_GCM_SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+].join(":");
+
+/**
+ * The hardening every TLS listener applies under the caller's own options: the cipher
+ * list above, in our order rather than the client's, so what a connection gets does not
+ * depend on what its client happens to list first.
+ */
+export function withTlsDefaults<T extends TlsOptions>(options: T): T {
+  return { ciphers: DEFAULT_TLS_CIPHERS, honorCipherOrder: true, ...options };
+}
 
 /** Reads or generates the certificate, checks that key, certificate and CA fit together. */
 export async function loadServerTls(config: ServerTlsConfig): Promise<ServerTls> {
@@ -66,6 +94,8 @@ export async function loadServerTls(config: ServerTlsConfig): Promise<ServerTls>
     });
   }
   const options: TlsOptions = {
+    ...withTlsDefaults({}),
+    ...(config.ciphers === undefined ? {} : { ciphers: config.ciphers }),
     cert,
     key,
     handshakeTimeout: config.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,

@@ -1,6 +1,9 @@
 // Server-side TLS in the engine: own certificates, self-signed, mutual TLS, and clients
 // that do not speak TLS at all. Real sockets, certificates made by openssl.
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EchoplexError } from "../../src/core/errors.js";
 import { loadServerTls } from "../../src/core/tls.js";
@@ -143,5 +146,38 @@ describe("server-side TLS", () => {
       (err: unknown) => err,
     );
     expect((noCa as Error).message).toMatch(/needs a CA/);
+  });
+
+  it("a library user's own TlsOptions get the same hardening: no CBC, no renegotiation", async () => {
+    const server = createEchoServer({
+      tls: { cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) },
+    });
+    const { port } = await server.listen("127.0.0.1:0");
+    const base = {
+      port,
+      host: "127.0.0.1",
+      servername: "localhost",
+      ca: certs.caPem,
+      maxVersion: "TLSv1.2",
+    } as const;
+
+    const cbc = tlsConnect({ ...base, ciphers: "ECDHE-ECDSA-AES128-SHA256" });
+    const cbcOutcome = await new Promise<string>((resolve) => {
+      cbc.once("secureConnect", () => resolve(`connected with ${cbc.getCipher().name}`));
+      cbc.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    cbc.destroy();
+    expect(cbcOutcome).toMatch(/HANDSHAKE_FAILURE/);
+
+    const client = tlsConnect(base);
+    await once(client, "secureConnect");
+    expect(client.getCipher().name).toBe("ECDHE-ECDSA-AES128-GCM-SHA256");
+    client.on("error", () => {});
+    const closed = once(client, "close");
+    client.renegotiate({}, () => {});
+    await closed;
+    expect(server.stats.errors.get("ERR_TLS_RENEGOTIATION")).toBe(1);
+    await expect.poll(() => server.connections.size).toBe(0);
+    await server.shutdown();
   });
 });

@@ -79,6 +79,7 @@ const NOTICE_LEAVE_REASONS: Partial<Record<CloseReason, string>> = {
   "idle timeout": "idle timeout",
   "server shutdown": "server shutting down",
   "line too long": "line too long",
+  "tls renegotiation": "connection lost",
 };
 
 function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {

@@ -18,7 +18,8 @@ import { EchoplexError, listenError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
 import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
-import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
+import { withTlsDefaults } from "../../core/tls.js";
+import { isRenegotiationError, trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
 import {
   clientErrorAnswer,
@@ -247,7 +248,7 @@ export class HttpResponder implements ObservedServer {
       requireHostHeader: false,
     };
     if (options.tls !== undefined) {
-      const server = createHttpsServer({ ...options.tls, ...serverOptions });
+      const server = createHttpsServer({ ...withTlsDefaults(options.tls), ...serverOptions });
       trackTlsHandshakes(server, this.handshaking, {
         accepting: () => true,
         secured: (socket) => this.accept(socket),
@@ -442,6 +443,8 @@ export class HttpResponder implements ObservedServer {
     // more of it arrives (or ends); the connection was counted and answered once.
     const peer = (socket as PeerSocket)[kPeer];
     if (this.lingering.has(socket) || peer?.errorAnswer !== undefined) return;
+    // Counted, logged and closed where TLS sockets are set up (trackTlsHandshakes).
+    if (isRenegotiationError(err)) return;
     const code = err.code ?? "ERR_HTTP_CLIENT";
     this.stats.count(this.stats.errors, code);
     if (code === "ECONNRESET" || code === "EPIPE" || !socket.writable) {

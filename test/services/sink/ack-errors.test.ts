@@ -1,5 +1,5 @@
 // `sink --ack` when a peer breaks the framing: the messages before the bad one are
-// recorded, and each gets its `OK n`, before the error and the close (PROTOCOLS.md §1.3).
+// recorded, and each gets its `OK n`, before the error and the close (docs/protocols.md §1.3).
 // A client that resends what was not acknowledged must never record anything twice.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

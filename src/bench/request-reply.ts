@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { lengthPrefixed } from "../codecs/length-prefixed.js";
 import { lines } from "../codecs/lines.js";
 import type { Codec } from "../codecs/types.js";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import type { StopRule, TcpTarget } from "./options.js";
 import { Budget, startPacer } from "./pacing.js";
 import { Recorder } from "./recorder.js";

@@ -2,7 +2,7 @@
 // abortive close (RST) so that thousands of benchmark connections leave no TIME_WAIT.
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import type { TcpTarget } from "./options.js";
 
 /** Where a connection's bytes go when it reads into the shared buffer instead of emitting 'data'. */

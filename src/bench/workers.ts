@@ -4,7 +4,7 @@
 // progress and merges the results, HDR histograms included.
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import type { BenchOptions } from "./options.js";
 import type { ProgressSnapshot } from "./recorder.js";
 import { type BenchResult, mergeResults } from "./result.js";

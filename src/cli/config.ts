@@ -5,8 +5,8 @@ import { availableParallelism } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
 import { LOG_LEVELS } from "../core/logger.js";
+import { EchoplexError } from "../errors.js";
 import { type CommonEntry, formatIssues } from "./config-schema.js";
 import type { RegisteredService } from "./registry.js";
 

@@ -1,5 +1,5 @@
 // Process exit codes, so that scripts can tell failures apart without parsing messages.
-import type { ErrorCode } from "../core/errors.js";
+import type { ErrorCode } from "../errors.js";
 
 export const EXIT_OK = 0;
 /** A failure at run time not listed below. */

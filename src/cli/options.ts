@@ -2,7 +2,6 @@
 import type { TlsOptions } from "node:tls";
 import { type Command, Option } from "commander";
 import { type Address, parseAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
 import { createLogger, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from "../core/logger.js";
 import {
@@ -13,6 +12,7 @@ import {
   type ServerTls,
   type ServerTlsConfig,
 } from "../core/tls.js";
+import { EchoplexError } from "../errors.js";
 import { parseWorkers } from "./supervisor.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 

@@ -3,9 +3,9 @@
 // (a second signal exits at once), exits 0. With --workers N the process becomes
 // a supervisor of N such processes.
 import type { Address } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { EchoplexServer, ListenInfo } from "../core/server.js";
+import { EchoplexError } from "../errors.js";
 // The admin endpoint (and prom-client with it) is loaded only with --admin: a server without it does not pay its memory.
 import type { AdminEndpoint } from "../observability/admin.js";
 import { isObservable, type Observable } from "../observability/source.js";

@@ -3,9 +3,9 @@
 // backoff, and turns SIGINT/SIGTERM into one graceful drain of the whole group.
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
-import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
+import { EchoplexError } from "../errors.js";
 import type { ListeningRow } from "./listening.js";
 
 /** Messages between the primary and its workers (over the cluster IPC channel). */

@@ -1,7 +1,7 @@
 // Connects with retries: on a network failure, wait (exponential backoff) and try
 // again, up to a number of attempts. TLS and option errors are not retried.
 import type { Socket } from "node:net";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import { Backoff, delay } from "./backoff.js";
 import { type ConnectOptions, openSocket } from "./connect.js";
 

@@ -1,6 +1,6 @@
 // Length-prefixed framing: a 4-byte big-endian length, then that many bytes.
 // The claimed length is checked against the limit before anything is allocated.
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import type { Codec, Framing, MessageCallback } from "./types.js";
 
 export const HEADER_BYTES = 4;

@@ -1,6 +1,6 @@
 // Line framing: messages end in LF; a CR before the LF is tolerated and remembered
 // so that replies use the same line ending. The last line of a stream needs no LF.
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import type { Codec, Framing, MessageCallback } from "./types.js";
 
 const LF = 0x0a;

@@ -3,7 +3,7 @@
 // first bytes of a connection that says "need more", "here is the real peer", or throws.
 // Spec: https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt
 import { isIPv4, isIPv6 } from "node:net";
-import { EchoplexError } from "./errors.js";
+import { EchoplexError } from "../errors.js";
 
 /** The v2 signature: "\r\n\r\n\0\r\nQUIT\n". */
 export const V2_SIGNATURE = Buffer.from([

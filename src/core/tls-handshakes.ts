@@ -4,7 +4,7 @@
 // peer that tries to renegotiate is refused: counted, logged at warn level, closed.
 import type { Socket } from "node:net";
 import type { TLSSocket, Server as TlsServer } from "node:tls";
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "../errors.js";
 import type { Logger } from "./logger.js";
 
 export interface HandshakeHooks {

@@ -8,9 +8,9 @@ import {
 } from "node:http";
 import type { Registry } from "prom-client";
 import { type Address, formatAddress, parseAddress } from "../core/address.js";
-import { listenError } from "../core/errors.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
+import { listenError } from "../errors.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
 import { createMetricsRegistry } from "./metrics.js";
 import {

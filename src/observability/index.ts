@@ -19,4 +19,10 @@ export {
   type ServiceCounters,
   toObserved,
 } from "./source.js";
-export { answerPrimary, clusterAdminSource, mergePeers, mergeStats, type WorkerGroup } from "./worker-aggregation.js";
+export {
+  answerPrimary,
+  clusterAdminSource,
+  mergePeers,
+  mergeStats,
+  type WorkerGroup,
+} from "./worker-aggregation.js";

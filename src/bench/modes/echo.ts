@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { encodeFrame, lengthPrefixed } from "../../codecs/length-prefixed.js";
 import { lines } from "../../codecs/lines.js";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 import type { EchoBenchOptions, TcpTarget } from "../options.js";
 import type { Exchange, RequestReplyPlan } from "../request-reply.js";
 import { closeHard, dial } from "../transport.js";

@@ -13,7 +13,7 @@ import {
 import { failedSummary, formatResult, ProgressLine } from "../../bench/report.js";
 import { startWorkers } from "../../bench/workers.js";
 import { parseAddress } from "../../core/address.js";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
 
 interface BenchFlags {

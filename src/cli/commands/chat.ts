@@ -1,6 +1,6 @@
 // `echoplex chat`: the chat service.
 import { Command, Option } from "commander";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 import { DEFAULT_CHAT_SETTINGS } from "../../services/chat/hub.js";
 import {
   CHAT_DEFAULT_IDLE_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 // `echoplex http`: the HTTP responder.
 import { Command, Option } from "commander";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 import {
   createHttpResponder,
   formatMs,

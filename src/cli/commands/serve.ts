@@ -1,7 +1,7 @@
 // `echoplex serve`: several services in one process, with one logger and one shutdown.
 import { Command, Option } from "commander";
-import { EchoplexError } from "../../core/errors.js";
 import type { LogFormat, Logger, LogLevel } from "../../core/logger.js";
+import { EchoplexError } from "../../errors.js";
 import { loadConfig, type ServeConfig } from "../config.js";
 import { type CommonEntry, tlsConfigFromEntry } from "../config-schema.js";
 import {

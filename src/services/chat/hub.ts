@@ -3,8 +3,8 @@
 // of a room. Each event is rendered once into one Buffer that every recipient's
 // outbox references; the engine writes each outbox once per tick.
 import type { CloseReason, Connection } from "../../core/connection.js";
-import type { ErrorCode } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { ErrorCode } from "../../errors.js";
 import { HELP_LINES, parseCommand } from "./commands.js";
 import type { ChatEvent, HistoryEvent, UserRef } from "./events.js";
 import { renderEvent } from "./events.js";

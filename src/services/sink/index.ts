@@ -6,7 +6,6 @@ import { lengthPrefixed } from "../../codecs/length-prefixed.js";
 import { lines } from "../../codecs/lines.js";
 import type { Address } from "../../core/address.js";
 import type { Connection } from "../../core/connection.js";
-import type { EchoplexError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import {
   createServer,
@@ -16,6 +15,7 @@ import {
   type ServerOptions,
 } from "../../core/server.js";
 import { counter } from "../../core/stats.js";
+import type { EchoplexError } from "../../errors.js";
 import { connectionMeta, encodeRecord, isPlainText, TimestampCache } from "./record.js";
 import { type Batch, FileRecorder } from "./recorder.js";
 

@@ -1,8 +1,6 @@
 // The echo service: each line (or frame) comes back with a prefix, "ECHO: " by
 // default; in raw mode bytes come back exactly as they arrived (RFC 862).
-import { lengthPrefixed } from "../../codecs/length-prefixed.js";
-import { lines } from "../../codecs/lines.js";
-import { raw } from "../../codecs/raw.js";
+import { framingFor } from "../../codecs/framing-for.js";
 import type { Framing } from "../../codecs/types.js";
 import { createServer, type EchoplexServer, type Handler, type ServerOptions } from "../../core/server.js";
 
@@ -32,9 +30,7 @@ export function echoHandler(prefix: string, mode: EchoMode): Handler<undefined> 
 }
 
 export function echoFraming(mode: EchoMode, maxMessageBytes?: number): Framing {
-  const limit = maxMessageBytes === undefined ? {} : { maxLength: maxMessageBytes };
-  if (mode === "raw") return raw();
-  return mode === "length" ? lengthPrefixed(limit) : lines(limit);
+  return framingFor(mode, maxMessageBytes);
 }
 
 export function createEchoServer(options: EchoOptions = {}): EchoplexServer<undefined> {

@@ -2,8 +2,7 @@
 // to the log and, with an output file, as JSON lines — tracks the peers, and
 // optionally acknowledges each message once it is recorded.
 
-import { lengthPrefixed } from "../../codecs/length-prefixed.js";
-import { lines } from "../../codecs/lines.js";
+import { framingFor } from "../../codecs/framing-for.js";
 import type { Address } from "../../core/address.js";
 import type { Connection } from "../../core/connection.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
@@ -107,11 +106,10 @@ export class SinkServer {
       recorder.onError = (err) => this.writeFailed(err);
       this.recorder = recorder;
     }
-    const limit = maxLineBytes === undefined ? {} : { maxLength: maxLineBytes };
     this.server = createServer<SinkPeer>({
       ...engine,
       service: "sink",
-      framing: framing === "length" ? lengthPrefixed(limit) : lines(limit),
+      framing: framingFor(framing ?? "lines", maxLineBytes),
       handler: this.handler(),
     });
   }

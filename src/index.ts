@@ -65,6 +65,7 @@ export {
   DEFAULT_CHAT_SETTINGS,
   DEFAULT_FLOOD_LIMITS,
   type EventSink,
+  FloodControl,
   type FloodLimits,
   type HistoryEvent,
   type MaybePromise,
@@ -77,7 +78,6 @@ export {
   type RoomListing,
   renderEvent,
   sanitize,
-  TokenBucket,
   type UserRef,
 } from "./services/chat/index.js";
 export {

@@ -157,7 +157,7 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
 }
 
 export { type ChatEvent, type HistoryEvent, renderEvent, type UserRef } from "./events.js";
-export { DEFAULT_FLOOD_LIMITS, type FloodLimits, TokenBucket } from "./flood.js";
+export { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood.js";
 export { ChatHub, type ChatSession, type ChatSettings, DEFAULT_CHAT_SETTINGS } from "./hub.js";
 export { MemoryTransport, type MemoryTransportOptions } from "./memory-transport.js";
 export {

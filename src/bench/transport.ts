@@ -6,7 +6,7 @@ import { EchoplexError } from "../errors.js";
 import type { TcpTarget } from "./options.js";
 
 /** Where a connection's bytes go when it reads into the shared buffer instead of emitting 'data'. */
-export interface ReadSink {
+interface ReadSink {
   onData(chunk: Buffer): void;
 }
 

@@ -23,7 +23,7 @@ const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 const share = (total: number, n: number, i: number) => Math.floor(total / n) + (i < total % n ? 1 : 0);
 
 /** Worker i's part of the run: its share of connections, rate and request count. */
-export function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
+function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
   const parts: BenchOptions[] = [];
   for (let i = 0; i < n; i++) {
     const conns = share(options.conns, n, i);
@@ -37,7 +37,7 @@ export function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
   return parts;
 }
 
-export interface WorkersHandle {
+interface WorkersHandle {
   progress(): ProgressSnapshot;
   result: Promise<BenchResult>;
   halt(): void;

@@ -21,7 +21,7 @@ export interface ServeConfig {
 }
 
 /** The schema of a whole config file for these services. */
-export function configSchema(services: readonly RegisteredService[]): z.ZodType<ServeConfig> {
+function configSchema(services: readonly RegisteredService[]): z.ZodType<ServeConfig> {
   const entries: Record<string, z.ZodOptional<z.ZodType>> = {};
   for (const service of services) entries[service.name] = service.schema.optional();
   return z.strictObject({

@@ -144,7 +144,7 @@ export function addTlsOptions(cmd: Command): Command {
 }
 
 /** The TLS configuration the flags ask for, or undefined for plain TCP. */
-export function tlsConfigFromFlags(flags: TlsFlags): ServerTlsConfig | undefined {
+function tlsConfigFromFlags(flags: TlsFlags): ServerTlsConfig | undefined {
   const { tlsCert, tlsKey, tlsSelfSigned, tlsCa, tlsRequireClientCert, tlsCiphers } = flags;
   const fromFiles = tlsCert !== undefined || tlsKey !== undefined;
   if (!fromFiles && !tlsSelfSigned) {
@@ -320,7 +320,7 @@ export function resolveListenAddress(
   return { host, port };
 }
 
-export function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
+function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
   return {
     idleTimeoutMs: flags.idleTimeout,
     maxConnections: flags.maxConnections,

@@ -54,7 +54,7 @@ export async function runServers(
   return (await runGroup(runnables, logger, flags)).started;
 }
 
-export interface RunResult {
+interface RunResult {
   /** Each runnable with where it listens (under --workers: where the first worker listens). */
   started: Array<{ run: Runnable; info: ListenInfo }>;
   /** Where the admin endpoint listens (in a worker: undefined, the primary runs it). */

@@ -4,7 +4,7 @@
 import type { Command, CommanderError } from "commander";
 import type { ErrorCode } from "../errors.js";
 
-export interface UsageError {
+interface UsageError {
   code: ErrorCode;
   message: string;
   /** A second line: commander's "(Did you mean …?)", or why an argument was extra. */

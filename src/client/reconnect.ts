@@ -21,7 +21,7 @@ const RETRYABLE = new Set([
   "ERR_CONNECT_FAILED",
 ]);
 
-export function isRetryable(err: unknown): err is EchoplexError {
+function isRetryable(err: unknown): err is EchoplexError {
   return EchoplexError.is(err) && RETRYABLE.has(err.code);
 }
 

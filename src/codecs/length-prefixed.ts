@@ -3,7 +3,7 @@
 import { EchoplexError } from "../errors.js";
 import type { Codec, Framing, MessageCallback } from "./types.js";
 
-export const HEADER_BYTES = 4;
+const HEADER_BYTES = 4;
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 /** First allocation for a frame body split across chunks; it doubles from there. */
 const MIN_BODY = 4096;
@@ -13,7 +13,7 @@ export interface LengthPrefixedOptions {
   maxLength?: number;
 }
 
-export function frameTooLarge(claimed: number, maxLength: number): EchoplexError {
+function frameTooLarge(claimed: number, maxLength: number): EchoplexError {
   return new EchoplexError("ERR_FRAME_TOO_LARGE", `frame of ${claimed} bytes exceeds ${maxLength} bytes`);
 }
 

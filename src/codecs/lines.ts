@@ -17,7 +17,7 @@ export interface LinesOptions {
   maxLength?: number;
 }
 
-export function lineTooLong(maxLength: number): EchoplexError {
+function lineTooLong(maxLength: number): EchoplexError {
   return new EchoplexError("ERR_LINE_TOO_LONG", `line exceeds ${maxLength} bytes`);
 }
 

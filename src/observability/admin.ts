@@ -57,7 +57,7 @@ export interface AdminSource {
 }
 
 /** Options of the HTTP side alone (what startAdminEndpoint needs). */
-export type EndpointOptions = Pick<AdminOptions, "address" | "token" | "logger">;
+type EndpointOptions = Pick<AdminOptions, "address" | "token" | "logger">;
 
 /** Starts the admin endpoint over `servers` (they may be listening already or not yet). */
 export async function startAdmin(

@@ -59,7 +59,7 @@ class Sender {
   }
 }
 
-export interface ChatRunning extends RunningBench {
+interface ChatRunning extends RunningBench {
   extras: () => ChatExtras;
 }
 

@@ -54,7 +54,7 @@ class SeqDigits {
 }
 
 /** The payload template of connection `index`: sequence digits, then letters or the message. */
-export function echoPayload(spec: EchoBenchOptions["payload"], index: number): Buffer {
+function echoPayload(spec: EchoBenchOptions["payload"], index: number): Buffer {
   if ("message" in spec) {
     const payload = Buffer.from(`${"0".repeat(SEQ_DIGITS)} ${spec.message}`);
     return payload;

@@ -77,7 +77,7 @@ function stopRule(mode: BenchMode, flags: BenchFlags): StopRule {
 }
 
 /** Turns flags into options, rejecting combinations that do not apply to the mode. */
-export function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): BenchOptions {
+function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): BenchOptions {
   const common = {
     conns: flags.conns,
     stop: stopRule(mode, flags),

@@ -19,7 +19,7 @@ interface ClientFlags {
   servername?: string;
 }
 
-export const DEFAULT_RETRIES = 10;
+const DEFAULT_RETRIES = 10;
 
 export function clientCommand(): Command {
   const cmd = new Command("client")

@@ -37,10 +37,10 @@ function parseHost(text: string): string {
 }
 
 /** Where `serve` suggests the admin endpoint when it is off. */
-export const SUGGESTED_ADMIN = "127.0.0.1:9090";
+const SUGGESTED_ADMIN = "127.0.0.1:9090";
 
 /** Which services to start: --only, else those in the config, else all; minus `enabled: false`. */
-export function selectServices(
+function selectServices(
   registry: readonly RegisteredService[],
   config: ServeConfig,
   only: string | undefined,

@@ -45,7 +45,7 @@ export const DEFAULT_CHAT_SETTINGS: Readonly<Omit<ChatSettings, "instance">> = O
 });
 
 /** Where a user is in their life: waiting to authenticate, admitted, or gone. */
-export type SessionPhase = "password" | "admitting" | "chatting" | "gone";
+type SessionPhase = "password" | "admitting" | "chatting" | "gone";
 
 /** Per-connection chat state (`conn.state`). */
 export interface ChatSession {

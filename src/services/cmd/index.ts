@@ -1,7 +1,6 @@
 // The command service: one request per line (or frame), one reply each
 // (ECHO, UPPER, LOWER, REVERSE, TIME, PING, HELP, QUIT); see docs/protocols.md.
 import { framingFor } from "../../codecs/framing-for.js";
-import type { Framing } from "../../codecs/types.js";
 import { createServer, type EchoplexServer, type Handler, type ServerOptions } from "../../core/server.js";
 import { runCommand, unknownCommand } from "./commands.js";
 import { newScan, scanRequest } from "./parser.js";
@@ -42,16 +41,12 @@ export function cmdHandler(): Handler<undefined> {
   };
 }
 
-export function cmdFraming(framing: CmdFraming, maxMessageBytes?: number): Framing {
-  return framingFor(framing, maxMessageBytes);
-}
-
 export function createCmdServer(options: CmdOptions = {}): EchoplexServer<undefined> {
   const { framing, maxMessageBytes, ...engine } = options;
   return createServer({
     ...engine,
     service: "cmd",
-    framing: cmdFraming(framing ?? "lines", maxMessageBytes),
+    framing: framingFor(framing ?? "lines", maxMessageBytes),
     handler: cmdHandler(),
   });
 }

@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: [
       "test/codecs/**/*.test.ts",
+      "test/errors.test.ts",
       "test/core/address*.test.ts",
       "test/core/proxy-protocol*.test.ts",
       "test/cli/config*.test.ts",

@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: [
       "test/codecs/**/*.test.ts",
+      "test/errors.test.ts",
       "test/core/address*.test.ts",
       "test/core/proxy-protocol*.test.ts",
       "test/cli/config*.test.ts",
@@ -16,7 +17,7 @@ export default defineConfig({
       "test/services/chat/{commands,commands.property,flood,memory-transport,sanitize}.test.ts",
       "test/services/http/plan.test.ts",
       "test/services/sink/record.test.ts",
-      "test/observability/cluster-merge.test.ts",
+      "test/observability/worker-aggregation.test.ts",
     ],
     setupFiles: ["test/helpers/no-network.ts"],
     pool: "threads",

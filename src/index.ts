@@ -14,7 +14,6 @@ export * from "./client/index.js";
 export * from "./codecs/index.js";
 export { type Address, formatAddress, parseAddress } from "./core/address.js";
 export { type CloseReason, Connection, type ConnectionStatus, type PeerInfo } from "./core/connection.js";
-export { EchoplexError, ERROR_CODES, type ErrorCode } from "./core/errors.js";
 export { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./core/logger.js";
 export {
@@ -48,6 +47,7 @@ export {
   type ServerTls,
   type ServerTlsConfig,
 } from "./core/tls.js";
+export { EchoplexError, ERROR_CODES, type ErrorCode } from "./errors.js";
 export * from "./observability/index.js";
 export {
   CHAT_DEFAULT_IDLE_TIMEOUT_MS,
@@ -65,6 +65,7 @@ export {
   DEFAULT_CHAT_SETTINGS,
   DEFAULT_FLOOD_LIMITS,
   type EventSink,
+  FloodControl,
   type FloodLimits,
   type HistoryEvent,
   type MaybePromise,
@@ -77,7 +78,6 @@ export {
   type RoomListing,
   renderEvent,
   sanitize,
-  TokenBucket,
   type UserRef,
 } from "./services/chat/index.js";
 export {

@@ -12,7 +12,7 @@ export interface ProgressSnapshot {
   mismatches: number;
 }
 
-export type ReplyOutcome = "ok" | "mismatch" | "failed";
+type ReplyOutcome = "ok" | "mismatch" | "failed";
 
 const MAX_MISMATCH_SAMPLE = 200;
 

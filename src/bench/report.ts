@@ -6,12 +6,12 @@ import { type BenchResult, errorTotal } from "./result.js";
 const ms = (us: number) => (us >= 100_000 ? `${(us / 1000).toFixed(0)}ms` : `${(us / 1000).toFixed(2)}ms`);
 const int = (n: number) => n.toLocaleString("en-US");
 
-export function formatLatency(l: LatencySummary): string {
+function formatLatency(l: LatencySummary): string {
   if (l.count === 0) return "no samples";
   return `p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}  (${int(l.count)} samples)`;
 }
 
-export function formatErrors(errors: Record<string, number>): string {
+function formatErrors(errors: Record<string, number>): string {
   const entries = Object.entries(errors).filter(([, n]) => n > 0);
   if (entries.length === 0) return "none";
   return entries

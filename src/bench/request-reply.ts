@@ -5,8 +5,7 @@
 // are split by the project's codecs and checked in order against what was sent.
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import { lengthPrefixed } from "../codecs/length-prefixed.js";
-import { lines } from "../codecs/lines.js";
+import { framingFor } from "../codecs/framing-for.js";
 import type { Codec } from "../codecs/types.js";
 import type { StopRule, TcpTarget } from "./options.js";
 import { Budget, startPacer } from "./pacing.js";
@@ -90,12 +89,8 @@ class Pipe {
     this.sentAt = new Float64Array(size);
     this.mask = size - 1;
     this.out = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, exchange.maxRequestBytes * plan.pipeline));
-    const framing =
-      plan.framing === "length"
-        ? lengthPrefixed({ maxLength: plan.maxReplyBytes })
-        : lines({ maxLength: plan.maxReplyBytes });
     this.framingBytes = plan.framing === "length" ? 4 : 1;
-    this.codec = framing.create((reply) => this.onReply(reply));
+    this.codec = framingFor(plan.framing, plan.maxReplyBytes).create((reply) => this.onReply(reply));
   }
 
   /** Requests are waiting for the next flush. */

@@ -4,11 +4,11 @@ import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { socketError } from "../client/connect.js";
 import { formatAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import type { TcpTarget } from "./options.js";
 
 /** Where a connection's bytes go when it reads into the shared buffer instead of emitting 'data'. */
-export interface ReadSink {
+interface ReadSink {
   onData(chunk: Buffer): void;
 }
 

@@ -1,6 +1,6 @@
 // Entry point of a --workers child process: receives its options over IPC, runs
 // them, reports progress every 250 ms and the result (histogram encoded) at the end.
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import { startBench } from "./index.js";
 import type { BenchOptions } from "./options.js";
 import type { ParentMessage, WorkerMessage } from "./workers.js";

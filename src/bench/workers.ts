@@ -4,7 +4,7 @@
 // progress and merges the results, HDR histograms included.
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { EchoplexError, ERROR_CODES, type ErrorCode } from "../core/errors.js";
+import { EchoplexError, ERROR_CODES, type ErrorCode } from "../errors.js";
 import type { BenchOptions } from "./options.js";
 import type { ProgressSnapshot } from "./recorder.js";
 import { type BenchResult, mergeResults } from "./result.js";
@@ -23,7 +23,7 @@ const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 const share = (total: number, n: number, i: number) => Math.floor(total / n) + (i < total % n ? 1 : 0);
 
 /** Worker i's part of the run: its share of connections, rate and request count. */
-export function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
+function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
   const parts: BenchOptions[] = [];
   for (let i = 0; i < n; i++) {
     const conns = share(options.conns, n, i);
@@ -37,7 +37,7 @@ export function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
   return parts;
 }
 
-export interface WorkersHandle {
+interface WorkersHandle {
   progress(): ProgressSnapshot;
   result: Promise<BenchResult>;
   halt(): void;

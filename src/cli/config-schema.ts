@@ -38,7 +38,7 @@ export const size = z.union([z.number().int().nonnegative(), z.string()]).transf
 export const count = z.number().int().nonnegative();
 
 /** `tls:` in a service entry: the config-file twin of the --tls-* flags. */
-export const tlsSchema = z
+const tlsSchema = z
   .strictObject({
     selfSigned: z.boolean().optional(),
     cert: z.string().optional(),
@@ -64,7 +64,7 @@ export const tlsSchema = z
       });
   });
 
-export type TlsEntry = z.output<typeof tlsSchema>;
+type TlsEntry = z.output<typeof tlsSchema>;
 
 export function tlsConfigFromEntry(tls: TlsEntry): ServerTlsConfig {
   return {

@@ -5,8 +5,8 @@ import { availableParallelism } from "node:os";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
 import { LOG_LEVELS } from "../core/logger.js";
+import { EchoplexError } from "../errors.js";
 import { type CommonEntry, formatIssues } from "./config-schema.js";
 import type { RegisteredService } from "./registry.js";
 
@@ -21,7 +21,7 @@ export interface ServeConfig {
 }
 
 /** The schema of a whole config file for these services. */
-export function configSchema(services: readonly RegisteredService[]): z.ZodType<ServeConfig> {
+function configSchema(services: readonly RegisteredService[]): z.ZodType<ServeConfig> {
   const entries: Record<string, z.ZodOptional<z.ZodType>> = {};
   for (const service of services) entries[service.name] = service.schema.optional();
   return z.strictObject({

@@ -1,16 +1,15 @@
 // Process exit codes, so that scripts can tell failures apart without parsing messages.
-import type { ErrorCode } from "../core/errors.js";
+import type { ErrorCode } from "../errors.js";
 
-export const EXIT_OK = 0;
 /** A failure at run time not listed below. */
 export const EXIT_FAILURE = 1;
 /** Bad usage: an unknown command or flag, a missing or extra argument, a bad option value or address. */
 export const EXIT_USAGE = 2;
-export const EXIT_REFUSED = 3;
-export const EXIT_UNREACHABLE = 4;
-export const EXIT_RESET = 5;
-export const EXIT_TIMEOUT = 6;
-export const EXIT_TLS = 7;
+const EXIT_REFUSED = 3;
+const EXIT_UNREACHABLE = 4;
+const EXIT_RESET = 5;
+const EXIT_TIMEOUT = 6;
+const EXIT_TLS = 7;
 
 const BY_ERROR: Partial<Record<ErrorCode, number>> = {
   ERR_USAGE: EXIT_USAGE,

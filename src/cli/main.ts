@@ -3,7 +3,7 @@
 // and errors into one readable line and a non-zero exit.
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 import { shortUsage, usageError } from "./usage.js";
 

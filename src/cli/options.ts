@@ -2,7 +2,6 @@
 import type { TlsOptions } from "node:tls";
 import { type Command, Option } from "commander";
 import { type Address, parseAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
 import { createLogger, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from "../core/logger.js";
 import {
@@ -13,7 +12,8 @@ import {
   type ServerTls,
   type ServerTlsConfig,
 } from "../core/tls.js";
-import { parseWorkers } from "./cluster.js";
+import { EchoplexError } from "../errors.js";
+import { parseWorkers } from "./supervisor.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 
 /** --admin and --admin-token, taken by every service command (runServers reads them). */
@@ -144,7 +144,7 @@ export function addTlsOptions(cmd: Command): Command {
 }
 
 /** The TLS configuration the flags ask for, or undefined for plain TCP. */
-export function tlsConfigFromFlags(flags: TlsFlags): ServerTlsConfig | undefined {
+function tlsConfigFromFlags(flags: TlsFlags): ServerTlsConfig | undefined {
   const { tlsCert, tlsKey, tlsSelfSigned, tlsCa, tlsRequireClientCert, tlsCiphers } = flags;
   const fromFiles = tlsCert !== undefined || tlsKey !== undefined;
   if (!fromFiles && !tlsSelfSigned) {
@@ -320,7 +320,7 @@ export function resolveListenAddress(
   return { host, port };
 }
 
-export function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
+function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
   return {
     idleTimeoutMs: flags.idleTimeout,
     maxConnections: flags.maxConnections,

@@ -30,12 +30,12 @@ import {
 import type { Runnable } from "./run.js";
 
 /** What a factory gets besides its options: the shared logger, and TLS when configured. */
-export interface ServiceContext {
+interface ServiceContext {
   logger: Logger;
   tls: TlsOptions | undefined;
 }
 
-export interface ServiceInstance {
+interface ServiceInstance {
   server: Runnable["server"];
   /** What the admin endpoint reads when `server` is a wrapper around an engine server. */
   observe?: Runnable["observe"];
@@ -54,7 +54,7 @@ export interface RegisteredService {
 }
 
 /** Declares a service for the registry; the factory's options are typed from the schema. */
-export function defineService<Shape extends z.ZodRawShape>(definition: {
+function defineService<Shape extends z.ZodRawShape>(definition: {
   name: string;
   defaultPort: number;
   options: Shape;
@@ -76,7 +76,7 @@ const lineServiceShape = {
   ...engineLimitsShape,
 };
 
-export const echoService = defineService({
+const echoService = defineService({
   name: "echo",
   defaultPort: ECHO_DEFAULT_PORT,
   options: {
@@ -101,7 +101,7 @@ export const echoService = defineService({
   },
 });
 
-export const httpService = defineService({
+const httpService = defineService({
   name: "http",
   defaultPort: HTTP_DEFAULT_PORT,
   options: {
@@ -139,7 +139,7 @@ export const httpService = defineService({
   },
 });
 
-export const cmdService = defineService({
+const cmdService = defineService({
   name: "cmd",
   defaultPort: CMD_DEFAULT_PORT,
   options: {
@@ -160,7 +160,7 @@ export const cmdService = defineService({
   },
 });
 
-export const chatService = defineService({
+const chatService = defineService({
   name: "chat",
   defaultPort: CHAT_DEFAULT_PORT,
   options: {
@@ -206,7 +206,7 @@ export const chatService = defineService({
   },
 });
 
-export const sinkService = defineService({
+const sinkService = defineService({
   name: "sink",
   defaultPort: SINK_DEFAULT_PORT,
   options: {

@@ -3,22 +3,22 @@
 // (a second signal exits at once), exits 0. With --workers N the process becomes
 // a supervisor of N such processes.
 import type { Address } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { EchoplexServer, ListenInfo } from "../core/server.js";
+import { EchoplexError } from "../errors.js";
 // The admin endpoint (and prom-client with it) is loaded only with --admin: a server without it does not pay its memory.
 import type { AdminEndpoint } from "../observability/admin.js";
-import type { WorkerGroup } from "../observability/cluster.js";
 import { isObservable, type Observable } from "../observability/source.js";
+import type { WorkerGroup } from "../observability/worker-aggregation.js";
+import { formatListening, type ListeningRow } from "./listening.js";
+import type { AdminFlags } from "./options.js";
 import {
   isClusterWorker,
   onPrimaryShutdown,
   reportListening,
   runPrimary,
   type Supervisor,
-} from "./cluster.js";
-import { formatListening, type ListeningRow } from "./listening.js";
-import type { AdminFlags } from "./options.js";
+} from "./supervisor.js";
 
 export interface Runnable {
   /** Label in the start-up line, e.g. "echo". */
@@ -54,7 +54,7 @@ export async function runServers(
   return (await runGroup(runnables, logger, flags)).started;
 }
 
-export interface RunResult {
+interface RunResult {
   /** Each runnable with where it listens (under --workers: where the first worker listens). */
   started: Array<{ run: Runnable; info: ListenInfo }>;
   /** Where the admin endpoint listens (in a worker: undefined, the primary runs it). */
@@ -93,7 +93,7 @@ export async function runGroup(
       const observed = observedOf(runnables);
       // A worker's admin data goes to the primary, which runs the one endpoint of the group.
       if (isClusterWorker()) {
-        const { answerPrimary } = await import("../observability/cluster.js");
+        const { answerPrimary } = await import("../observability/worker-aggregation.js");
         answerPrimary(observed, { logger: logger.child({ service: "admin" }) });
       } else {
         const { startAdmin } = await import("../observability/admin.js");
@@ -211,7 +211,7 @@ async function supervise(
     };
     const [{ startAdminEndpoint }, { clusterAdminSource }] = await Promise.all([
       import("../observability/admin.js"),
-      import("../observability/cluster.js"),
+      import("../observability/worker-aggregation.js"),
     ]);
     admin = await startAdminEndpoint(clusterAdminSource(group, adminLogger), {
       address: flags.admin,

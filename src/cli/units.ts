@@ -1,5 +1,5 @@
 // Human units on the command line: sizes (64k, 1MiB) and durations (250ms, 2s, 1m).
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 
 const SIZE_UNITS: Record<string, number> = {
   "": 1,

@@ -2,9 +2,9 @@
 // option, a value outside its choices, a missing or extra argument); this module words
 // them as `echoplex: error: <what> (<CODE>)`, with at most one hint line after.
 import type { Command, CommanderError } from "commander";
-import type { ErrorCode } from "../core/errors.js";
+import type { ErrorCode } from "../errors.js";
 
-export interface UsageError {
+interface UsageError {
   code: ErrorCode;
   message: string;
   /** A second line: commander's "(Did you mean …?)", or why an argument was extra. */

@@ -1,6 +1,6 @@
 // Exponential backoff with jitter for reconnect attempts: 250 ms, 500 ms, 1 s, … up to a cap.
 
-export interface BackoffOptions {
+interface BackoffOptions {
   initialMs?: number;
   maxMs?: number;
 }

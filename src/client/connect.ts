@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { formatAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 
 export interface ClientTlsOptions {
   /** PEM file(s) of the certificate authorities to trust instead of the system's. */

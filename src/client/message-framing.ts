@@ -1,7 +1,7 @@
 // The client's side of a framing: how one outgoing message is framed, and a codec
 // (from src/codecs) that splits the server's bytes into replies.
-import { encodeFrame, lengthPrefixed } from "../codecs/length-prefixed.js";
-import { lines } from "../codecs/lines.js";
+import { framingFor } from "../codecs/framing-for.js";
+import { encodeFrame } from "../codecs/length-prefixed.js";
 import type { Codec, MessageCallback } from "../codecs/types.js";
 
 export type ClientFraming = "lines" | "length";
@@ -16,7 +16,5 @@ export function frameMessage(framing: ClientFraming, payload: Buffer, out: Buffe
 
 /** A decoder of the server's replies; throws a typed error above `maxReplyBytes`. */
 export function replyDecoder(framing: ClientFraming, maxReplyBytes: number, onReply: MessageCallback): Codec {
-  const f =
-    framing === "length" ? lengthPrefixed({ maxLength: maxReplyBytes }) : lines({ maxLength: maxReplyBytes });
-  return f.create(onReply);
+  return framingFor(framing, maxReplyBytes).create(onReply);
 }

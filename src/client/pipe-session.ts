@@ -5,7 +5,7 @@
 import type { Socket } from "node:net";
 import { lines } from "../codecs/lines.js";
 import { formatAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import { socketError } from "./connect.js";
 import { frameMessage, replyDecoder } from "./message-framing.js";
 import type { SessionOptions } from "./session.js";

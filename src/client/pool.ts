@@ -3,7 +3,7 @@
 // that pairs each reply with its request for line or length-prefixed protocols.
 import { createPool as createGenericPool, type Pool } from "generic-pool";
 import { formatAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import { Backoff, delay } from "./backoff.js";
 import { type ClientTlsOptions, openSocket } from "./connect.js";
 import type { ClientFraming } from "./message-framing.js";

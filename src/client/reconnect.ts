@@ -1,7 +1,7 @@
 // Connects with retries: on a network failure, wait (exponential backoff) and try
 // again, up to a number of attempts. TLS and option errors are not retried.
 import type { Socket } from "node:net";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import { Backoff, delay } from "./backoff.js";
 import { type ConnectOptions, openSocket } from "./connect.js";
 
@@ -21,7 +21,7 @@ const RETRYABLE = new Set([
   "ERR_CONNECT_FAILED",
 ]);
 
-export function isRetryable(err: unknown): err is EchoplexError {
+function isRetryable(err: unknown): err is EchoplexError {
   return EchoplexError.is(err) && RETRYABLE.has(err.code);
 }
 

@@ -3,7 +3,7 @@
 // the order they were sent (a FIFO of waiters), so pipelining pairs up correctly.
 import type { Socket } from "node:net";
 import { formatAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import { socketError } from "./connect.js";
 import { type ClientFraming, frameMessage, replyDecoder } from "./message-framing.js";
 

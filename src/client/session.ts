@@ -2,7 +2,7 @@
 // interactive session at a terminal or the pipe session otherwise.
 import type { Readable, Writable } from "node:stream";
 import { formatAddress } from "../core/address.js";
-import type { EchoplexError } from "../core/errors.js";
+import type { EchoplexError } from "../errors.js";
 import { Backoff } from "./backoff.js";
 import type { ConnectOptions } from "./connect.js";
 import type { ClientFraming } from "./message-framing.js";

@@ -5,7 +5,7 @@
 // getting a silent exit 0.
 import { isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 
 /** Bounded: the probe runs only on the way out of a session that already failed to make sense. */
 export const TLS_PROBE_TIMEOUT_MS = 3000;

@@ -5,19 +5,19 @@ import type { Socket } from "node:net";
 import { clearLine, createInterface, cursorTo, type Interface } from "node:readline";
 import type { Writable } from "node:stream";
 import { formatAddress } from "../core/address.js";
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import { socketError } from "./connect.js";
 import { frameMessage, replyDecoder } from "./message-framing.js";
 import type { SessionOptions } from "./session.js";
 import { PlainTextWatch, speaksTls, tlsExpected } from "./tls-detect.js";
 
-export const PROMPT = "> ";
-export const HISTORY_SIZE = 1000;
+const PROMPT = "> ";
+const HISTORY_SIZE = 1000;
 /** Exit code when the user interrupts with Ctrl-C (128 + SIGINT), as shells report it. */
-export const EXIT_INTERRUPTED = 130;
+const EXIT_INTERRUPTED = 130;
 
 /** Server bytes are shown, not obeyed: control characters (escape sequences) become visible. */
-export function visible(reply: Buffer): string {
+function visible(reply: Buffer): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   return reply.toString("utf8").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => {
     const code = c.charCodeAt(0);

@@ -1,4 +1,6 @@
 // Framing: pure codecs over Buffers, no sockets.
+
+export { framingFor } from "./framing-for.js";
 export {
   DEFAULT_MAX_FRAME_BYTES,
   encodeFrame,

@@ -1,9 +1,9 @@
 // Length-prefixed framing: a 4-byte big-endian length, then that many bytes.
 // The claimed length is checked against the limit before anything is allocated.
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import type { Codec, Framing, MessageCallback } from "./types.js";
 
-export const HEADER_BYTES = 4;
+const HEADER_BYTES = 4;
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 /** First allocation for a frame body split across chunks; it doubles from there. */
 const MIN_BODY = 4096;
@@ -13,7 +13,7 @@ export interface LengthPrefixedOptions {
   maxLength?: number;
 }
 
-export function frameTooLarge(claimed: number, maxLength: number): EchoplexError {
+function frameTooLarge(claimed: number, maxLength: number): EchoplexError {
   return new EchoplexError("ERR_FRAME_TOO_LARGE", `frame of ${claimed} bytes exceeds ${maxLength} bytes`);
 }
 

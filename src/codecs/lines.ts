@@ -1,6 +1,6 @@
 // Line framing: messages end in LF; a CR before the LF is tolerated and remembered
 // so that replies use the same line ending. The last line of a stream needs no LF.
-import { EchoplexError } from "../core/errors.js";
+import { EchoplexError } from "../errors.js";
 import type { Codec, Framing, MessageCallback } from "./types.js";
 
 const LF = 0x0a;
@@ -17,7 +17,7 @@ export interface LinesOptions {
   maxLength?: number;
 }
 
-export function lineTooLong(maxLength: number): EchoplexError {
+function lineTooLong(maxLength: number): EchoplexError {
   return new EchoplexError("ERR_LINE_TOO_LONG", `line exceeds ${maxLength} bytes`);
 }
 

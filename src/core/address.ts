@@ -1,7 +1,7 @@
 // Parses the listen/connect address forms users type: `8080`, `:8080`,
 // `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`, `0`.
 import { isIP } from "node:net";
-import { EchoplexError } from "./errors.js";
+import { EchoplexError } from "../errors.js";
 
 export interface Address {
   /** Undefined means "all interfaces" when listening. */

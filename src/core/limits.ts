@@ -1,6 +1,6 @@
 // Per-server limits. Every limit has a default here, a CLI flag, a message to the
 // peer and a log line when it is enforced.
-import { EchoplexError } from "./errors.js";
+import { EchoplexError } from "../errors.js";
 
 export interface Limits {
   /** Close a connection with no traffic in either direction for this long (0: never). */

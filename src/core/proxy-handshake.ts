@@ -1,7 +1,7 @@
 // The engine's pre-codec phase for the PROXY protocol: reads a socket's first bytes
 // until the header is complete (or wrong, or late), before any byte reaches a codec.
 import type { Socket } from "node:net";
-import { EchoplexError } from "./errors.js";
+import { EchoplexError } from "../errors.js";
 import { PROXY_HEADER_MAX_BYTES, type ProxyHeader, parseProxyHeader } from "./proxy-protocol.js";
 
 export type HandshakeOutcome =

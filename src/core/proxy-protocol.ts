@@ -3,7 +3,7 @@
 // first bytes of a connection that says "need more", "here is the real peer", or throws.
 // Spec: https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt
 import { isIPv4, isIPv6 } from "node:net";
-import { EchoplexError } from "./errors.js";
+import { EchoplexError } from "../errors.js";
 
 /** The v2 signature: "\r\n\r\n\0\r\nQUIT\n". */
 export const V2_SIGNATURE = Buffer.from([
@@ -11,9 +11,9 @@ export const V2_SIGNATURE = Buffer.from([
 ]);
 const V1_PREFIX = Buffer.from("PROXY ");
 /** The spec's maximum for a v1 line, CRLF included. */
-export const V1_MAX_BYTES = 107;
+const V1_MAX_BYTES = 107;
 /** v2 address block + TLVs we accept; the spec allows 64 KiB, load balancers send a few hundred bytes. */
-export const V2_MAX_PAYLOAD_BYTES = 4096;
+const V2_MAX_PAYLOAD_BYTES = 4096;
 /** The most bytes a valid header can take; a header not complete within this many bytes is refused. */
 export const PROXY_HEADER_MAX_BYTES = 16 + V2_MAX_PAYLOAD_BYTES;
 

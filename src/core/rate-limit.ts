@@ -1,5 +1,6 @@
 // Per-connection message rate limit: a token bucket refilled once per read (one clock
 // read per chunk, none per message) and spent once per message.
+import { TokenBucket } from "./token-bucket.js";
 
 /**
  * What happens to one message: it passes; it is the first dropped in an episode of
@@ -12,8 +13,7 @@ export type RateVerdict = "pass" | "first-drop" | "drop" | "disconnect";
 const EPISODE_GAP_MS = 1000;
 
 export class RateLimiter {
-  private tokens: number;
-  private last: number;
+  private readonly bucket: TokenBucket;
   /** The time of the current read, set by refill(). */
   private now: number;
   /** When the current episode of excess began (0: none). */
@@ -31,27 +31,19 @@ export class RateLimiter {
     readonly graceMs: number,
     now: number,
   ) {
-    this.tokens = burst;
-    this.last = now;
+    this.bucket = new TokenBucket(rate, burst, now);
     this.now = now;
   }
 
   /** Adds the tokens earned since the last read; call once per read, before take(). */
   refill(now: number): void {
-    const elapsed = now - this.last;
-    if (elapsed > 0) {
-      this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000);
-      this.last = now;
-    }
+    this.bucket.refill(now);
     this.now = now;
   }
 
   /** Accounts one message. */
   take(): RateVerdict {
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return "pass";
-    }
+    if (this.bucket.tryTake()) return "pass";
     this.dropped++;
     const now = this.now;
     if (this.overSince === 0 || now - this.lastDrop > EPISODE_GAP_MS) {

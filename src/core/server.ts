@@ -10,10 +10,10 @@ import {
 } from "node:tls";
 import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
+import { EchoplexError, type ErrorCode, listenError } from "../errors.js";
 import { type Address, formatAddress, parseAddress } from "./address.js";
 import { coarseClock, tickClock } from "./clock.js";
 import { type CloseReason, Connection, type ConnectionHost, type PeerInfo } from "./connection.js";
-import { EchoplexError, type ErrorCode, listenError } from "./errors.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";

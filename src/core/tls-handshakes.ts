@@ -4,10 +4,10 @@
 // peer that tries to renegotiate is refused: counted, logged at warn level, closed.
 import type { Socket } from "node:net";
 import type { TLSSocket, Server as TlsServer } from "node:tls";
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "../errors.js";
 import type { Logger } from "./logger.js";
 
-export interface HandshakeHooks {
+interface HandshakeHooks {
   /** False while the server no longer accepts: the raw socket is destroyed at once. */
   accepting(): boolean;
   /** A handshake completed: the socket is the caller's from now on. */

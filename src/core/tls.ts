@@ -4,7 +4,7 @@ import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { createSecureContext, type TlsOptions } from "node:tls";
-import { EchoplexError } from "./errors.js";
+import { EchoplexError } from "../errors.js";
 
 /** Where the server's certificate comes from. */
 export type CertificateSource =

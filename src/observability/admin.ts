@@ -8,9 +8,9 @@ import {
 } from "node:http";
 import type { Registry } from "prom-client";
 import { type Address, formatAddress, parseAddress } from "../core/address.js";
-import { listenError } from "../core/errors.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
+import { listenError } from "../errors.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
 import { createMetricsRegistry } from "./metrics.js";
 import {
@@ -57,7 +57,7 @@ export interface AdminSource {
 }
 
 /** Options of the HTTP side alone (what startAdminEndpoint needs). */
-export type EndpointOptions = Pick<AdminOptions, "address" | "token" | "logger">;
+type EndpointOptions = Pick<AdminOptions, "address" | "token" | "logger">;
 
 /** Starts the admin endpoint over `servers` (they may be listening already or not yet). */
 export async function startAdmin(

@@ -9,7 +9,6 @@ export {
   startAdminEndpoint,
 } from "./admin.js";
 export { TOKEN_COOKIE } from "./auth.js";
-export { answerPrimary, clusterAdminSource, mergePeers, mergeStats, type WorkerGroup } from "./cluster.js";
 export { createMetricsRegistry, LATENCY_BUCKETS, METRIC_PREFIX, type MetricsOptions } from "./metrics.js";
 export type { ListedPeer, PeersSnapshot, Readiness, ServiceStats, StatsSnapshot } from "./snapshot.js";
 export {
@@ -20,3 +19,10 @@ export {
   type ServiceCounters,
   toObserved,
 } from "./source.js";
+export {
+  answerPrimary,
+  clusterAdminSource,
+  mergePeers,
+  mergeStats,
+  type WorkerGroup,
+} from "./worker-aggregation.js";

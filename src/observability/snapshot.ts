@@ -110,7 +110,7 @@ export function peersSnapshot(
 }
 
 /** Ready while no service is draining. */
-export function isReady(servers: readonly ObservedServer[]): boolean {
+function isReady(servers: readonly ObservedServer[]): boolean {
   return servers.every((s) => !s.draining);
 }
 

@@ -3,7 +3,7 @@
 // second. Nothing is fetched from anywhere but the admin endpoint itself.
 
 /** How many peers the page lists; /api/peers without `limit` lists them all. */
-export const PAGE_PEER_LIMIT = 500;
+const PAGE_PEER_LIMIT = 500;
 
 /** The page's icon, served at /favicon.ico: three lines in the charts' in and out colours. */
 export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1d2330"/><path d="M8 10h16M8 22h16" stroke="#2f6fde" stroke-width="3.5" stroke-linecap="round"/><path d="M8 16h11" stroke="#e07b24" stroke-width="3.5" stroke-linecap="round"/></svg>

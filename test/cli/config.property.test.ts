@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { validateConfig } from "../../src/cli/config.js";
 import { SERVICES } from "../../src/cli/registry.js";
-import { EchoplexError } from "../../src/core/errors.js";
+import { EchoplexError } from "../../src/errors.js";
 
 /** validateConfig's result, or the ERR_CONFIG message (any other throw fails the property). */
 function check(data: unknown): ReturnType<typeof validateConfig> | string {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseCount, parseDuration, parseSize } from "../../src/cli/units.js";
-import { EchoplexError } from "../../src/core/errors.js";
+import { EchoplexError } from "../../src/errors.js";
 
 /** Calls f; returns its result or undefined when it threw ERR_BAD_OPTION (anything else fails the test). */
 function typed(f: () => number): number | undefined {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeFrame, lengthPrefixed } from "../../src/codecs/length-prefixed.js";
-import { EchoplexError } from "../../src/core/errors.js";
+import { EchoplexError } from "../../src/errors.js";
 import { cut, cutPoints, decodeAll, type Outcome } from "./split.js";
 
 function decode(chunks: Buffer[], maxLength: number, onPush?: (buffered: number) => void): Outcome {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeFrame, lengthPrefixed } from "../../src/codecs/length-prefixed.js";
-import { EchoplexError } from "../../src/core/errors.js";
+import { EchoplexError } from "../../src/errors.js";
 
 function decode(chunks: Buffer[], maxLength?: number): string[] {
   const out: string[] = [];

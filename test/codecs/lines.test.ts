@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { lines } from "../../src/codecs/lines.js";
-import { EchoplexError } from "../../src/core/errors.js";
+import { EchoplexError } from "../../src/errors.js";
 
 function decodeChunks(chunks: Buffer[], maxLength?: number): string[] {
   const out: string[] = [];

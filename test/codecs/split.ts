@@ -1,7 +1,7 @@
 // Property-test helpers: cut a byte stream into chunks at arbitrary points.
 import fc from "fast-check";
 import type { Framing } from "../../src/codecs/types.js";
-import { EchoplexError } from "../../src/core/errors.js";
+import { EchoplexError } from "../../src/errors.js";
 
 /** Cuts `input` at the given offsets (taken modulo its length, sorted, duplicates allowed: empty chunks). */
 export function cut(input: Buffer, offsets: number[]): Buffer[] {

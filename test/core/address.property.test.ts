@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatAddress, parseAddress } from "../../src/core/address.js";
-import { EchoplexError } from "../../src/core/errors.js";
+import { EchoplexError } from "../../src/errors.js";
 
 /** Calls f; returns its result, or undefined when it threw an EchoplexError with `code` (anything else fails). */
 function typed<T>(code: string, f: () => T): T | undefined {

@@ -1,13 +1,13 @@
 import { SocketAddress } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EchoplexError } from "../../src/core/errors.js";
 import {
   encodeProxyHeaderV1,
   formatIPv6,
   parseProxyHeader,
   V2_SIGNATURE,
 } from "../../src/core/proxy-protocol.js";
+import { EchoplexError } from "../../src/errors.js";
 
 function outcome(input: Buffer): "incomplete" | "done" | "refused" {
   try {

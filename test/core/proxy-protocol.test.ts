@@ -8,8 +8,8 @@ import {
   V2ProxyProtocol,
 } from "proxy-protocol-js";
 import { describe, expect, it } from "vitest";
-import { EchoplexError } from "../../src/core/errors.js";
 import { parseProxyHeader, V2_SIGNATURE } from "../../src/core/proxy-protocol.js";
+import { EchoplexError } from "../../src/errors.js";
 
 const b = (s: string) => Buffer.from(s, "latin1");
 

@@ -1,8 +1,8 @@
 // The engine's limits, backpressure, peer tracking and shutdown, over real sockets.
 import { afterEach, describe, expect, it } from "vitest";
 import { lines } from "../../src/codecs/lines.js";
-import { EchoplexError } from "../../src/core/errors.js";
 import { createServer, type EchoplexServer } from "../../src/core/server.js";
+import { EchoplexError } from "../../src/errors.js";
 import { createEchoServer } from "../../src/services/echo/index.js";
 import { connectClient, sleep, type TestClient } from "../helpers/net.js";
 

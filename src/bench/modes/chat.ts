@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { lines } from "../../codecs/lines.js";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 import type { ChatBenchOptions } from "../options.js";
 import { Budget, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
@@ -68,7 +68,7 @@ class Sender {
   }
 }
 
-export interface ChatRunning extends RunningBench {
+interface ChatRunning extends RunningBench {
   extras: () => ChatExtras;
 }
 

@@ -10,7 +10,7 @@ import type { RunningBench } from "../request-reply.js";
 import type { ConnectExtras } from "../result.js";
 import { closeHard, connectFailure, dial, errorKind, isTlsFailure, whereOf } from "../transport.js";
 
-export interface ConnectRunning extends RunningBench {
+interface ConnectRunning extends RunningBench {
   extras: () => ConnectExtras;
 }
 

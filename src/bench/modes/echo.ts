@@ -2,9 +2,9 @@
 // exactly the prefix plus that request, so lost, reordered or altered replies
 // are counted as mismatches. The prefix can be learnt from a probe line.
 import { randomBytes } from "node:crypto";
-import { encodeFrame, lengthPrefixed } from "../../codecs/length-prefixed.js";
-import { lines } from "../../codecs/lines.js";
-import { EchoplexError } from "../../core/errors.js";
+import { framingFor } from "../../codecs/framing-for.js";
+import { encodeFrame } from "../../codecs/length-prefixed.js";
+import { EchoplexError } from "../../errors.js";
 import type { EchoBenchOptions, TcpTarget } from "../options.js";
 import type { Exchange, RequestReplyPlan } from "../request-reply.js";
 import { certificateRefused, closeHard, connectFailure, dial, whereOf } from "../transport.js";
@@ -54,7 +54,7 @@ class SeqDigits {
 }
 
 /** The payload template of connection `index`: sequence digits, then letters or the message. */
-export function echoPayload(spec: EchoBenchOptions["payload"], index: number): Buffer {
+function echoPayload(spec: EchoBenchOptions["payload"], index: number): Buffer {
   if ("message" in spec) {
     const payload = Buffer.from(`${"0".repeat(SEQ_DIGITS)} ${spec.message}`);
     return payload;
@@ -117,9 +117,7 @@ export async function probePrefix(
   });
   try {
     const reply = await new Promise<Buffer>((resolve, reject) => {
-      const codec = (framing === "length" ? lengthPrefixed() : lines()).create((msg) =>
-        resolve(Buffer.from(msg)),
-      );
+      const codec = framingFor(framing).create((msg) => resolve(Buffer.from(msg)));
       const timer = setTimeout(
         () => reject(new EchoplexError("ERR_TIMEOUT", "probe: no reply within 5 s")),
         timeoutMs,

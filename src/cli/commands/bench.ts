@@ -16,7 +16,7 @@ import { failedSummary, formatResult, ProgressLine } from "../../bench/report.js
 import { startWorkers } from "../../bench/workers.js";
 import { readPemFile } from "../../client/connect.js";
 import { parseAddress } from "../../core/address.js";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
 
 interface BenchFlags {
@@ -102,7 +102,7 @@ function stopRule(mode: BenchMode, flags: BenchFlags): StopRule {
 }
 
 /** Turns flags into options, rejecting combinations that do not apply to the mode. */
-export function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): BenchOptions {
+function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): BenchOptions {
   const common = {
     conns: flags.conns,
     stop: stopRule(mode, flags),

@@ -1,6 +1,6 @@
 // `echoplex chat`: the chat service.
 import { Command, Option } from "commander";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 import { DEFAULT_CHAT_SETTINGS } from "../../services/chat/hub.js";
 import {
   CHAT_DEFAULT_IDLE_TIMEOUT_MS,
@@ -10,7 +10,6 @@ import {
 } from "../../services/chat/index.js";
 import { normaliseRoom } from "../../services/chat/names.js";
 import { checkRedisUrl, REDIS_DEFAULT_TTL_MS } from "../../services/chat/redis-transport.js";
-import { isClusterWorker } from "../cluster.js";
 import {
   addServiceOptions,
   type CommonServiceFlags,
@@ -20,6 +19,7 @@ import {
   tlsFromFlags,
 } from "../options.js";
 import { runServers } from "../run.js";
+import { isClusterWorker } from "../supervisor.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
 
 interface ChatFlags extends CommonServiceFlags {

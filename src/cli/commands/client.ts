@@ -21,7 +21,7 @@ interface ClientFlags {
   key?: string;
 }
 
-export const DEFAULT_RETRIES = 10;
+const DEFAULT_RETRIES = 10;
 
 export function clientCommand(): Command {
   const cmd = new Command("client")

@@ -1,6 +1,6 @@
 // `echoplex http`: the HTTP responder.
 import { Command, Option } from "commander";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 import {
   createHttpResponder,
   formatMs,
@@ -39,7 +39,7 @@ interface HttpFlags extends ListenFlags, TlsFlags, LoggingFlags, RunFlags {
 }
 
 /** `Name: value` into a header pair; commander calls this once per --header. */
-export function parseHeader(text: string, previous: Array<[string, string]> = []): Array<[string, string]> {
+function parseHeader(text: string, previous: Array<[string, string]> = []): Array<[string, string]> {
   const colon = text.indexOf(":");
   const name = colon > 0 ? text.slice(0, colon).trim() : "";
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {

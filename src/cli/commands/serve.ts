@@ -1,7 +1,7 @@
 // `echoplex serve`: several services in one process, with one logger and one shutdown.
 import { Command, Option } from "commander";
-import { EchoplexError } from "../../core/errors.js";
 import type { LogFormat, Logger, LogLevel } from "../../core/logger.js";
+import { EchoplexError } from "../../errors.js";
 import { loadConfig, type ServeConfig } from "../config.js";
 import { type CommonEntry, tlsConfigFromEntry } from "../config-schema.js";
 import {
@@ -37,10 +37,10 @@ function parseHost(text: string): string {
 }
 
 /** Where `serve` suggests the admin endpoint when it is off. */
-export const SUGGESTED_ADMIN = "127.0.0.1:9090";
+const SUGGESTED_ADMIN = "127.0.0.1:9090";
 
 /** Which services to start: --only, else those in the config, else all; minus `enabled: false`. */
-export function selectServices(
+function selectServices(
   registry: readonly RegisteredService[],
   config: ServeConfig,
   only: string | undefined,

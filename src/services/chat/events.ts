@@ -31,8 +31,6 @@ export type ChatEvent =
   /** A line from the server itself to the local members of a room (a transport's degraded/recovered notice). */
   | { readonly kind: "notice"; readonly room: string; readonly text: string };
 
-/** Events that go to everyone in a room. */
-export type RoomEvent = Exclude<ChatEvent, { kind: "private" }>;
 /** Events kept in a room's history and replayed to people who join. */
 export type HistoryEvent = Extract<ChatEvent, { kind: "say" | "action" }>;
 

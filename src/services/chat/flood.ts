@@ -1,6 +1,7 @@
 // Per-connection flood control: a token bucket (rate per second, burst) decides
 // whether a message passes; dropped messages add strikes that decay at one per
 // second, and too many strikes mean sustained flooding (the peer is disconnected).
+import { TokenBucket } from "../../core/token-bucket.js";
 
 export interface FloodLimits {
   /** Messages per second allowed on average (0: no flood control). */
@@ -20,10 +21,9 @@ export const DEFAULT_FLOOD_LIMITS: Readonly<FloodLimits> = Object.freeze({
 /** What to do with one message. */
 export type FloodVerdict = "pass" | "drop" | "disconnect";
 
-export class TokenBucket {
-  private tokens: number;
+export class FloodControl {
+  private readonly bucket: TokenBucket;
   private strikes = 0;
-  private last: number;
   /** True once a drop was announced; reset when a message passes again. */
   warned = false;
 
@@ -31,20 +31,15 @@ export class TokenBucket {
     private readonly limits: FloodLimits,
     now: number,
   ) {
-    this.tokens = limits.burst;
-    this.last = now;
+    this.bucket = new TokenBucket(limits.rate, limits.burst, now);
   }
 
   /** Accounts one message at time `now` (ms). */
   take(now: number): FloodVerdict {
-    const { rate, burst, disconnectAfter } = this.limits;
+    const { rate, disconnectAfter } = this.limits;
     if (rate <= 0) return "pass";
-    const elapsed = Math.max(0, now - this.last) / 1000;
-    this.last = now;
-    this.tokens = Math.min(burst, this.tokens + elapsed * rate);
-    this.strikes = Math.max(0, this.strikes - elapsed);
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    this.strikes = Math.max(0, this.strikes - this.bucket.refill(now) / 1000);
+    if (this.bucket.tryTake()) {
       this.warned = false;
       return "pass";
     }

@@ -3,12 +3,12 @@
 // of a room. Each event is rendered once into one Buffer that every recipient's
 // outbox references; the engine writes each outbox once per tick.
 import type { CloseReason, Connection } from "../../core/connection.js";
-import type { ErrorCode } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { ErrorCode } from "../../errors.js";
 import { HELP_LINES, parseCommand } from "./commands.js";
 import type { ChatEvent, HistoryEvent, UserRef } from "./events.js";
 import { renderEvent } from "./events.js";
-import { DEFAULT_FLOOD_LIMITS, type FloodLimits, TokenBucket } from "./flood.js";
+import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood.js";
 import { nickError, nickKey, normaliseRoom } from "./names.js";
 import { sanitize } from "./sanitize.js";
 import type { ChatTransport, MaybePromise } from "./transport.js";
@@ -45,7 +45,7 @@ export const DEFAULT_CHAT_SETTINGS: Readonly<Omit<ChatSettings, "instance">> = O
 });
 
 /** Where a user is in their life: waiting to authenticate, admitted, or gone. */
-export type SessionPhase = "password" | "admitting" | "chatting" | "gone";
+type SessionPhase = "password" | "admitting" | "chatting" | "gone";
 
 /** Per-connection chat state (`conn.state`). */
 export interface ChatSession {
@@ -57,7 +57,7 @@ export interface ChatSession {
   passTries: number;
   /** When an unauthenticated user is disconnected (ms since epoch). */
   passDeadline: number;
-  bucket: TokenBucket;
+  bucket: FloodControl;
   /** Lines received while an asynchronous command was running; processed in order after it. */
   backlog: Buffer[];
   busy: boolean;
@@ -148,7 +148,7 @@ export class ChatHub {
       room: "",
       passTries: 0,
       passDeadline: 0,
-      bucket: new TokenBucket(this.settings.flood, Date.now()),
+      bucket: new FloodControl(this.settings.flood, Date.now()),
       backlog: [],
       busy: false,
       leaveReason: undefined,

@@ -4,8 +4,7 @@
 // state and delivery go through a ChatTransport (in-process by default).
 
 import { randomBytes } from "node:crypto";
-import { lengthPrefixed } from "../../codecs/length-prefixed.js";
-import { lines } from "../../codecs/lines.js";
+import { framingFor } from "../../codecs/framing-for.js";
 import type { Address } from "../../core/address.js";
 import { silentLogger } from "../../core/logger.js";
 import {
@@ -142,7 +141,6 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
           logger,
         }));
   const hub = new ChatHub(shared, settings, logger);
-  const limit = maxLineBytes === undefined ? {} : { maxLength: maxLineBytes };
   const server = createServer<ChatSession>({
     ...engine,
     limits: {
@@ -151,7 +149,7 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
       ...engine.limits,
     },
     service: "chat",
-    framing: framing === "length" ? lengthPrefixed(limit) : lines(limit),
+    framing: framingFor(framing ?? "lines", maxLineBytes),
     handler: chatHandler(hub),
   });
   hub.countError = (code) => server.stats.countError(code);
@@ -159,7 +157,7 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
 }
 
 export { type ChatEvent, type HistoryEvent, renderEvent, type UserRef } from "./events.js";
-export { DEFAULT_FLOOD_LIMITS, type FloodLimits, TokenBucket } from "./flood.js";
+export { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood.js";
 export { ChatHub, type ChatSession, type ChatSettings, DEFAULT_CHAT_SETTINGS } from "./hub.js";
 export { MemoryTransport, type MemoryTransportOptions } from "./memory-transport.js";
 export {

@@ -1,7 +1,7 @@
 // Nick and room names: what is valid, and the case-folded key that makes
 // "Alice" and "alice" the same name.
 
-export const NICK_MAX = 32;
+const NICK_MAX = 32;
 const NICK = /^[A-Za-z0-9_-]{1,32}$/;
 const ROOM = /^#[A-Za-z0-9_-]{1,32}$/;
 

@@ -5,8 +5,8 @@
 // users on this node still talk to each other, and are told so).
 import { randomBytes } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
-import { EchoplexError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
+import { EchoplexError } from "../../errors.js";
 import { type ChatEvent, type HistoryEvent, isHistoryEvent, type UserRef } from "./events.js";
 import { MemoryTransport } from "./memory-transport.js";
 import { nickKey } from "./names.js";

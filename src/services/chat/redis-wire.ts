@@ -108,7 +108,7 @@ export function nickFromValue(value: string): string {
   return value.slice(value.indexOf("\n") + 1);
 }
 
-export interface MemberRecord {
+interface MemberRecord {
   readonly node: string;
   readonly lastActive: number;
   readonly nick: string;
@@ -132,7 +132,7 @@ export function encodeEnvelope(node: string, event: ChatEvent): string {
   return `${node}\n${JSON.stringify(event)}`;
 }
 
-export interface Envelope {
+interface Envelope {
   readonly node: string;
   readonly event: ChatEvent;
 }
@@ -149,7 +149,7 @@ function isUser(v: unknown): v is UserRef {
  * Checks a decoded value field by field: another node (or anyone who can publish on
  * the channel) must not be able to make this process throw or render `undefined`.
  */
-export function toEvent(value: unknown): ChatEvent | undefined {
+function toEvent(value: unknown): ChatEvent | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const e = value as Json;
   switch (e.kind) {

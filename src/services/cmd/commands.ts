@@ -10,7 +10,7 @@ export interface ReplySink {
   send(body: Buffer | string, prefix?: Buffer): void;
 }
 
-export const ECHO_PREFIX = Buffer.from("ECHO: ");
+const ECHO_PREFIX = Buffer.from("ECHO: ");
 const PONG = Buffer.from("PONG");
 const BYE = Buffer.from("BYE");
 export const HELP_TEXT =

@@ -1,8 +1,6 @@
 // The command service: one request per line (or frame), one reply each
 // (ECHO, UPPER, LOWER, REVERSE, TIME, PING, HELP, QUIT); see docs/protocols.md.
-import { lengthPrefixed } from "../../codecs/length-prefixed.js";
-import { lines } from "../../codecs/lines.js";
-import type { Framing } from "../../codecs/types.js";
+import { framingFor } from "../../codecs/framing-for.js";
 import { createServer, type EchoplexServer, type Handler, type ServerOptions } from "../../core/server.js";
 import { runCommand, unknownCommand } from "./commands.js";
 import { newScan, scanRequest } from "./parser.js";
@@ -43,17 +41,12 @@ export function cmdHandler(): Handler<undefined> {
   };
 }
 
-export function cmdFraming(framing: CmdFraming, maxMessageBytes?: number): Framing {
-  const limit = maxMessageBytes === undefined ? {} : { maxLength: maxMessageBytes };
-  return framing === "length" ? lengthPrefixed(limit) : lines(limit);
-}
-
 export function createCmdServer(options: CmdOptions = {}): EchoplexServer<undefined> {
   const { framing, maxMessageBytes, ...engine } = options;
   return createServer({
     ...engine,
     service: "cmd",
-    framing: cmdFraming(framing ?? "lines", maxMessageBytes),
+    framing: framingFor(framing ?? "lines", maxMessageBytes),
     handler: cmdHandler(),
   });
 }

@@ -16,7 +16,7 @@ export type Request =
  * Where the parts of a request are, for the hot path: one object reused for every
  * request instead of a new one each. `kind` says which fields are meaningful.
  */
-export interface RequestScan {
+interface RequestScan {
   kind: "empty" | "command" | "unknown";
   /** For "command". */
   name: CommandName;

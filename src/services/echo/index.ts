@@ -1,9 +1,6 @@
 // The echo service: each line (or frame) comes back with a prefix, "ECHO: " by
 // default; in raw mode bytes come back exactly as they arrived (RFC 862).
-import { lengthPrefixed } from "../../codecs/length-prefixed.js";
-import { lines } from "../../codecs/lines.js";
-import { raw } from "../../codecs/raw.js";
-import type { Framing } from "../../codecs/types.js";
+import { framingFor } from "../../codecs/framing-for.js";
 import { createServer, type EchoplexServer, type Handler, type ServerOptions } from "../../core/server.js";
 
 export const ECHO_DEFAULT_PORT = 8080;
@@ -31,19 +28,13 @@ export function echoHandler(prefix: string, mode: EchoMode): Handler<undefined> 
   };
 }
 
-export function echoFraming(mode: EchoMode, maxMessageBytes?: number): Framing {
-  const limit = maxMessageBytes === undefined ? {} : { maxLength: maxMessageBytes };
-  if (mode === "raw") return raw();
-  return mode === "length" ? lengthPrefixed(limit) : lines(limit);
-}
-
 export function createEchoServer(options: EchoOptions = {}): EchoplexServer<undefined> {
   const mode = options.mode ?? "lines";
   const { prefix, maxMessageBytes, mode: _mode, ...engine } = options;
   return createServer({
     ...engine,
     service: "echo",
-    framing: echoFraming(mode, maxMessageBytes),
+    framing: framingFor(mode, maxMessageBytes),
     handler: echoHandler(prefix ?? ECHO_DEFAULT_PREFIX, mode),
   });
 }

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Lingerer } from "./linger.js";
 
-export interface ClientErrorAnswer {
+interface ClientErrorAnswer {
   status: number;
   /** The whole response, head and body, written to the socket as is. */
   response: string;

@@ -4,7 +4,7 @@
 // kernel send a reset, which can destroy an answer the peer has not read yet.
 import type { Socket } from "node:net";
 
-export interface LingerLimits {
+interface LingerLimits {
   /** Destroy the socket this long after the half-close at the latest. */
   lingerMs: number;
   /** Stop reading (not destroy: the peer may still be reading) after discarding this much. */

@@ -14,12 +14,12 @@ import { performance } from "node:perf_hooks";
 import type { TlsOptions } from "node:tls";
 import { type Address, formatAddress, parseAddress } from "../../core/address.js";
 import type { PeerInfo } from "../../core/connection.js";
-import { EchoplexError, listenError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
 import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
 import { withTlsDefaults } from "../../core/tls.js";
 import { isRenegotiationError, trackTlsHandshakes } from "../../core/tls-handshakes.js";
+import { EchoplexError, listenError } from "../../errors.js";
 import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
 import {
   clientErrorAnswer,

@@ -2,11 +2,9 @@
 // to the log and, with an output file, as JSON lines — tracks the peers, and
 // optionally acknowledges each message once it is recorded.
 
-import { lengthPrefixed } from "../../codecs/length-prefixed.js";
-import { lines } from "../../codecs/lines.js";
+import { framingFor } from "../../codecs/framing-for.js";
 import type { Address } from "../../core/address.js";
 import type { Connection } from "../../core/connection.js";
-import type { EchoplexError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import {
   createServer,
@@ -16,6 +14,7 @@ import {
   type ServerOptions,
 } from "../../core/server.js";
 import { counter } from "../../core/stats.js";
+import type { EchoplexError } from "../../errors.js";
 import { connectionMeta, encodeRecord, isPlainText, TimestampCache } from "./record.js";
 import { type Batch, FileRecorder } from "./recorder.js";
 
@@ -107,11 +106,10 @@ export class SinkServer {
       recorder.onError = (err) => this.writeFailed(err);
       this.recorder = recorder;
     }
-    const limit = maxLineBytes === undefined ? {} : { maxLength: maxLineBytes };
     this.server = createServer<SinkPeer>({
       ...engine,
       service: "sink",
-      framing: framing === "length" ? lengthPrefixed(limit) : lines(limit),
+      framing: framingFor(framing ?? "lines", maxLineBytes),
       handler: this.handler(),
     });
   }

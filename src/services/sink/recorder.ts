@@ -3,7 +3,7 @@
 // to that batch is told once it is done. Buffered bytes are reported so the caller
 // can stop reading from peers when the disk is slower than the network.
 import { type FileHandle, open } from "node:fs/promises";
-import { EchoplexError } from "../../core/errors.js";
+import { EchoplexError } from "../../errors.js";
 
 /** A group of records written together; `done` settles when they are in the file. */
 export interface Batch {

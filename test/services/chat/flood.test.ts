@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type FloodVerdict, TokenBucket } from "../../../src/services/chat/flood.js";
+import { FloodControl, type FloodVerdict } from "../../../src/services/chat/flood.js";
 
-describe("TokenBucket", () => {
+describe("FloodControl", () => {
   const limits = { rate: 5, burst: 10, disconnectAfter: 20 };
 
   it("lets a burst through, then the rate", () => {
-    const bucket = new TokenBucket(limits, 0);
+    const bucket = new FloodControl(limits, 0);
     const first = Array.from({ length: 12 }, () => bucket.take(0));
     expect(first.filter((v) => v === "pass")).toHaveLength(10);
     expect(first.slice(10)).toEqual(["drop", "drop"]);
@@ -17,7 +17,7 @@ describe("TokenBucket", () => {
   });
 
   it("disconnects after sustained flooding, not after a short burst", () => {
-    const bucket = new TokenBucket(limits, 0);
+    const bucket = new FloodControl(limits, 0);
     const verdicts: FloodVerdict[] = [];
     for (let i = 0; i < 30; i++) verdicts.push(bucket.take(0));
     expect(verdicts.filter((v) => v === "drop")).toHaveLength(20);
@@ -33,7 +33,7 @@ describe("TokenBucket", () => {
   });
 
   it("passes everything at rate 0", () => {
-    const bucket = new TokenBucket({ rate: 0, burst: 0, disconnectAfter: 1 }, 0);
+    const bucket = new FloodControl({ rate: 0, burst: 0, disconnectAfter: 1 }, 0);
     for (let i = 0; i < 1000; i++) expect(bucket.take(0)).toBe("pass");
   });
 });

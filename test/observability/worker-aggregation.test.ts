@@ -2,8 +2,8 @@
 // summed per service, peers tagged by worker pid, oldest first, limit after merging.
 import { describe, expect, it } from "vitest";
 import type { PeerInfo } from "../../src/core/connection.js";
-import { mergePeers, mergeStats } from "../../src/observability/cluster.js";
 import type { ServiceStats, StatsSnapshot } from "../../src/observability/snapshot.js";
+import { mergePeers, mergeStats } from "../../src/observability/worker-aggregation.js";
 
 function service(name: string, n: number, extra: Partial<ServiceStats> = {}): ServiceStats {
   return {

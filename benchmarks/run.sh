@@ -3,23 +3,23 @@
 # harness (../shared/harness: Go seed servers, a C epoll server, plain-Node
 # baselines, a Go load generator that verifies every reply) with echoplex's
 # services added as rows, on Node 20, Node 24 and Bun, in one run, and writes the
-# tables to bench/results/<date>.md. Not part of `npm test`: speed is measured here.
+# tables to benchmarks/results/<date>.md. Not part of `npm test`: speed is measured here.
 #
 #   npm run bench                 everything (~25 min)
-#   bash bench/run.sh compare     echo matrix only (compare.sh)
-#   bash bench/run.sh measure     conns + slow + chat (measure.sh)
-#   bash bench/run.sh codecs      codec micro-benchmarks only
+#   bash benchmarks/run.sh compare     echo matrix only (compare.sh)
+#   bash benchmarks/run.sh measure     conns + slow + chat (measure.sh)
+#   bash benchmarks/run.sh codecs      codec micro-benchmarks only
 # Knobs (env): HARNESS=path DUR=5s WARMUP=3s REPEATS=2 SCEN="…" RUNTIMES="node20 node24 bun" CONNS=10000
 # WARMUP is 3 s, not the harness's 1 s: on Bun, JavaScriptCore needs 3-5 s to
-# optimise the engine's code (measured: bench/results/2026-11-23-engine-perf.md).
+# optimise the engine's code (measured: benchmarks/results/2026-11-23-engine-perf.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HARNESS=${HARNESS:-$(cd "$ROOT/../shared/harness" 2>/dev/null && pwd || true)}
 WHAT=${1:-all}
 RUNTIMES=${RUNTIMES:-node20 node24 bun}
 STAMP=$(date -u +%Y-%m-%d-%H%M)
-OUT=$ROOT/bench/results/$STAMP.md
-mkdir -p "$ROOT/bench/results"
+OUT=$ROOT/benchmarks/results/$STAMP.md
+mkdir -p "$ROOT/benchmarks/results"
 
 cd "$ROOT"
 npm run -s build
@@ -34,7 +34,7 @@ npm run -s build
 
 if [ "$WHAT" = all ] || [ "$WHAT" = codecs ]; then
   echo "== codec micro-benchmarks =="
-  { echo '## Codec micro-benchmarks'; echo; echo '```'; npx tsx bench/codecs.bench.ts; echo '```'; echo; } | tee -a "$OUT"
+  { echo '## Codec micro-benchmarks'; echo; echo '```'; npx tsx benchmarks/codecs.bench.ts; echo '```'; echo; } | tee -a "$OUT"
   [ "$WHAT" = codecs ] && exit 0
 fi
 

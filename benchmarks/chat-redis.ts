@@ -4,7 +4,7 @@
 // processes (built dist/), clients in this process. Reports deliveries/s with the
 // sender unpaced, and delivery latency (p50/p99/max) with the sender paced.
 //
-//   npx tsx bench/chat-redis.ts [--receivers 100] [--messages 2000] [--rate 500]
+//   npx tsx benchmarks/chat-redis.ts [--receivers 100] [--messages 2000] [--rate 500]
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { availableParallelism } from "node:os";

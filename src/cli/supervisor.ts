@@ -3,17 +3,17 @@
 // backoff, and turns SIGINT/SIGTERM into one graceful drain of the whole group.
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
-import { EchoplexError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
+import { EchoplexError } from "../errors.js";
 import type { ListeningRow } from "./listening.js";
 
 /** Messages between the primary and its workers (over the cluster IPC channel). */
-export type ClusterMessage =
+type ClusterMessage =
   | { type: "echoplex:listening"; rows: ListeningRow[]; listening: ListenInfo[] }
   | { type: "echoplex:shutdown" };
 
-export const WORKER_ENV = "ECHOPLEX_WORKER";
+const WORKER_ENV = "ECHOPLEX_WORKER";
 
 /** Parses `--workers`: a positive number or `auto` (one per core). */
 export function parseWorkers(text: string): number {
@@ -58,7 +58,7 @@ export interface Supervisor {
   readonly listening: Promise<{ rows: ListeningRow[]; listening: ListenInfo[] }>;
 }
 
-export interface PrimaryOptions {
+interface PrimaryOptions {
   /** Awaited after the last worker has exited, before the primary exits 0 (closes the admin endpoint). */
   beforeExit?: () => Promise<void>;
 }

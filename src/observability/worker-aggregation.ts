@@ -22,7 +22,7 @@ import { type Observable, toObserved } from "./source.js";
 type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
 /** What the primary asks; `limit: null` means every peer (JSON has no Infinity). */
-export type AdminQuery =
+type AdminQuery =
   | { kind: "metrics" }
   | { kind: "stats" }
   | { kind: "peers"; limit: number | null }
@@ -35,13 +35,13 @@ interface Answers {
   readiness: Readiness;
 }
 
-export type AdminIpcMessage =
+type AdminIpcMessage =
   | { type: "echoplex:admin-request"; id: number; query: AdminQuery }
   | { type: "echoplex:admin-reply"; id: number; value: unknown }
   | { type: "echoplex:admin-error"; id: number; error: string };
 
 /** A worker that did not answer within this is left out of that answer (and logged). */
-export const WORKER_ANSWER_TIMEOUT_MS = 3000;
+const WORKER_ANSWER_TIMEOUT_MS = 3000;
 
 function isAdminMessage(message: unknown): message is AdminIpcMessage {
   if (typeof message !== "object" || message === null) return false;

@@ -15,6 +15,7 @@ import { coarseClock, tickClock } from "./clock.js";
 import { type CloseReason, Connection, type ConnectionHost, type PeerInfo } from "./connection.js";
 import { EchoplexError, type ErrorCode, listenError } from "./errors.js";
 import { type Limits, resolveLimits } from "./limits.js";
+import { abortSocket, lingerClose } from "./linger.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
 import { RateLimiter, type RateVerdict } from "./rate-limit.js";
@@ -79,6 +80,8 @@ export interface ListenInfo {
 const kConn = Symbol("echoplex.connection");
 /** Batches up to this size are joined into one buffer before writing (measured: bench/). */
 const CONCAT_MAX_BYTES = 1024 * 1024;
+/** Connections named one by one in the log when the drain timeout cuts them off (then only counted). */
+const MAX_DRAIN_WARNINGS = 20;
 type EngineSocket = Socket & { [kConn]?: Connection<unknown> };
 
 /** The connection engine. Create it with createServer(). */
@@ -356,7 +359,10 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     const out: Buffer[] = [];
     const notice = this.errorNotice(err);
     if (notice !== undefined) this.framing.create(() => {}).encode(out, toBuffer(notice));
-    lingerClose(socket, out.length > 0 ? Buffer.concat(out) : undefined, this.limits.lingerMs);
+    lingerClose(socket, out.length > 0 ? Buffer.concat(out) : undefined, {
+      lingerMs: this.limits.lingerMs,
+      flushMs: this.limits.idleTimeoutMs,
+    });
   }
 
   // --- reading -----------------------------------------------------------------------
@@ -592,7 +598,21 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     if (notice !== undefined) conn.send(notice);
     conn.status = "closing";
     this.flush(conn);
-    lingerClose(conn.socket, undefined, this.limits.lingerMs);
+    // A peer that does not take its last replies gets as long as an idle peer, then a reset.
+    lingerClose(conn.socket, undefined, {
+      lingerMs: this.limits.lingerMs,
+      flushMs: this.limits.idleTimeoutMs,
+      onUnsent: (unsentBytes) => this.unsentAtClose(conn, unsentBytes),
+    });
+  }
+
+  private unsentAtClose(conn: Connection<S>, unsentBytes: number): void {
+    this.stats.countError("ERR_SLOW_CONSUMER");
+    this.logger.warn(
+      { conn: conn.id, remote: conn.remoteAddress, unsentBytes, waitedMs: this.limits.idleTimeoutMs },
+      "closing: the peer did not read its last replies in time, resetting",
+    );
+    conn.closeReason = "slow consumer";
   }
 
   /** @internal The socket is gone: forget the connection and log its totals. */
@@ -762,11 +782,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       const forced = await Promise.race([drained.then(() => false), timedOut]);
       clearTimeout(timer);
       if (forced) {
-        this.logger.warn(
-          { connections: this.connections.size, drainTimeoutMs },
-          "drain timeout: force-closing the remaining connections",
-        );
-        for (const conn of this.connections.values()) conn.socket.destroy();
+        this.forceClose(drainTimeoutMs);
         await new Promise<void>((resolve) => {
           if (this.connections.size === 0) resolve();
           else this.onEmpty = resolve;
@@ -780,6 +796,41 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     await listenerClosed;
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.logger.info({ durationMs: Date.now() - started }, "shut down");
+  }
+
+  /**
+   * The drain timeout ran out. A connection whose replies all reached the kernel is
+   * only lingering: closing it loses nothing (the kernel still delivers them). One with
+   * replies still queued here or in its socket, or requests still being answered, is
+   * reset, so that the peer does not take the end for a clean close after its last
+   * reply, and logged with what it lost.
+   */
+  private forceClose(drainTimeoutMs: number): void {
+    let cut = 0;
+    let unsentTotal = 0;
+    for (const conn of this.connections.values()) {
+      const unsentBytes = conn.pendingBytes;
+      if (unsentBytes === 0 && conn.inflight === 0 && conn.status === "closing") {
+        conn.socket.destroy();
+        continue;
+      }
+      cut++;
+      unsentTotal += unsentBytes;
+      this.stats.countError("ERR_DRAIN_TIMEOUT");
+      conn.closeReason = "drain timeout";
+      // One line per connection, but not thousands at once.
+      if (cut <= MAX_DRAIN_WARNINGS) {
+        this.logger.warn(
+          { conn: conn.id, remote: conn.remoteAddress, unsentBytes, inflight: conn.inflight, drainTimeoutMs },
+          "drain timeout: replies not sent, resetting the connection",
+        );
+      }
+      abortSocket(conn.socket);
+    }
+    this.logger.warn(
+      { connections: this.connections.size, reset: cut, unsentBytes: unsentTotal, drainTimeoutMs },
+      "drain timeout: force-closing the remaining connections",
+    );
   }
 
   private warnThrottled(key: string, err: Error, fields: Record<string, unknown> = {}): void {
@@ -818,23 +869,6 @@ function onSocketClose(this: EngineSocket): void {
   const conn = this[kConn]!;
   (conn.host as EchoplexServer<unknown>).handleClose(conn);
 }
-
-/**
- * Half-closes after `last`, then keeps reading and discarding until the peer closes
- * or `lingerMs` passes. Resetting at once could destroy our last message in the
- * peer's receive queue before it reads it.
- */
-function lingerClose(socket: Socket, last: Buffer | undefined, lingerMs: number): void {
-  socket.on("error", noop);
-  if (last !== undefined) socket.end(last);
-  else socket.end();
-  socket.resume();
-  const timer = setTimeout(() => socket.destroy(), lingerMs);
-  timer.unref();
-  socket.once("close", () => clearTimeout(timer));
-}
-
-function noop(): void {}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -1,8 +1,12 @@
 // SIGTERM under load: every request that reached the server before the signal is
 // answered, each peer gets the shutdown notice, and the process exits 0.
+import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
-import { describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
 import { adminGet, adminJson, metric, parseMetrics } from "../helpers/admin.js";
 import { type RunningCli, startCli } from "../helpers/cli.js";
 import { sleep } from "../helpers/net.js";
@@ -193,6 +197,112 @@ describe("attack: SIGTERM while a peer is not reading its replies", () => {
     console.log(
       `[attack] never-reading peer at SIGTERM, --drain-timeout 1s: ${String(cut!.unsentBytes)} unsent bytes ` +
         `logged at warn, connection reset, exit 0 after ${tookMs} ms`,
+    );
+  });
+});
+
+/**
+ * curl posting `bodyFile` to /echo with its output not read until `read()`: curl blocks
+ * writing to its stdout and stops reading the socket, a client slow to take its answer.
+ */
+function slowCurl(port: number, bodyFile: string) {
+  const curl = spawn("curl", ["-sS", "--data-binary", `@${bodyFile}`, `http://127.0.0.1:${port}/echo`], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  curl.stdout.pause();
+  let stderr = "";
+  curl.stderr.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    curl.once("close", (code: number | null) => resolve(code)),
+  );
+  return {
+    async read(): Promise<{ code: number | null; out: string; stderr: string }> {
+      const chunks: Buffer[] = [];
+      curl.stdout.on("data", (c: Buffer) => chunks.push(c));
+      curl.stdout.resume();
+      const code = await Promise.race([exited, sleep(20_000).then(() => "timeout" as const)]);
+      if (code === "timeout") curl.kill("SIGKILL");
+      return { code: code === "timeout" ? -1 : code, out: Buffer.concat(chunks).toString("latin1"), stderr };
+    },
+  };
+}
+
+describe("attack: SIGTERM while an HTTP client is not reading its answer", () => {
+  let bodyFile: string;
+  const bodyBytes = 8_000_000; // an 8 MB answer: more than the kernel holds for a client not reading
+  beforeAll(async () => {
+    bodyFile = join(await mkdtemp(join(tmpdir(), "echoplex-drain-")), "body.txt");
+    await writeFile(bodyFile, "x".repeat(bodyBytes));
+  });
+
+  async function startHttp(drainTimeout: string): Promise<RunningCli> {
+    const cli = await startCli(
+      [
+        "http",
+        "127.0.0.1:0",
+        "--delay",
+        "0",
+        "--max-body",
+        "16m",
+        "--drain-timeout",
+        drainTimeout,
+        "--admin",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+      ],
+      { count: 2 },
+    );
+    return cli;
+  }
+
+  /** Until the answer has been handed to the socket (counted when written). */
+  async function answerWritten(cli: RunningCli): Promise<void> {
+    const answered = async () =>
+      metric(
+        parseMetrics((await adminGet(cli.ports.admin!, "/metrics")).body),
+        "echoplex_http_responses_total",
+        {
+          code: "200",
+        },
+      ) ?? 0;
+    await expect.poll(answered, { timeout: 20_000, interval: 100 }).toBe(1);
+  }
+
+  it("delivers the whole answer to curl reading only after a 3 s pause (--drain-timeout 10s)", async () => {
+    const cli = await startHttp("10s");
+    const curl = slowCurl(cli.ports.http!, bodyFile);
+    await answerWritten(cli);
+    const exit = cli.stop("SIGTERM");
+    await sleep(3000);
+    const { code, out, stderr } = await curl.read();
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect((JSON.parse(out) as { body: string }).body.length).toBe(bodyBytes);
+    expect(await exit).toBe(0);
+  });
+
+  it("resets curl at --drain-timeout when it never reads, with the unsent bytes at warn; exit 0", async () => {
+    const cli = await startHttp("1s");
+    const curl = slowCurl(cli.ports.http!, bodyFile);
+    await answerWritten(cli);
+    const signalled = Date.now();
+    expect(await cli.stop("SIGTERM")).toBe(0);
+    const tookMs = Date.now() - signalled;
+    const logs = logsOf(cli);
+    const cut = logs.find((l) => l.msg === "drain timeout: answers not sent, resetting the connection");
+    expect(cut).toMatchObject({ level: 40, inflight: 1 });
+    expect(cut!.unsentBytes as number).toBeGreaterThan(0);
+    const { code, stderr } = await curl.read();
+    // A reset, not a FIN that only the Content-Length shows to be early.
+    expect({ code, stderr: stderr.trim() }).toEqual({
+      code: 56,
+      stderr: "curl: (56) Recv failure: Connection reset by peer",
+    });
+    console.log(
+      `[attack] curl not reading its 8 MB answer at SIGTERM, --drain-timeout 1s: ${String(cut!.unsentBytes)} ` +
+        `unsent bytes logged at warn, curl saw a reset, exit 0 after ${tookMs} ms`,
     );
   });
 });

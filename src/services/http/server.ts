@@ -15,6 +15,7 @@ import type { TlsOptions } from "node:tls";
 import { type Address, formatAddress, parseAddress } from "../../core/address.js";
 import type { PeerInfo } from "../../core/connection.js";
 import { EchoplexError, listenError } from "../../core/errors.js";
+import { abortSocket } from "../../core/linger.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
 import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
@@ -207,8 +208,11 @@ export class HttpResponder implements ObservedServer {
       throw new EchoplexError("ERR_BAD_OPTION", `bad --max-pipeline ${s.maxPipeline}: use 1 or more`);
     }
     this.logger = (logger ?? silentLogger()).child({ service: this.service });
-    this.lingering = new Lingerer({ lingerMs: s.lingerMs, lingerBytes: s.lingerBytes }, (socket, how, n) =>
-      this.lingerEnded(socket, how, n),
+    // A client gets as long to take its last answer as it had to send its request.
+    const flushMs = s.requestTimeoutMs > 0 ? s.requestTimeoutMs : 30_000;
+    this.lingering = new Lingerer(
+      { lingerMs: s.lingerMs, lingerBytes: s.lingerBytes, flushMs },
+      (socket, how, n) => this.lingerEnded(socket, how, n),
     );
     this.tls = options.tls !== undefined;
     this.defaults = { delayMs: s.delayMs, status: s.status, maxDelayMs: s.maxDelayMs };
@@ -452,8 +456,22 @@ export class HttpResponder implements ObservedServer {
     );
   }
 
-  private lingerEnded(socket: Socket, how: LingerEnd, discarded: number): void {
+  private lingerEnded(socket: Socket, how: LingerEnd, bytes: number): void {
     const peer = (socket as PeerSocket)[kPeer];
+    if (how === "unsent") {
+      this.stats.count(this.stats.errors, "ERR_SLOW_CONSUMER");
+      this.logger.warn(
+        {
+          conn: peer?.id,
+          remote: socket.remoteAddress,
+          unsentBytes: bytes,
+          waitedMs: this.lingering.limits.flushMs,
+        },
+        "closing: the client did not read its last answer in time, resetting",
+      );
+      return;
+    }
+    const discarded = bytes;
     this.logger.debug(
       { conn: peer?.id, remote: socket.remoteAddress, discardedBytes: discarded, how },
       how === "time"
@@ -629,7 +647,7 @@ export class HttpResponder implements ObservedServer {
   private checkIdle(): void {
     if (!this.draining) return;
     // Keep-alive connections that just finished their last answer are closed now.
-    this.server.closeIdleConnections();
+    this.closeIdle(() => this.server.closeIdleConnections());
     if (this.pending.size === 0 && this.connections.size === 0) this.onIdle?.();
   }
 
@@ -655,9 +673,9 @@ export class HttpResponder implements ObservedServer {
     );
     const closed = new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();
-      else this.server.close(() => resolve());
+      else this.closeIdle(() => this.server.close(() => resolve()));
     });
-    this.server.closeIdleConnections();
+    this.closeIdle(() => this.server.closeIdleConnections());
     if (this.pending.size > 0 || this.connections.size > 0) {
       const idle = new Promise<boolean>((resolve) => {
         this.onIdle = () => resolve(false);
@@ -669,21 +687,75 @@ export class HttpResponder implements ObservedServer {
       this.checkIdle();
       const forced = await Promise.race([idle, timedOut]);
       clearTimeout(timer);
-      if (forced) {
-        this.logger.warn(
-          { connections: this.connections.size, inflight: this.pending.size, drainTimeoutMs },
-          "drain timeout: force-closing the remaining connections",
-        );
-        for (const item of this.pending) clearTimeout(item.timer);
-        this.server.closeAllConnections();
-        for (const peer of this.connections.values()) peer.socket.destroy();
-        this.lingering.destroyAll();
-      }
+      if (forced) this.forceClose(drainTimeoutMs);
     }
     for (const socket of this.handshaking) socket.destroy();
     this.handshaking.clear();
     await closed;
     this.logger.info({ durationMs: Date.now() - started }, "shut down");
+  }
+
+  /**
+   * node:http's closeIdleConnections() (also run by close()) destroys a connection whose
+   * last answer is ended but still in the socket's buffer, and the FIN after the bytes
+   * already sent looks like a complete exchange. Such a connection gets a lingering close
+   * instead, which ends it once the answer has left: `destroy` is diverted while `close` runs.
+   */
+  private closeIdle(close: () => void): void {
+    const lingering = this.lingering;
+    function closeOnceFlushed(this: Socket): Socket {
+      lingering.close(this);
+      return this;
+    }
+    const unflushed: Socket[] = [];
+    for (const peer of this.connections.values()) {
+      const socket = peer.socket;
+      if (socket.writableLength === 0 || socket.destroyed || Object.hasOwn(socket, "destroy")) continue;
+      unflushed.push(socket);
+      socket.destroy = closeOnceFlushed as Socket["destroy"];
+    }
+    try {
+      close();
+    } finally {
+      for (const socket of unflushed) delete (socket as Partial<Socket>).destroy;
+    }
+  }
+
+  /**
+   * The drain timeout ran out: answers waiting for their delay are dropped, and every
+   * connection with an answer still unsent, or one not written yet, is reset so that the
+   * client does not take the end for a complete exchange; each is logged with its bytes.
+   */
+  private forceClose(drainTimeoutMs: number): void {
+    let reset = 0;
+    let unsentTotal = 0;
+    for (const item of this.pending) clearTimeout(item.timer);
+    for (const peer of this.connections.values()) {
+      const unsentBytes = peer.socket.writableLength;
+      if (unsentBytes === 0 && peer.inflight === 0) continue;
+      unsentTotal += unsentBytes;
+      this.stats.count(this.stats.errors, "ERR_DRAIN_TIMEOUT");
+      if (++reset <= 20) {
+        this.logger.warn(
+          { conn: peer.id, remote: peer.remoteAddress, unsentBytes, inflight: peer.inflight, drainTimeoutMs },
+          "drain timeout: answers not sent, resetting the connection",
+        );
+      }
+      abortSocket(peer.socket);
+    }
+    unsentTotal += this.lingering.destroyAll();
+    this.logger.warn(
+      {
+        connections: this.connections.size,
+        inflight: this.pending.size,
+        reset,
+        unsentBytes: unsentTotal,
+        drainTimeoutMs,
+      },
+      "drain timeout: force-closing the remaining connections",
+    );
+    this.server.closeAllConnections();
+    for (const peer of this.connections.values()) peer.socket.destroy();
   }
 
   private warnThrottled(key: string, code: string, message: string): void {

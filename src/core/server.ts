@@ -15,7 +15,7 @@ import { coarseClock, tickClock } from "./clock.js";
 import { type CloseReason, Connection, type ConnectionHost, type PeerInfo } from "./connection.js";
 import { EchoplexError, type ErrorCode, listenError } from "./errors.js";
 import { type Limits, resolveLimits } from "./limits.js";
-import { abortSocket, lingerClose } from "./linger.js";
+import { cutOff, lingerClose } from "./linger.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
 import { RateLimiter, type RateVerdict } from "./rate-limit.js";
@@ -80,8 +80,6 @@ export interface ListenInfo {
 const kConn = Symbol("echoplex.connection");
 /** Batches up to this size are joined into one buffer before writing (measured: bench/). */
 const CONCAT_MAX_BYTES = 1024 * 1024;
-/** Connections named one by one in the log when the drain timeout cuts them off (then only counted). */
-const MAX_DRAIN_WARNINGS = 20;
 type EngineSocket = Socket & { [kConn]?: Connection<unknown> };
 
 /** The connection engine. Create it with createServer(). */
@@ -782,7 +780,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       const forced = await Promise.race([drained.then(() => false), timedOut]);
       clearTimeout(timer);
       if (forced) {
-        this.forceClose(drainTimeoutMs);
+        cutOff(this.connections.values(), { logger: this.logger, stats: this.stats, drainTimeoutMs });
         await new Promise<void>((resolve) => {
           if (this.connections.size === 0) resolve();
           else this.onEmpty = resolve;
@@ -796,41 +794,6 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     await listenerClosed;
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.logger.info({ durationMs: Date.now() - started }, "shut down");
-  }
-
-  /**
-   * The drain timeout ran out. A connection whose replies all reached the kernel is
-   * only lingering: closing it loses nothing (the kernel still delivers them). One with
-   * replies still queued here or in its socket, or requests still being answered, is
-   * reset, so that the peer does not take the end for a clean close after its last
-   * reply, and logged with what it lost.
-   */
-  private forceClose(drainTimeoutMs: number): void {
-    let cut = 0;
-    let unsentTotal = 0;
-    for (const conn of this.connections.values()) {
-      const unsentBytes = conn.pendingBytes;
-      if (unsentBytes === 0 && conn.inflight === 0 && conn.status === "closing") {
-        conn.socket.destroy();
-        continue;
-      }
-      cut++;
-      unsentTotal += unsentBytes;
-      this.stats.countError("ERR_DRAIN_TIMEOUT");
-      conn.closeReason = "drain timeout";
-      // One line per connection, but not thousands at once.
-      if (cut <= MAX_DRAIN_WARNINGS) {
-        this.logger.warn(
-          { conn: conn.id, remote: conn.remoteAddress, unsentBytes, inflight: conn.inflight, drainTimeoutMs },
-          "drain timeout: replies not sent, resetting the connection",
-        );
-      }
-      abortSocket(conn.socket);
-    }
-    this.logger.warn(
-      { connections: this.connections.size, reset: cut, unsentBytes: unsentTotal, drainTimeoutMs },
-      "drain timeout: force-closing the remaining connections",
-    );
   }
 
   private warnThrottled(key: string, err: Error, fields: Record<string, unknown> = {}): void {

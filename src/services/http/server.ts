@@ -15,12 +15,12 @@ import type { TlsOptions } from "node:tls";
 import { type Address, formatAddress, parseAddress } from "../../core/address.js";
 import type { PeerInfo } from "../../core/connection.js";
 import { EchoplexError, listenError } from "../../core/errors.js";
-import { abortSocket } from "../../core/linger.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
 import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
 import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
+import { closeIdleKeepingAnswers, resetUnanswered } from "./drain.js";
 import { type LingerEnd, Lingerer } from "./linger.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
@@ -695,65 +695,18 @@ export class HttpResponder implements ObservedServer {
     this.logger.info({ durationMs: Date.now() - started }, "shut down");
   }
 
-  /**
-   * node:http's closeIdleConnections() (also run by close()) destroys a connection whose
-   * last answer is ended but still in the socket's buffer, and the FIN after the bytes
-   * already sent looks like a complete exchange. Such a connection gets a lingering close
-   * instead, which ends it once the answer has left: `destroy` is diverted while `close` runs.
-   */
   private closeIdle(close: () => void): void {
-    const lingering = this.lingering;
-    function closeOnceFlushed(this: Socket): Socket {
-      lingering.close(this);
-      return this;
-    }
-    const unflushed: Socket[] = [];
-    for (const peer of this.connections.values()) {
-      const socket = peer.socket;
-      if (socket.writableLength === 0 || socket.destroyed || Object.hasOwn(socket, "destroy")) continue;
-      unflushed.push(socket);
-      socket.destroy = closeOnceFlushed as Socket["destroy"];
-    }
-    try {
-      close();
-    } finally {
-      for (const socket of unflushed) delete (socket as Partial<Socket>).destroy;
-    }
+    closeIdleKeepingAnswers(this.connections.values(), this.lingering, close);
   }
 
-  /**
-   * The drain timeout ran out: answers waiting for their delay are dropped, and every
-   * connection with an answer still unsent, or one not written yet, is reset so that the
-   * client does not take the end for a complete exchange; each is logged with its bytes.
-   */
   private forceClose(drainTimeoutMs: number): void {
-    let reset = 0;
-    let unsentTotal = 0;
     for (const item of this.pending) clearTimeout(item.timer);
-    for (const peer of this.connections.values()) {
-      const unsentBytes = peer.socket.writableLength;
-      if (unsentBytes === 0 && peer.inflight === 0) continue;
-      unsentTotal += unsentBytes;
-      this.stats.count(this.stats.errors, "ERR_DRAIN_TIMEOUT");
-      if (++reset <= 20) {
-        this.logger.warn(
-          { conn: peer.id, remote: peer.remoteAddress, unsentBytes, inflight: peer.inflight, drainTimeoutMs },
-          "drain timeout: answers not sent, resetting the connection",
-        );
-      }
-      abortSocket(peer.socket);
-    }
-    unsentTotal += this.lingering.destroyAll();
-    this.logger.warn(
-      {
-        connections: this.connections.size,
-        inflight: this.pending.size,
-        reset,
-        unsentBytes: unsentTotal,
-        drainTimeoutMs,
-      },
-      "drain timeout: force-closing the remaining connections",
-    );
+    resetUnanswered(this.connections.values(), this.lingering, {
+      logger: this.logger,
+      countError: (code) => this.stats.count(this.stats.errors, code),
+      drainTimeoutMs,
+      inflight: this.pending.size,
+    });
     this.server.closeAllConnections();
     for (const peer of this.connections.values()) peer.socket.destroy();
   }

@@ -44,6 +44,8 @@ export function lingerClose(socket: Socket, last: Buffer | undefined, options: L
     if (options.flushMs > 0) {
       timer = setTimeout(() => {
         const unsent = socket.writableLength;
+        // Everything written, only the FIN's own completion pending: nothing to lose.
+        if (unsent === 0) return linger();
         options.onUnsent?.(unsent);
         abortSocket(socket);
       }, options.flushMs);
@@ -57,7 +59,7 @@ export function lingerClose(socket: Socket, last: Buffer | undefined, options: L
  * Ends a connection so that the peer cannot take it for a clean close: with replies
  * dropped, a FIN would look like the end of a complete answer. Plain TCP gets a reset;
  * a TLS socket is destroyed without close_notify (node cannot reset the TCP connection
- * under TLS), which TLS clients report as a truncated stream.
+ * under TLS), which OpenSSL-based clients report as an unexpected EOF.
  */
 export function abortSocket(socket: Socket): void {
   if (socket.destroyed) return;

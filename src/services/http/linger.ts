@@ -140,8 +140,12 @@ export class Lingerer {
       if (state === undefined) continue;
       if (now >= state.deadline) s.destroy();
       else if (now >= state.flushDeadline && state.deadline === Number.POSITIVE_INFINITY) {
-        state.unsent = s.writableLength;
-        abortSocket(s);
+        // Everything written, only the FIN's own completion pending: nothing to lose.
+        if (s.writableLength === 0) state.deadline = now + this.limits.lingerMs;
+        else {
+          state.unsent = s.writableLength;
+          abortSocket(s);
+        }
       }
     }
   }

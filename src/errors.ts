@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   ERR_USAGE:
     "the command line has the wrong shape: an unknown command or option, a missing or extra argument",
   ERR_SERVER_CLOSED: "the server is shutting down",
+  ERR_DRAIN_TIMEOUT:
+    "the shutdown's drain timeout ran out before a peer's replies were sent; they were dropped",
   ERR_CONNECT_FAILED: "a connection to the server could not be made",
   ERR_CONNECTION_REFUSED: "the server refused the connection (nothing listens on the port)",
   ERR_HOST_UNREACHABLE: "the server's host could not be resolved or reached",

@@ -21,6 +21,7 @@ export type CloseReason =
   | "rate limited"
   | "line timeout"
   | "server shutdown"
+  | "drain timeout"
   | "closed by service"
   | "tls renegotiation"
   | "socket error";

@@ -15,6 +15,7 @@ import { type Address, formatAddress, parseAddress } from "./address.js";
 import { coarseClock, tickClock } from "./clock.js";
 import { type CloseReason, Connection, type ConnectionHost, type PeerInfo } from "./connection.js";
 import { type Limits, resolveLimits } from "./limits.js";
+import { cutOff, lingerClose } from "./linger.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
 import { RateLimiter, type RateVerdict } from "./rate-limit.js";
@@ -360,7 +361,10 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     const out: Buffer[] = [];
     const notice = this.errorNotice(err);
     if (notice !== undefined) this.framing.create(() => {}).encode(out, toBuffer(notice));
-    lingerClose(socket, out.length > 0 ? Buffer.concat(out) : undefined, this.limits.lingerMs);
+    lingerClose(socket, out.length > 0 ? Buffer.concat(out) : undefined, {
+      lingerMs: this.limits.lingerMs,
+      flushMs: this.limits.idleTimeoutMs,
+    });
   }
 
   // --- reading -----------------------------------------------------------------------
@@ -607,7 +611,21 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
     if (notice !== undefined) conn.send(notice);
     conn.status = "closing";
     this.flush(conn);
-    lingerClose(conn.socket, undefined, this.limits.lingerMs);
+    // A peer that does not take its last replies gets as long as an idle peer, then a reset.
+    lingerClose(conn.socket, undefined, {
+      lingerMs: this.limits.lingerMs,
+      flushMs: this.limits.idleTimeoutMs,
+      onUnsent: (unsentBytes) => this.unsentAtClose(conn, unsentBytes),
+    });
+  }
+
+  private unsentAtClose(conn: Connection<S>, unsentBytes: number): void {
+    this.stats.countError("ERR_SLOW_CONSUMER");
+    this.logger.warn(
+      { conn: conn.id, remote: conn.remoteAddress, unsentBytes, waitedMs: this.limits.idleTimeoutMs },
+      "closing: the peer did not read its last replies in time, resetting",
+    );
+    conn.closeReason = "slow consumer";
   }
 
   /** @internal The socket is gone: forget the connection and log its totals. */
@@ -782,11 +800,7 @@ export class EchoplexServer<S = undefined> implements ConnectionHost {
       const forced = await Promise.race([drained.then(() => false), timedOut]);
       clearTimeout(timer);
       if (forced) {
-        this.logger.warn(
-          { connections: this.connections.size, drainTimeoutMs },
-          "drain timeout: force-closing the remaining connections",
-        );
-        for (const conn of this.connections.values()) conn.socket.destroy();
+        cutOff(this.connections.values(), { logger: this.logger, stats: this.stats, drainTimeoutMs });
         await new Promise<void>((resolve) => {
           if (this.connections.size === 0) resolve();
           else this.onEmpty = resolve;
@@ -838,23 +852,6 @@ function onSocketClose(this: EngineSocket): void {
   const conn = this[kConn]!;
   (conn.host as EchoplexServer<unknown>).handleClose(conn);
 }
-
-/**
- * Half-closes after `last`, then keeps reading and discarding until the peer closes
- * or `lingerMs` passes. Resetting at once could destroy our last message in the
- * peer's receive queue before it reads it.
- */
-function lingerClose(socket: Socket, last: Buffer | undefined, lingerMs: number): void {
-  socket.on("error", noop);
-  if (last !== undefined) socket.end(last);
-  else socket.end();
-  socket.resume();
-  const timer = setTimeout(() => socket.destroy(), lingerMs);
-  timer.unref();
-  socket.once("close", () => clearTimeout(timer));
-}
-
-function noop(): void {}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -1,24 +1,34 @@
 // Lingering close for the HTTP responder: after the last answer, half-close and keep
 // reading (and discarding) what the peer still sends, for a bounded time and volume,
 // before the socket is destroyed. Destroying a socket with unread input makes the
-// kernel send a reset, which can destroy an answer the peer has not read yet.
+// kernel send a reset, which can destroy an answer the peer has not read yet. The time
+// limit runs from when the answer has left the socket for the kernel: a client slow to
+// read must not lose the answer that a timer destroyed with the socket.
 import type { Socket } from "node:net";
+import { abortSocket } from "../../core/linger.js";
 
-interface LingerLimits {
-  /** Destroy the socket this long after the half-close at the latest. */
+export interface LingerLimits {
+  /** Destroy the socket this long after everything written reached the kernel, at the latest. */
   lingerMs: number;
   /** Stop reading (not destroy: the peer may still be reading) after discarding this much. */
   lingerBytes: number;
+  /** Reset a connection whose answer has not reached the kernel this long after the close (0: no bound). */
+  flushMs: number;
 }
 
-/** How a lingering close ended. */
-export type LingerEnd = "peer closed" | "time";
+/** How a lingering close ended ("unsent": the peer did not read its answer within `flushMs`). */
+export type LingerEnd = "peer closed" | "time" | "unsent";
 
 const kLinger = Symbol("echoplex.linger");
 
 interface LingerState {
   readonly owner: Lingerer;
-  readonly deadline: number;
+  /** Infinity until the socket has handed everything to the kernel ('finish'). */
+  deadline: number;
+  /** Until then, the bound on that wait. */
+  readonly flushDeadline: number;
+  /** Bytes still in the socket when `flushDeadline` passed (then it is reset). */
+  unsent: number | undefined;
   discarded: number;
   /** Reading stopped at `lingerBytes`; the socket waits for its deadline. */
   capped: boolean;
@@ -28,7 +38,7 @@ type LingerSocket = Socket & { [kLinger]?: LingerState };
 
 /** Lingering sockets, with one sweep timer for all of them (running only while there are some). */
 export class Lingerer {
-  /** Closes that ran out of time or bytes: the peer kept sending after the answer. */
+  /** Closes that ran out of time or bytes: the peer kept sending after the answer (or did not read it). */
   cutOff = 0;
   /** Lingering closes started. */
   started = 0;
@@ -37,7 +47,7 @@ export class Lingerer {
 
   constructor(
     readonly limits: LingerLimits,
-    private readonly ended: (socket: Socket, how: LingerEnd, discarded: number) => void = noop,
+    private readonly ended: (socket: Socket, how: LingerEnd, bytes: number) => void = noop,
   ) {}
 
   get size(): number {
@@ -56,12 +66,16 @@ export class Lingerer {
     const s = socket as LingerSocket;
     if (s[kLinger] !== undefined) return;
     if (s.destroyed) return;
-    s[kLinger] = {
+    const now = Date.now();
+    const state: LingerState = {
       owner: this,
-      deadline: Date.now() + this.limits.lingerMs,
+      deadline: Number.POSITIVE_INFINITY,
+      flushDeadline: this.limits.flushMs > 0 ? now + this.limits.flushMs : Number.POSITIVE_INFINITY,
+      unsent: undefined,
       discarded: 0,
       capped: false,
     };
+    s[kLinger] = state;
     this.started++;
     this.sockets.add(s);
     s.on("error", noop);
@@ -73,21 +87,38 @@ export class Lingerer {
     s.once("close", onLingerClose);
     if (last !== undefined) s.end(last);
     else if (!s.writableEnded) s.end();
+    if (s.writableFinished) state.deadline = now + this.limits.lingerMs;
+    else s.once("finish", onLingerFinish);
     s.resume();
     this.startSweep();
   }
 
-  /** Ends every lingering close now (shutdown's force path). */
-  destroyAll(): void {
-    for (const s of this.sockets) s.destroy();
+  /**
+   * Ends every lingering close now (shutdown's force path); a connection whose answer
+   * has not all left is reset, not closed as if complete. Returns the bytes so dropped.
+   */
+  destroyAll(): number {
+    let unsent = 0;
+    for (const s of this.sockets) {
+      if (s.destroyed) continue;
+      unsent += s.writableLength;
+      if (s.writableLength > 0) abortSocket(s);
+      else s.destroy();
+    }
+    return unsent;
   }
 
   /** @internal */
   forget(s: LingerSocket, state: LingerState): void {
     if (!this.sockets.delete(s)) return;
-    const how: LingerEnd = state.capped || Date.now() >= state.deadline ? "time" : "peer closed";
-    if (how === "time") this.cutOff++;
-    this.ended(s, how, state.discarded);
+    const how: LingerEnd =
+      state.unsent !== undefined
+        ? "unsent"
+        : state.capped || Date.now() >= state.deadline
+          ? "time"
+          : "peer closed";
+    if (how !== "peer closed") this.cutOff++;
+    this.ended(s, how, how === "unsent" ? state.unsent! : state.discarded);
     if (this.sockets.size === 0 && this.sweepTimer !== undefined) {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
@@ -106,7 +137,16 @@ export class Lingerer {
     const now = Date.now();
     for (const s of this.sockets) {
       const state = s[kLinger];
-      if (state !== undefined && now >= state.deadline) s.destroy();
+      if (state === undefined) continue;
+      if (now >= state.deadline) s.destroy();
+      else if (now >= state.flushDeadline && state.deadline === Number.POSITIVE_INFINITY) {
+        // Everything written, only the FIN's own completion pending: nothing to lose.
+        if (s.writableLength === 0) state.deadline = now + this.limits.lingerMs;
+        else {
+          state.unsent = s.writableLength;
+          abortSocket(s);
+        }
+      }
     }
   }
 }
@@ -125,6 +165,11 @@ function onLingerData(this: LingerSocket, chunk: Buffer): void {
     state.capped = true;
     this.pause();
   }
+}
+
+function onLingerFinish(this: LingerSocket): void {
+  const state = this[kLinger];
+  if (state !== undefined) state.deadline = Date.now() + state.owner.limits.lingerMs;
 }
 
 function onLingerClose(this: LingerSocket): void {

@@ -29,6 +29,7 @@ import {
   sendErrorAnswer,
   unanswerable,
 } from "./client-error.js";
+import { closeIdleKeepingAnswers, resetUnanswered } from "./drain.js";
 import { type LingerEnd, Lingerer } from "./linger.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
@@ -218,8 +219,11 @@ export class HttpResponder implements ObservedServer {
       throw new EchoplexError("ERR_BAD_OPTION", `bad --max-pipeline ${s.maxPipeline}: use 1 or more`);
     }
     this.logger = (logger ?? silentLogger()).child({ service: this.service });
-    this.lingering = new Lingerer({ lingerMs: s.lingerMs, lingerBytes: s.lingerBytes }, (socket, how, n) =>
-      this.lingerEnded(socket, how, n),
+    // A client gets as long to take its last answer as it had to send its request.
+    const flushMs = s.requestTimeoutMs > 0 ? s.requestTimeoutMs : 30_000;
+    this.lingering = new Lingerer(
+      { lingerMs: s.lingerMs, lingerBytes: s.lingerBytes, flushMs },
+      (socket, how, n) => this.lingerEnded(socket, how, n),
     );
     this.tls = options.tls !== undefined;
     this.defaults = { delayMs: s.delayMs, status: s.status, maxDelayMs: s.maxDelayMs };
@@ -469,8 +473,22 @@ export class HttpResponder implements ObservedServer {
     this.lingering.close(socket, response);
   }
 
-  private lingerEnded(socket: Socket, how: LingerEnd, discarded: number): void {
+  private lingerEnded(socket: Socket, how: LingerEnd, bytes: number): void {
     const peer = (socket as PeerSocket)[kPeer];
+    if (how === "unsent") {
+      this.stats.count(this.stats.errors, "ERR_SLOW_CONSUMER");
+      this.logger.warn(
+        {
+          conn: peer?.id,
+          remote: socket.remoteAddress,
+          unsentBytes: bytes,
+          waitedMs: this.lingering.limits.flushMs,
+        },
+        "closing: the client did not read its last answer in time, resetting",
+      );
+      return;
+    }
+    const discarded = bytes;
     this.logger.debug(
       { conn: peer?.id, remote: socket.remoteAddress, discardedBytes: discarded, how },
       how === "time"
@@ -655,7 +673,7 @@ export class HttpResponder implements ObservedServer {
   private checkIdle(): void {
     if (!this.draining) return;
     // Keep-alive connections that just finished their last answer are closed now.
-    this.server.closeIdleConnections();
+    this.closeIdle(() => this.server.closeIdleConnections());
     if (this.pending.size === 0 && this.connections.size === 0) this.onIdle?.();
   }
 
@@ -681,9 +699,9 @@ export class HttpResponder implements ObservedServer {
     );
     const closed = new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();
-      else this.server.close(() => resolve());
+      else this.closeIdle(() => this.server.close(() => resolve()));
     });
-    this.server.closeIdleConnections();
+    this.closeIdle(() => this.server.closeIdleConnections());
     if (this.pending.size > 0 || this.connections.size > 0) {
       const idle = new Promise<boolean>((resolve) => {
         this.onIdle = () => resolve(false);
@@ -695,21 +713,28 @@ export class HttpResponder implements ObservedServer {
       this.checkIdle();
       const forced = await Promise.race([idle, timedOut]);
       clearTimeout(timer);
-      if (forced) {
-        this.logger.warn(
-          { connections: this.connections.size, inflight: this.pending.size, drainTimeoutMs },
-          "drain timeout: force-closing the remaining connections",
-        );
-        for (const item of this.pending) clearTimeout(item.timer);
-        this.server.closeAllConnections();
-        for (const peer of this.connections.values()) peer.socket.destroy();
-        this.lingering.destroyAll();
-      }
+      if (forced) this.forceClose(drainTimeoutMs);
     }
     for (const socket of this.handshaking) socket.destroy();
     this.handshaking.clear();
     await closed;
     this.logger.info({ durationMs: Date.now() - started }, "shut down");
+  }
+
+  private closeIdle(close: () => void): void {
+    closeIdleKeepingAnswers(this.connections.values(), this.lingering, close);
+  }
+
+  private forceClose(drainTimeoutMs: number): void {
+    for (const item of this.pending) clearTimeout(item.timer);
+    resetUnanswered(this.connections.values(), this.lingering, {
+      logger: this.logger,
+      countError: (code) => this.stats.count(this.stats.errors, code),
+      drainTimeoutMs,
+      inflight: this.pending.size,
+    });
+    this.server.closeAllConnections();
+    for (const peer of this.connections.values()) peer.socket.destroy();
   }
 
   private warnThrottled(key: string, code: string, message: string): void {

@@ -1,0 +1,110 @@
+// How the engine ends a connection it closes: half-close after the last reply, keep
+// discarding the peer's input for a while, and never let a timer throw away replies
+// that have not left the process yet; and what the drain timeout does to the rest.
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import type { Connection } from "./connection.js";
+import type { Logger } from "./logger.js";
+import type { ServerStats } from "./stats.js";
+
+/** Connections named one by one in the log when the drain timeout cuts them off (then only counted). */
+const MAX_DRAIN_WARNINGS = 20;
+
+export interface LingerOptions {
+  /** Once every reply has reached the kernel: how long to keep discarding input before closing. */
+  lingerMs: number;
+  /** Reset the connection if its replies have not all reached the kernel this long after the close (0: no bound). */
+  flushMs: number;
+  /** `flushMs` ran out with this many bytes still unsent (called just before the reset). */
+  onUnsent?: (unsentBytes: number) => void;
+}
+
+/**
+ * Half-closes after `last`, then keeps reading and discarding until the peer closes or
+ * `lingerMs` passes. Resetting at once could destroy our last message in the peer's
+ * receive queue before it reads it. The linger only starts once the socket has handed
+ * everything to the kernel ('finish'): a peer that is slow to read must not lose the
+ * replies still queued in the socket when a fixed timer destroys it. The kernel keeps
+ * delivering what it holds after the close.
+ */
+export function lingerClose(socket: Socket, last: Buffer | undefined, options: LingerOptions): void {
+  socket.on("error", noop);
+  if (last !== undefined) socket.end(last);
+  else socket.end();
+  socket.resume();
+  let timer: NodeJS.Timeout | undefined;
+  const linger = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => socket.destroy(), options.lingerMs);
+    timer.unref();
+  };
+  if (socket.writableFinished) linger();
+  else {
+    socket.once("finish", linger);
+    if (options.flushMs > 0) {
+      timer = setTimeout(() => {
+        const unsent = socket.writableLength;
+        // Everything written, only the FIN's own completion pending: nothing to lose.
+        if (unsent === 0) return linger();
+        options.onUnsent?.(unsent);
+        abortSocket(socket);
+      }, options.flushMs);
+      timer.unref();
+    }
+  }
+  socket.once("close", () => clearTimeout(timer));
+}
+
+/**
+ * Ends a connection so that the peer cannot take it for a clean close: with replies
+ * dropped, a FIN would look like the end of a complete answer. Plain TCP gets a reset;
+ * a TLS socket is destroyed without close_notify (node cannot reset the TCP connection
+ * under TLS), which OpenSSL-based clients report as an unexpected EOF.
+ */
+export function abortSocket(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket instanceof TLSSocket) socket.destroy();
+  else socket.resetAndDestroy();
+}
+
+/**
+ * The drain timeout ran out. A connection whose replies all reached the kernel is only
+ * lingering: closing it loses nothing (the kernel still delivers them). One with replies
+ * still queued in the engine or its socket, or requests still being answered, is reset,
+ * so that the peer does not take the end for a clean close after its last reply, and
+ * logged with what it lost (`ERR_DRAIN_TIMEOUT`).
+ */
+export function cutOff(
+  connections: Iterable<Connection<unknown>>,
+  ctx: { logger: Logger; stats: ServerStats; drainTimeoutMs: number },
+): void {
+  const { logger, drainTimeoutMs } = ctx;
+  let open = 0;
+  let reset = 0;
+  let unsentTotal = 0;
+  for (const conn of connections) {
+    open++;
+    const unsentBytes = conn.pendingBytes;
+    if (unsentBytes === 0 && conn.inflight === 0 && conn.status === "closing") {
+      conn.socket.destroy();
+      continue;
+    }
+    reset++;
+    unsentTotal += unsentBytes;
+    ctx.stats.countError("ERR_DRAIN_TIMEOUT");
+    conn.closeReason = "drain timeout";
+    if (reset <= MAX_DRAIN_WARNINGS) {
+      logger.warn(
+        { conn: conn.id, remote: conn.remoteAddress, unsentBytes, inflight: conn.inflight, drainTimeoutMs },
+        "drain timeout: replies not sent, resetting the connection",
+      );
+    }
+    abortSocket(conn.socket);
+  }
+  logger.warn(
+    { connections: open, reset, unsentBytes: unsentTotal, drainTimeoutMs },
+    "drain timeout: force-closing the remaining connections",
+  );
+}
+
+function noop(): void {}

@@ -28,6 +28,7 @@ import {
   sendErrorAnswer,
   unanswerable,
 } from "./client-error.js";
+import { answerAfterHalfClose, lastAnswerCloses } from "./half-close.js";
 import { type LingerEnd, Lingerer } from "./linger.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
@@ -115,7 +116,7 @@ export class HttpStats {
   connectionsOpened = 0;
   requests = 0;
   tlsHandshakeFailures = 0;
-  /** Clients that went away before their delayed answer. */
+  /** Clients whose connection broke before their delayed answer (a FIN alone is answered). */
   abandoned = 0;
   /** Times reading from a connection stopped because it had `maxPipeline` requests unanswered. */
   pipelinePauses = 0;
@@ -180,7 +181,7 @@ export class HttpResponder implements ObservedServer {
       () => [...this.stats.responses].map(([code, value]) => ({ labels: { code: String(code) }, value })),
       ["code"],
     ),
-    counter("http_abandoned_total", "Clients that went away before their delayed answer", () => {
+    counter("http_abandoned_total", "Clients whose connection broke before their delayed answer", () => {
       return this.stats.abandoned;
     }),
     counter(
@@ -247,7 +248,7 @@ export class HttpResponder implements ObservedServer {
       requireHostHeader: false,
     };
     if (options.tls !== undefined) {
-      const server = createHttpsServer({ ...options.tls, ...serverOptions });
+      const server = createHttpsServer({ ...options.tls, ...serverOptions, allowHalfOpen: true });
       trackTlsHandshakes(server, this.handshaking, {
         accepting: () => true,
         secured: (socket) => this.accept(socket),
@@ -259,6 +260,7 @@ export class HttpResponder implements ObservedServer {
       this.server = createHttpServer(serverOptions);
       this.server.on("connection", (socket: Socket) => this.accept(socket));
     }
+    answerAfterHalfClose(this.server);
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
       this.clientError(err, socket),
@@ -408,8 +410,13 @@ export class HttpResponder implements ObservedServer {
     (socket as PeerSocket)[kPeer] = peer;
     // node:http ends a connection after its last answer (`Connection: close`) with
     // destroySoon(): end, then destroy once flushed, which resets a peer that is still
-    // sending. The responder closes it with a lingering close instead.
-    socket.destroySoon = () => this.lingering.close(socket);
+    // sending. The responder closes it with a lingering close instead, after the client
+    // error waiting its turn if there is one (the client's FIN made this answer the last).
+    socket.destroySoon = () =>
+      peer.errorAnswer === undefined
+        ? this.lingering.close(socket)
+        : sendErrorAnswer(peer, this.lingering, socket.readableEnded);
+    socket.on("end", () => lastAnswerCloses(peer.last));
     // node:http resumes reading on its own (its drain handling, a request body being read):
     // a connection held at --max-pipeline stays paused.
     socket.on("resume", onHeldResume);
@@ -458,7 +465,7 @@ export class HttpResponder implements ObservedServer {
     if (peer !== undefined && owed > 0) {
       // Requests received whole before the bad input are answered first, after their
       // delays; written now, this answer would come first and the close would lose theirs.
-      deferErrorAnswer(peer, response, after, this.lingering);
+      deferErrorAnswer(peer, response, after);
       return;
     }
     // The client may still be sending (the rest of a huge header, garbage): a plain close

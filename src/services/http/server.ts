@@ -29,6 +29,7 @@ import {
   unanswerable,
 } from "./client-error.js";
 import { answerAfterHalfClose, lastAnswerCloses } from "./half-close.js";
+import { IdleSweep } from "./idle-sweep.js";
 import { type LingerEnd, Lingerer } from "./linger.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
@@ -161,6 +162,7 @@ export class HttpResponder implements ObservedServer {
   readonly lingering: Lingerer;
 
   private readonly server: Server;
+  private readonly idleSweep: IdleSweep;
   private readonly defaults: PlanDefaults;
   private readonly body: Buffer;
   private readonly headers: Record<string, string | string[] | number>;
@@ -261,6 +263,7 @@ export class HttpResponder implements ObservedServer {
       this.server.on("connection", (socket: Socket) => this.accept(socket));
     }
     answerAfterHalfClose(this.server);
+    this.idleSweep = new IdleSweep(this.server);
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
       this.clientError(err, socket),
@@ -638,6 +641,7 @@ export class HttpResponder implements ObservedServer {
     if (this.draining && from.seq === from.peer.requests) res.shouldKeepAlive = false;
     res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
     res.end(body);
+    this.idleSweep.written(res);
     this.stats.responses.set(status, (this.stats.responses.get(status) ?? 0) + 1);
     from.peer.responses++;
     from.peer.lastActivity = Date.now();

@@ -254,6 +254,33 @@ describe("http responder: half-closed clients, shutdown and the keep-alive timeo
     expect(server.connections.size).toBe(0);
   });
 
+  // node's idle sweep (server.close(), closeIdleConnections()) counts a connection idle once
+  // its current answer is written, with pipelined answers written ahead of their turn still
+  // queued behind it: destroying it then lost them.
+  for (const halfClosed of [true, false]) {
+    it(`shutdown with pipelined answers ready out of order${halfClosed ? " (half-closed)" : ""}: all leave, in order`, async () => {
+      const { server, port } = await start({ delayMs: 600 });
+      const input = [get("/delay/0.8?status=201"), get("/status/202"), get("/delay/0.1?status=203")].join("");
+      let got: Promise<string>;
+      if (halfClosed) {
+        got = halfClose(port, input);
+      } else {
+        const socket = connect({ port, host: "127.0.0.1" });
+        let out = "";
+        socket.setEncoding("latin1").on("data", (d: string) => {
+          out += d;
+        });
+        socket.on("error", () => {});
+        got = new Promise((resolve) => socket.on("close", () => resolve(out)));
+        socket.write(input);
+      }
+      await until("three requests in flight", () => server.inflight === 3);
+      const stopped = server.shutdown({ drainTimeoutMs: 10_000 });
+      expect(statuses(await got)).toEqual([201, 202, 203]);
+      await stopped;
+    });
+  }
+
   it("an answer delayed past the keep-alive timeout still reaches a half-closed client", async () => {
     const { port } = await start({ delayMs: 0, keepAliveTimeoutMs: 100 });
     const got = await halfClose(port, `${get("/status/201")}${get("/delay/0.6?status=202")}`);

@@ -11,14 +11,20 @@ interface ClientErrorAnswer {
   response: string;
 }
 
-/** The answer to a client error `code` (node's `HPE_…`, or `ERR_HTTP_REQUEST_TIMEOUT`). */
+/**
+ * The answer to a client error `code` (node's `HPE_…`, or `ERR_HTTP_REQUEST_TIMEOUT`).
+ * `HPE_INVALID_EOF_STATE`: the client's FIN cut a request short (its headers or body);
+ * the client may still be reading, and a 400 tells it why it gets no answer.
+ */
 export function clientErrorAnswer(code: string): ClientErrorAnswer {
   const [status, reason, message] =
     code === "ERR_HTTP_REQUEST_TIMEOUT"
       ? [408, "Request Timeout", "request not received in time (--headers-timeout / --request-timeout)"]
       : code === "HPE_HEADER_OVERFLOW"
         ? [431, "Request Header Fields Too Large", "request headers too large"]
-        : [400, "Bad Request", `malformed request (${code})`];
+        : code === "HPE_INVALID_EOF_STATE"
+          ? [400, "Bad Request", `incomplete request: the client ended its side mid-request (${code})`]
+          : [400, "Bad Request", `malformed request (${code})`];
   const text = `${message}\n`;
   return {
     status,
@@ -53,20 +59,13 @@ export interface ErrorAnswerPeer {
 
 /**
  * Holds `response` until the answers owed before it have left (the caller then calls
- * sendErrorAnswer), and stops reading meanwhile: a FIN read now would make node:http
- * end the connection at once, losing those answers.
+ * sendErrorAnswer, as does the socket's destroySoon() if the client's FIN made the
+ * last of them the connection's last), and stops reading meanwhile: what follows the
+ * bad input is not parsed, and a client that keeps sending waits in TCP buffers.
  */
-export function deferErrorAnswer(
-  peer: ErrorAnswerPeer,
-  response: string,
-  after: number,
-  lingering: Lingerer,
-): void {
+export function deferErrorAnswer(peer: ErrorAnswerPeer, response: string, after: number): void {
   peer.errorAnswer = { response, after };
   peer.socket.pause();
-  // TLS reads the client's close_notify with its data, pause or not: node ends the
-  // connection then, and the answers owed are lost with it; this one still goes out.
-  peer.socket.prependOnceListener("end", () => sendErrorAnswer(peer, lingering, true));
 }
 
 /** Sends the waiting error answer, then the lingering close; `ended`: the client's input is over. */

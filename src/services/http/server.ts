@@ -30,6 +30,8 @@ import {
   unanswerable,
 } from "./client-error.js";
 import { closeIdleKeepingAnswers, resetUnanswered } from "./drain.js";
+import { answerAfterHalfClose, lastAnswerCloses } from "./half-close.js";
+import { IdleSweep } from "./idle-sweep.js";
 import { type LingerEnd, Lingerer } from "./linger.js";
 import { formatMs, type PlanDefaults, planResponse } from "./plan.js";
 
@@ -117,7 +119,7 @@ export class HttpStats {
   connectionsOpened = 0;
   requests = 0;
   tlsHandshakeFailures = 0;
-  /** Clients that went away before their delayed answer. */
+  /** Clients whose connection broke before their delayed answer (a FIN alone is answered). */
   abandoned = 0;
   /** Times reading from a connection stopped because it had `maxPipeline` requests unanswered. */
   pipelinePauses = 0;
@@ -162,6 +164,7 @@ export class HttpResponder implements ObservedServer {
   readonly lingering: Lingerer;
 
   private readonly server: Server;
+  private readonly idleSweep: IdleSweep;
   private readonly defaults: PlanDefaults;
   private readonly body: Buffer;
   private readonly headers: Record<string, string | string[] | number>;
@@ -182,7 +185,7 @@ export class HttpResponder implements ObservedServer {
       () => [...this.stats.responses].map(([code, value]) => ({ labels: { code: String(code) }, value })),
       ["code"],
     ),
-    counter("http_abandoned_total", "Clients that went away before their delayed answer", () => {
+    counter("http_abandoned_total", "Clients whose connection broke before their delayed answer", () => {
       return this.stats.abandoned;
     }),
     counter(
@@ -252,7 +255,11 @@ export class HttpResponder implements ObservedServer {
       requireHostHeader: false,
     };
     if (options.tls !== undefined) {
-      const server = createHttpsServer({ ...withTlsDefaults(options.tls), ...serverOptions });
+      const server = createHttpsServer({
+        ...withTlsDefaults(options.tls),
+        ...serverOptions,
+        allowHalfOpen: true,
+      });
       trackTlsHandshakes(server, this.handshaking, {
         accepting: () => true,
         secured: (socket) => this.accept(socket),
@@ -264,6 +271,8 @@ export class HttpResponder implements ObservedServer {
       this.server = createHttpServer(serverOptions);
       this.server.on("connection", (socket: Socket) => this.accept(socket));
     }
+    answerAfterHalfClose(this.server);
+    this.idleSweep = new IdleSweep(this.server);
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) =>
       this.clientError(err, socket),
@@ -413,8 +422,13 @@ export class HttpResponder implements ObservedServer {
     (socket as PeerSocket)[kPeer] = peer;
     // node:http ends a connection after its last answer (`Connection: close`) with
     // destroySoon(): end, then destroy once flushed, which resets a peer that is still
-    // sending. The responder closes it with a lingering close instead.
-    socket.destroySoon = () => this.lingering.close(socket);
+    // sending. The responder closes it with a lingering close instead, after the client
+    // error waiting its turn if there is one (the client's FIN made this answer the last).
+    socket.destroySoon = () =>
+      peer.errorAnswer === undefined
+        ? this.lingering.close(socket)
+        : sendErrorAnswer(peer, this.lingering, socket.readableEnded);
+    socket.on("end", () => lastAnswerCloses(peer.last));
     // node:http resumes reading on its own (its drain handling, a request body being read):
     // a connection held at --max-pipeline stays paused.
     socket.on("resume", onHeldResume);
@@ -465,7 +479,7 @@ export class HttpResponder implements ObservedServer {
     if (peer !== undefined && owed > 0) {
       // Requests received whole before the bad input are answered first, after their
       // delays; written now, this answer would come first and the close would lose theirs.
-      deferErrorAnswer(peer, response, after, this.lingering);
+      deferErrorAnswer(peer, response, after);
       return;
     }
     // The client may still be sending (the rest of a huge header, garbage): a plain close
@@ -652,6 +666,7 @@ export class HttpResponder implements ObservedServer {
     if (this.draining && from.seq === from.peer.requests) res.shouldKeepAlive = false;
     res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
     res.end(body);
+    this.idleSweep.written(res);
     this.stats.responses.set(status, (this.stats.responses.get(status) ?? 0) + 1);
     from.peer.responses++;
     from.peer.lastActivity = Date.now();

@@ -27,7 +27,7 @@ export type CloseReason =
   | "socket error";
 
 /** What the engine needs from a connection's owner to flush and close it. */
-export interface ConnectionHost {
+export interface EngineLink {
   scheduleFlush(conn: Connection): void;
   flush(conn: Connection): void;
   close(conn: Connection, reason: CloseReason, notice?: string | Buffer): void;
@@ -96,7 +96,7 @@ export class Connection<S = unknown> {
     readonly remotePort: number,
     readonly tls: boolean,
     /** @internal The engine that owns this connection. */
-    readonly host: ConnectionHost,
+    readonly host: EngineLink,
     state: S,
   ) {
     this.state = state;

@@ -6,8 +6,22 @@
 import { coarseClock } from "./clock.js";
 import type { CloseReason, Connection, EngineLink } from "./connection.js";
 import type { EngineContext } from "./context.js";
-import type { LatencyRecorder } from "./contract.js";
+import type { Handler, LatencyRecorder } from "./contract.js";
+import type { Limits } from "./limits.js";
 import { lingerClose } from "./linger.js";
+import {
+  kBytesOut,
+  kCloseReason,
+  kFlushQueued,
+  kInputHolds,
+  kLastActivity,
+  kOut,
+  kOutBytes,
+  kPaused,
+  kSampleStart,
+  kSocket,
+  kStatus,
+} from "./slots.js";
 
 /** Batches up to this size are joined into one buffer before writing (measured: bench/). */
 const CONCAT_MAX_BYTES = 1024 * 1024;
@@ -20,12 +34,19 @@ export class Outbox<S> implements EngineLink {
   /** Receives the sampled latencies (observeLatency); undefined: nobody observes. */
   latencyRecorder: LatencyRecorder | undefined;
 
-  constructor(protected readonly ctx: EngineContext<S>) {}
+  // Read per message and per flush: held here rather than behind `ctx`.
+  protected readonly handler: Handler<S>;
+  protected readonly limits: Limits;
+
+  constructor(protected readonly ctx: EngineContext<S>) {
+    this.handler = ctx.handler;
+    this.limits = ctx.limits;
+  }
 
   /** Queues a connection for the once-per-tick flush. */
   scheduleFlush(conn: Connection<S>): void {
     if (conn === this.reading) return; // flushed when its read is done
-    conn.flushQueued = true;
+    conn[kFlushQueued] = true;
     this.dirty.push(conn);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -38,22 +59,22 @@ export class Outbox<S> implements EngineLink {
     const dirty = this.dirty;
     this.dirty = [];
     for (const conn of dirty) {
-      conn.flushQueued = false;
+      conn[kFlushQueued] = false;
       this.flush(conn);
     }
   };
 
   /** Writes a connection's queued replies as one batch. */
   flush(conn: Connection<S>): void {
-    const bytes = conn.outBytes;
+    const bytes = conn[kOutBytes];
     if (bytes === 0) return;
-    const out = conn.out;
-    conn.outBytes = 0;
-    if (conn.status === "closed") {
+    const out = conn[kOut];
+    conn[kOutBytes] = 0;
+    if (conn[kStatus] === "closed") {
       out.length = 0;
       return;
     }
-    const socket = conn.socket;
+    const socket = conn[kSocket];
     let below: boolean;
     if (out.length === 1) {
       below = socket.write(out[0]!);
@@ -69,21 +90,22 @@ export class Outbox<S> implements EngineLink {
       below = false;
     }
     out.length = 0;
-    conn.bytesOut += bytes;
-    conn.lastActivity = coarseClock.now;
-    if (conn.sampleStart !== 0) {
-      this.latencyRecorder?.(performance.now() - conn.sampleStart);
-      conn.sampleStart = 0;
+    conn[kBytesOut] += bytes;
+    conn[kLastActivity] = coarseClock.now;
+    if (conn[kSampleStart] !== 0) {
+      this.latencyRecorder?.(performance.now() - conn[kSampleStart]);
+      conn[kSampleStart] = 0;
     }
     // write() is true while the socket holds less than its 16 KiB mark, which is below
     // any high-water mark (resolveLimits keeps it >= 16 KiB): only then look closer.
     if (below) return;
     const pending = socket.writableLength;
-    if (pending >= this.ctx.limits.highWaterBytes) this.backpressure(conn, pending);
+    if (pending >= this.limits.highWaterBytes) this.backpressure(conn, pending);
   }
 
   private backpressure(conn: Connection<S>, pending: number): void {
-    const { limits, stats } = this.ctx;
+    const { limits } = this;
+    const { stats } = this.ctx;
     if (pending > limits.maxPendingBytes) {
       stats.countError("ERR_SLOW_CONSUMER");
       this.ctx.logger.warn(
@@ -95,35 +117,35 @@ export class Outbox<S> implements EngineLink {
         },
         "slow consumer: pending output over the limit, disconnecting",
       );
-      conn.closeReason = "slow consumer";
-      conn.socket.destroy();
+      conn[kCloseReason] = "slow consumer";
+      conn[kSocket].destroy();
       return;
     }
-    if (!conn.paused) {
-      conn.paused = true;
-      conn.socket.pause();
+    if (!conn[kPaused]) {
+      conn[kPaused] = true;
+      conn[kSocket].pause();
       stats.backpressurePauses++;
     }
   }
 
   /** The socket's output drained: read again. */
   handleDrain(conn: Connection<S>): void {
-    if (!conn.paused || conn.status !== "open" || this.ctx.draining) return;
-    conn.paused = false;
-    if (conn.inputHolds === 0) conn.socket.resume();
+    if (!conn[kPaused] || conn[kStatus] !== "open" || this.ctx.draining) return;
+    conn[kPaused] = false;
+    if (conn[kInputHolds] === 0) conn[kSocket].resume();
   }
 
   /** Sends an optional last message, flushes, and half-closes; input is discarded from now on. */
   close(conn: Connection<S>, reason: CloseReason, notice?: string | Buffer): void {
-    if (conn.status !== "open") return;
-    conn.closeReason = reason;
+    if (conn[kStatus] !== "open") return;
+    conn[kCloseReason] = reason;
     if (notice !== undefined) conn.send(notice);
-    conn.status = "closing";
+    conn[kStatus] = "closing";
     this.flush(conn);
     // A peer that does not take its last replies gets as long as an idle peer, then a reset.
-    lingerClose(conn.socket, undefined, {
-      lingerMs: this.ctx.limits.lingerMs,
-      flushMs: this.ctx.limits.idleTimeoutMs,
+    lingerClose(conn[kSocket], undefined, {
+      lingerMs: this.limits.lingerMs,
+      flushMs: this.limits.idleTimeoutMs,
       onUnsent: (unsentBytes) => this.unsentAtClose(conn, unsentBytes),
     });
   }
@@ -131,9 +153,9 @@ export class Outbox<S> implements EngineLink {
   private unsentAtClose(conn: Connection<S>, unsentBytes: number): void {
     this.ctx.stats.countError("ERR_SLOW_CONSUMER");
     this.ctx.logger.warn(
-      { conn: conn.id, remote: conn.remoteAddress, unsentBytes, waitedMs: this.ctx.limits.idleTimeoutMs },
+      { conn: conn.id, remote: conn.remoteAddress, unsentBytes, waitedMs: this.limits.idleTimeoutMs },
       "closing: the peer did not read its last replies in time, resetting",
     );
-    conn.closeReason = "slow consumer";
+    conn[kCloseReason] = "slow consumer";
   }
 }

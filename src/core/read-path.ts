@@ -10,6 +10,24 @@ import { type EngineContext, errorNotice, formatSeconds, shutdownNotice } from "
 import type { LatencyRecorder } from "./contract.js";
 import { Outbox } from "./outbox.js";
 import { RateLimiter, type RateVerdict } from "./rate-limit.js";
+import {
+  kBytesIn,
+  kBytesOut,
+  kCloseAfterReplies,
+  kCloseReason,
+  kCodec,
+  kInflight,
+  kLastActivity,
+  kMessagesIn,
+  kMessagesOut,
+  kOut,
+  kOutBytes,
+  kPartialSince,
+  kPeerEnded,
+  kRateLimiter,
+  kSampleStart,
+  kStatus,
+} from "./slots.js";
 import { isRenegotiationError } from "./tls-handshakes.js";
 
 const kConn = Symbol("echoplex.connection");
@@ -58,10 +76,10 @@ export class ReadPath<S> extends Outbox<S> {
       this,
       ctx.handler.createState(),
     );
-    conn.codec = ctx.framing.create((payload) => this.deliver(conn, payload));
+    conn[kCodec] = ctx.framing.create((payload) => this.deliver(conn, payload));
     const rate = ctx.limits.maxMessagesPerSecond;
     if (rate > 0) {
-      conn.rateLimiter = new RateLimiter(rate, ctx.limits.rateBurst, ctx.limits.rateGraceMs, Date.now());
+      conn[kRateLimiter] = new RateLimiter(rate, ctx.limits.rateBurst, ctx.limits.rateGraceMs, Date.now());
     }
     const engineSocket = socket as EngineSocket;
     engineSocket[kConn] = conn as Connection<unknown>;
@@ -88,60 +106,61 @@ export class ReadPath<S> extends Outbox<S> {
   /** A chunk arrived from the peer. */
   handleData(conn: Connection<S>, chunk: Buffer): void {
     // Closing (or about to, after a protocol error): the peer's input is discarded.
-    if (conn.status !== "open" || conn.closeAfterReplies !== undefined) return;
-    conn.bytesIn += chunk.length;
-    conn.lastActivity = coarseClock.now;
+    if (conn[kStatus] !== "open" || conn[kCloseAfterReplies] !== undefined) return;
+    conn[kBytesIn] += chunk.length;
+    conn[kLastActivity] = coarseClock.now;
     if (this.latencyRecorder !== undefined && --this.readsUntilSample <= 0) this.startSample(conn);
     // One clock read per chunk, not per message.
-    conn.rateLimiter?.refill(Date.now());
+    conn[kRateLimiter]?.refill(Date.now());
     this.reading = conn;
     try {
-      conn.codec.push(chunk);
+      conn[kCodec].push(chunk);
     } catch (err) {
       this.protocolError(conn, err);
     }
     this.reading = undefined;
     // The line deadline runs from the first byte of a partial line to its end (swept).
-    if (conn.codec.bufferedBytes === 0) conn.partialSince = 0;
-    else if (conn.partialSince === 0) conn.partialSince = coarseClock.now;
+    if (conn[kCodec].bufferedBytes === 0) conn[kPartialSince] = 0;
+    else if (conn[kPartialSince] === 0) conn[kPartialSince] = coarseClock.now;
     this.flush(conn);
     // A chunk that completed no request (half a line) has no reply to time.
-    if (conn.sampleStart !== 0 && conn.inflight === 0) conn.sampleStart = 0;
+    if (conn[kSampleStart] !== 0 && conn[kInflight] === 0) conn[kSampleStart] = 0;
   }
 
   private startSample(conn: Connection<S>): void {
     this.readsUntilSample = this.latencyEvery;
-    if (conn.sampleStart === 0) conn.sampleStart = performance.now();
+    if (conn[kSampleStart] === 0) conn[kSampleStart] = performance.now();
   }
 
   /** The peer half-closed. */
   handleEnd(conn: Connection<S>): void {
-    conn.peerEnded = true;
+    conn[kPeerEnded] = true;
     // After a protocol error the codec's leftovers are not a message.
-    if (conn.status !== "open" || conn.closeAfterReplies !== undefined) return;
+    if (conn[kStatus] !== "open" || conn[kCloseAfterReplies] !== undefined) return;
     this.reading = conn;
     try {
-      conn.codec.end();
+      conn[kCodec].end();
     } catch (err) {
       this.protocolError(conn, err);
     }
     this.reading = undefined;
-    if (conn.status !== "open") return;
-    const handler = this.ctx.handler;
+    if (conn[kStatus] !== "open") return;
+    const handler = this.handler;
     if (handler.onEnd !== undefined) handler.onEnd(conn);
-    if (conn.inflight === 0) this.close(conn, "peer closed");
+    if (conn[kInflight] === 0) this.close(conn, "peer closed");
     else this.flush(conn);
   }
 
   private deliver(conn: Connection<S>, payload: Buffer): void {
-    if (conn.status !== "open") return; // a message after QUIT or an error in the same chunk
-    conn.messagesIn++;
-    const handler = this.ctx.handler;
-    if (conn.rateLimiter !== undefined) {
-      const verdict = conn.rateLimiter.take();
+    if (conn[kStatus] !== "open") return; // a message after QUIT or an error in the same chunk
+    conn[kMessagesIn]++;
+    const handler = this.handler;
+    const limiter = conn[kRateLimiter];
+    if (limiter !== undefined) {
+      const verdict = limiter.take();
       if (verdict !== "pass") {
-        this.rateLimited(conn, conn.rateLimiter, verdict);
-        if (conn.status === "open" && handler.onDropped !== undefined) handler.onDropped(conn);
+        this.rateLimited(conn, limiter, verdict);
+        if (conn[kStatus] === "open" && handler.onDropped !== undefined) handler.onDropped(conn);
         return;
       }
     }
@@ -186,7 +205,7 @@ export class ReadPath<S> extends Outbox<S> {
   }
 
   private track(conn: Connection<S>, pending: Promise<void>): void {
-    conn.inflight++;
+    conn[kInflight]++;
     pending.then(
       () => this.settled(conn),
       (err: unknown) => {
@@ -198,11 +217,11 @@ export class ReadPath<S> extends Outbox<S> {
   }
 
   private settled(conn: Connection<S>): void {
-    conn.inflight--;
-    if (conn.inflight > 0 || conn.status !== "open") return;
-    const pending = conn.closeAfterReplies;
+    conn[kInflight]--;
+    if (conn[kInflight] > 0 || conn[kStatus] !== "open") return;
+    const pending = conn[kCloseAfterReplies];
     if (pending !== undefined) this.close(conn, pending.reason, pending.notice);
-    else if (conn.peerEnded) this.close(conn, "peer closed");
+    else if (conn[kPeerEnded]) this.close(conn, "peer closed");
     else if (this.ctx.draining) this.close(conn, "server shutdown", shutdownNotice(this.ctx, conn));
   }
 
@@ -221,10 +240,10 @@ export class ReadPath<S> extends Outbox<S> {
           ? "frame too large"
           : "protocol error";
     const notice = errorNotice(ctx, err);
-    if (conn.inflight > 0) {
+    if (conn[kInflight] > 0) {
       // Messages before the bad one are still being answered (a sink's OKs wait for the
       // disk): closing now would lose those answers; the error goes after them (§1.3).
-      conn.closeAfterReplies = { reason, notice };
+      conn[kCloseAfterReplies] = { reason, notice };
       return;
     }
     this.close(conn, reason, notice);
@@ -232,38 +251,38 @@ export class ReadPath<S> extends Outbox<S> {
 
   /** The socket is gone: forget the connection and log its totals. */
   handleClose(conn: Connection<S>): void {
-    if (conn.status === "closed") return;
-    if (conn.status === "open" && conn.closeReason === undefined) {
-      conn.closeReason = conn.peerEnded ? "peer closed" : "peer reset";
+    if (conn[kStatus] === "closed") return;
+    if (conn[kStatus] === "open" && conn[kCloseReason] === undefined) {
+      conn[kCloseReason] = conn[kPeerEnded] ? "peer closed" : "peer reset";
     }
-    conn.status = "closed";
-    conn.out.length = 0;
-    conn.outBytes = 0;
+    conn[kStatus] = "closed";
+    conn[kOut].length = 0;
+    conn[kOutBytes] = 0;
     const { ctx } = this;
     ctx.connections.delete(conn.id);
     this.released(conn);
     ctx.stats.retire(conn);
-    const reason = conn.closeReason ?? "peer closed";
+    const reason = conn[kCloseReason] ?? "peer closed";
     ctx.logger.info(
       {
         conn: conn.id,
         remote: conn.remoteAddress,
         reason,
         durationMs: Date.now() - conn.connectedAt,
-        bytesIn: conn.bytesIn,
-        bytesOut: conn.bytesOut,
-        messagesIn: conn.messagesIn,
-        messagesOut: conn.messagesOut,
+        bytesIn: conn[kBytesIn],
+        bytesOut: conn[kBytesOut],
+        messagesIn: conn[kMessagesIn],
+        messagesOut: conn[kMessagesOut],
       },
       "disconnect",
     );
-    ctx.handler.onClose?.(conn, reason);
+    this.handler.onClose?.(conn, reason);
     if (ctx.connections.size === 0) this.onEmpty?.();
   }
 
   handleError(conn: Connection<S>, err: NodeJS.ErrnoException): void {
-    if (conn.closeReason === undefined) {
-      conn.closeReason =
+    if (conn[kCloseReason] === undefined) {
+      conn[kCloseReason] =
         err.code === "ECONNRESET" || err.code === "EPIPE"
           ? "peer reset"
           : isRenegotiationError(err)

@@ -4,6 +4,7 @@ import type { Admission } from "./admission.js";
 import { type EngineContext, shutdownNotice } from "./context.js";
 import { cutOff } from "./linger.js";
 import type { ReadPath } from "./read-path.js";
+import { kInflight, kPaused, kSocket, kStatus } from "./slots.js";
 import type { Sweep } from "./sweep.js";
 
 export interface ShutdownParts<S> {
@@ -39,10 +40,10 @@ export async function runShutdown<S>(parts: ShutdownParts<S>, drainTimeoutMs: nu
   await nextTurn();
   await nextTurn();
   for (const conn of connections.values()) {
-    if (conn.status !== "open") continue;
-    conn.socket.pause();
-    conn.paused = true;
-    if (conn.inflight === 0) engine.close(conn, "server shutdown", shutdownNotice(ctx, conn));
+    if (conn[kStatus] !== "open") continue;
+    conn[kSocket].pause();
+    conn[kPaused] = true;
+    if (conn[kInflight] === 0) engine.close(conn, "server shutdown", shutdownNotice(ctx, conn));
   }
   if (connections.size > 0 && (await drainedWithin(engine, drainTimeoutMs)) === false) {
     cutOff(connections.values(), { logger, stats: ctx.stats, drainTimeoutMs });

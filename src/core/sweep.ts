@@ -6,6 +6,15 @@ import { tickClock } from "./clock.js";
 import type { Connection } from "./connection.js";
 import { type EngineContext, errorNotice, formatSeconds } from "./context.js";
 import type { Outbox } from "./outbox.js";
+import {
+  kCloseAfterReplies,
+  kCodec,
+  kInputHolds,
+  kLastActivity,
+  kPartialSince,
+  kPaused,
+  kStatus,
+} from "./slots.js";
 
 export class Sweep<S> {
   private timer: NodeJS.Timeout | undefined;
@@ -39,23 +48,23 @@ export class Sweep<S> {
     const lineTimeout = limits.lineTimeoutMs;
     if (idle === 0 && lineTimeout === 0) return;
     for (const conn of connections.values()) {
-      if (conn.status !== "open") continue;
-      if (lineTimeout > 0 && conn.partialSince !== 0 && conn.closeAfterReplies === undefined) {
+      if (conn[kStatus] !== "open") continue;
+      if (lineTimeout > 0 && conn[kPartialSince] !== 0 && conn[kCloseAfterReplies] === undefined) {
         // While we do not read (backpressure, a held input) the peer cannot finish its line.
-        if (conn.paused || conn.inputHolds > 0) conn.partialSince = now;
-        else if (now - conn.partialSince > lineTimeout) {
+        if (conn[kPaused] || conn[kInputHolds] > 0) conn[kPartialSince] = now;
+        else if (now - conn[kPartialSince] > lineTimeout) {
           this.lineTimedOut(conn, now);
           continue;
         }
       }
-      if (idle === 0 || now - conn.lastActivity <= idle) continue;
+      if (idle === 0 || now - conn[kLastActivity] <= idle) continue;
       this.ctx.stats.countError("ERR_IDLE_TIMEOUT");
       const err = new EchoplexError(
         "ERR_IDLE_TIMEOUT",
         `idle timeout: no traffic for ${formatSeconds(idle)}, closing`,
       );
       this.ctx.logger.info(
-        { conn: conn.id, remote: conn.remoteAddress, idleMs: now - conn.lastActivity },
+        { conn: conn.id, remote: conn.remoteAddress, idleMs: now - conn[kLastActivity] },
         "idle timeout",
       );
       this.outbox.close(conn, "idle timeout", errorNotice(this.ctx, err));
@@ -69,8 +78,8 @@ export class Sweep<S> {
       {
         conn: conn.id,
         remote: conn.remoteAddress,
-        partialMs: now - conn.partialSince,
-        bufferedBytes: conn.codec.bufferedBytes,
+        partialMs: now - conn[kPartialSince],
+        bufferedBytes: conn[kCodec].bufferedBytes,
       },
       "line timeout: partial line not completed, closing",
     );

@@ -1,10 +1,34 @@
-// One peer's connection: its counters (peer tracking), its codec and its outbox.
+// One peer's connection: what a service sees of it, and (symbol-keyed) the engine's
+// fields: its codec, its outbox and its read state.
 // Replies are queued and written in one batch per read (or once per tick for
 // messages produced elsewhere, such as chat fan-out) instead of one write each.
 import type { Socket } from "node:net";
 import type { Codec } from "../codecs/types.js";
 import { coarseClock } from "./clock.js";
 import type { RateLimiter } from "./rate-limit.js";
+import {
+  kBytesIn,
+  kBytesOut,
+  kCloseAfterReplies,
+  kCloseReason,
+  kCodec,
+  kEngine,
+  kFlushQueued,
+  kInflight,
+  kInputHolds,
+  kLastActivity,
+  kMessagesIn,
+  kMessagesOut,
+  kOut,
+  kOutBytes,
+  kPartialSince,
+  kPaused,
+  kPeerEnded,
+  kRateLimiter,
+  kSampleStart,
+  kSocket,
+  kStatus,
+} from "./slots.js";
 
 /** The life of a connection: open → closing (our FIN sent or pending) → closed. */
 export type ConnectionStatus = "open" | "closing" | "closed";
@@ -26,8 +50,8 @@ export type CloseReason =
   | "tls renegotiation"
   | "socket error";
 
-/** What the engine needs from a connection's owner to flush and close it. */
-export interface ConnectionHost {
+/** What a connection needs from the engine that owns it (implemented by the Outbox). */
+export interface EngineLink {
   scheduleFlush(conn: Connection): void;
   flush(conn: Connection): void;
   close(conn: Connection, reason: CloseReason, notice?: string | Buffer): void;
@@ -51,74 +75,97 @@ export interface PeerInfo {
   details?: Record<string, string | number>;
 }
 
+/**
+ * One peer, as a service sees it: its identity and counters, `state`, and what it may
+ * do (send, flush, close, hold its input). The engine's own fields are symbol-keyed
+ * (slots.ts): out of a service's reach, plain properties for the hot path.
+ */
 export class Connection<S = unknown> {
-  status: ConnectionStatus = "open";
   readonly connectedAt = Date.now();
-  lastActivity = Date.now();
-  bytesIn = 0;
-  bytesOut = 0;
-  messagesIn = 0;
-  messagesOut = 0;
-  /** Requests whose (asynchronous) reply has not been queued yet. */
-  inflight = 0;
-  /** True while reading is paused because the peer is not reading its replies. */
-  paused = false;
-  /** Reads held by the service (holdInput), independent of the engine's own backpressure pause. */
-  inputHolds = 0;
-  /** True once the peer half-closed (FIN received). */
-  peerEnded = false;
-  closeReason: CloseReason | undefined;
-  /**
-   * A close decided while earlier messages' replies were still being produced (a protocol
-   * error behind a pending disk write): it happens, notice last, once they are queued.
-   */
-  closeAfterReplies: { reason: CloseReason; notice: string | Buffer | undefined } | undefined = undefined;
   /** Per-connection state owned by the service. */
   state: S;
-  /** Outbox: views of the bytes to write at the next flush. */
-  out: Buffer[] = [];
-  outBytes = 0;
-  /** Queued for the once-per-tick flush. */
-  flushQueued = false;
-  /** When a read sampled for the latency histogram arrived (performance.now()); 0: none pending. */
-  sampleStart = 0;
-  codec!: Codec;
-  /** The message rate limit (undefined: none). */
-  rateLimiter: RateLimiter | undefined;
-  /** When the partial line now buffered began (coarse clock; 0: none buffered). */
-  partialSince = 0;
+
+  [kStatus]: ConnectionStatus = "open";
+  [kLastActivity] = Date.now();
+  [kBytesIn] = 0;
+  [kBytesOut] = 0;
+  [kMessagesIn] = 0;
+  [kMessagesOut] = 0;
+  [kInflight] = 0;
+  [kPaused] = false;
+  [kInputHolds] = 0;
+  [kPeerEnded] = false;
+  [kCloseReason]: CloseReason | undefined = undefined;
+  [kCloseAfterReplies]: { reason: CloseReason; notice: string | Buffer | undefined } | undefined = undefined;
+  [kOut]: Buffer[] = [];
+  [kOutBytes] = 0;
+  [kFlushQueued] = false;
+  [kSampleStart] = 0;
+  [kCodec]!: Codec;
+  [kRateLimiter]: RateLimiter | undefined = undefined;
+  [kPartialSince] = 0;
+  readonly [kSocket]: Socket;
+  readonly [kEngine]: EngineLink;
 
   constructor(
     readonly id: number,
-    readonly socket: Socket,
+    socket: Socket,
     readonly service: string,
     readonly remoteAddress: string,
     readonly remotePort: number,
     readonly tls: boolean,
-    /** @internal The engine that owns this connection. */
-    readonly host: ConnectionHost,
+    engine: EngineLink,
     state: S,
   ) {
+    this[kSocket] = socket;
+    this[kEngine] = engine;
     this.state = state;
+  }
+
+  /** open → closing (our FIN sent or pending) → closed. */
+  get status(): ConnectionStatus {
+    return this[kStatus];
+  }
+
+  /** When the peer last sent or was sent something (coarse clock, ms since the epoch). */
+  get lastActivity(): number {
+    return this[kLastActivity];
+  }
+
+  get bytesIn(): number {
+    return this[kBytesIn];
+  }
+
+  get bytesOut(): number {
+    return this[kBytesOut];
+  }
+
+  get messagesIn(): number {
+    return this[kMessagesIn];
+  }
+
+  /** Messages queued to the peer (sent or about to be). */
+  get messagesOut(): number {
+    return this[kMessagesOut];
   }
 
   /** Queues `prefix + payload`, framed by the connection's codec. */
   send(payload: Buffer | string, prefix?: Buffer): void {
-    if (this.status === "closed") return;
+    if (this[kStatus] === "closed") return;
     const body = typeof payload === "string" ? Buffer.from(payload) : payload;
-    this.outBytes += this.codec.encode(this.out, body, prefix);
-    this.messagesOut++;
-    if (!this.flushQueued) this.host.scheduleFlush(this);
+    this[kOutBytes] += this[kCodec].encode(this[kOut], body, prefix);
+    this[kMessagesOut]++;
+    if (!this[kFlushQueued]) this[kEngine].scheduleFlush(this);
   }
 
   /** Writes what is queued now rather than at the end of the tick. */
   flush(): void {
-    this.host.flush(this);
+    this[kEngine].flush(this);
   }
 
   /** Sends an optional last message, then closes gracefully (replies already queued go first). */
   close(reason: CloseReason = "closed by service", notice?: string | Buffer): void {
-    this.host.close(this, reason, notice);
+    this[kEngine].close(this, reason, notice);
   }
 
   /**
@@ -126,19 +173,19 @@ export class Connection<S = unknown> {
    * whose own consumer (a file, say) is slower than the network.
    */
   holdInput(): void {
-    if (this.inputHolds++ === 0 && this.status === "open") this.socket.pause();
+    if (this[kInputHolds]++ === 0 && this[kStatus] === "open") this[kSocket].pause();
   }
 
   /** Undoes one holdInput(); reading resumes when no hold is left and the engine has not paused it. */
   releaseInput(): void {
-    if (this.inputHolds === 0) return;
-    this.inputHolds--;
-    if (this.inputHolds === 0 && !this.paused && this.status === "open") this.socket.resume();
+    if (this[kInputHolds] === 0) return;
+    this[kInputHolds]--;
+    if (this[kInputHolds] === 0 && !this[kPaused] && this[kStatus] === "open") this[kSocket].resume();
   }
 
   /** Bytes waiting to reach the peer: queued here plus buffered in the socket. */
   get pendingBytes(): number {
-    return this.outBytes + this.socket.writableLength;
+    return this[kOutBytes] + this[kSocket].writableLength;
   }
 
   info(details?: Record<string, string | number>): PeerInfo {
@@ -150,12 +197,12 @@ export class Connection<S = unknown> {
       tls: this.tls,
       connectedAt: new Date(this.connectedAt).toISOString(),
       // The coarse clock can run up to a sweep interval behind: never report more idle time than age.
-      idleMs: Math.max(0, Math.min(Date.now() - this.connectedAt, coarseClock.now - this.lastActivity)),
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      messagesIn: this.messagesIn,
-      messagesOut: this.messagesOut,
-      status: this.status,
+      idleMs: Math.max(0, Math.min(Date.now() - this.connectedAt, coarseClock.now - this[kLastActivity])),
+      bytesIn: this[kBytesIn],
+      bytesOut: this[kBytesOut],
+      messagesIn: this[kMessagesIn],
+      messagesOut: this[kMessagesOut],
+      status: this[kStatus],
     };
     if (details !== undefined) info.details = details;
     return info;

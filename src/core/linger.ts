@@ -5,6 +5,7 @@ import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { Connection } from "./connection.js";
 import type { Logger } from "./logger.js";
+import { kCloseReason, kInflight, kSocket, kStatus } from "./slots.js";
 import type { ServerStats } from "./stats.js";
 
 /** Connections named one by one in the log when the drain timeout cuts them off (then only counted). */
@@ -85,21 +86,21 @@ export function cutOff(
   for (const conn of connections) {
     open++;
     const unsentBytes = conn.pendingBytes;
-    if (unsentBytes === 0 && conn.inflight === 0 && conn.status === "closing") {
-      conn.socket.destroy();
+    if (unsentBytes === 0 && conn[kInflight] === 0 && conn[kStatus] === "closing") {
+      conn[kSocket].destroy();
       continue;
     }
     reset++;
     unsentTotal += unsentBytes;
     ctx.stats.countError("ERR_DRAIN_TIMEOUT");
-    conn.closeReason = "drain timeout";
+    conn[kCloseReason] = "drain timeout";
     if (reset <= MAX_DRAIN_WARNINGS) {
       logger.warn(
-        { conn: conn.id, remote: conn.remoteAddress, unsentBytes, inflight: conn.inflight, drainTimeoutMs },
+        { conn: conn.id, remote: conn.remoteAddress, unsentBytes, inflight: conn[kInflight], drainTimeoutMs },
         "drain timeout: replies not sent, resetting the connection",
       );
     }
-    abortSocket(conn.socket);
+    abortSocket(conn[kSocket]);
   }
   logger.warn(
     { connections: open, reset, unsentBytes: unsentTotal, drainTimeoutMs },

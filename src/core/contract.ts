@@ -1,0 +1,68 @@
+// The service contract: what a service gives the engine (a Handler and options) and
+// what it gets back (ListenInfo). Kept apart from the engine so that a service, the
+// CLI and observability depend on this file rather than on the engine's insides.
+import type { TlsOptions } from "node:tls";
+import type { Framing } from "../codecs/types.js";
+import type { EchoplexError } from "../errors.js";
+import type { CloseReason, Connection } from "./connection.js";
+import type { Limits } from "./limits.js";
+import type { Logger } from "./logger.js";
+import type { ServiceMetric } from "./stats.js";
+
+/** What a service does with its connections. One handler object serves every connection. */
+export interface Handler<S = undefined> {
+  /** Creates the per-connection state (`conn.state`). */
+  createState(): S;
+  /** A peer connected (send a welcome here). */
+  onConnect?(conn: Connection<S>): void;
+  /**
+   * One decoded message. Return a promise to delay the close of this connection until it
+   * settles (also a protocol error's: its notice then follows the replies this promise sends).
+   */
+  onMessage(conn: Connection<S>, payload: Buffer): void | Promise<void>;
+  /** A message the engine dropped unread (over the rate limit), for services that number messages. */
+  onDropped?(conn: Connection<S>): void;
+  /** The peer half-closed; every message it sent has been delivered. Default: close once replies flush. */
+  onEnd?(conn: Connection<S>): void;
+  /** The connection is gone. */
+  onClose?(conn: Connection<S>, reason: CloseReason): void;
+  /** The message sent to the peer before a protocol error closes it. Default: `ERROR: <message>`. */
+  errorNotice?(err: EchoplexError): string | Buffer | undefined;
+  /** The message sent to each peer when the server shuts down. Default: none. */
+  shutdownNotice?(conn: Connection<S>): string | Buffer | undefined;
+  /** Service fields shown in peer listings (a chat nick, say). */
+  describe?(conn: Connection<S>): Record<string, string | number>;
+  /** The service's own metrics (chat rooms, records written), read when scraped. */
+  metrics?: readonly ServiceMetric[];
+}
+
+/** Receives sampled request-to-reply latencies, in milliseconds. */
+export type LatencyRecorder = (ms: number) => void;
+
+export interface ServerOptions<S> {
+  /** A name for logs and metrics. Default "custom". */
+  service?: string;
+  /** How bytes become messages. Default: lines of up to 64 KiB. */
+  framing?: Framing;
+  handler: Handler<S>;
+  limits?: Partial<Limits>;
+  logger?: Logger;
+  /** Serve TLS with these options (key and cert at least). */
+  tls?: TlsOptions;
+  /**
+   * Expect a PROXY protocol (v1 or v2) header first on every connection, as sent by
+   * HAProxy or a load balancer; the address in it is the peer's for the registry,
+   * logs and per-IP limits. Connections without a valid header are refused.
+   */
+  proxyProtocol?: boolean;
+}
+
+export interface ListenInfo {
+  host: string;
+  port: number;
+  family: string;
+  /** `host:port` as people write it (`*:8080` for all interfaces). */
+  display: string;
+  /** True when peers must speak TLS. */
+  tls: boolean;
+}

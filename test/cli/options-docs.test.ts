@@ -11,7 +11,6 @@ import { LINE_SERVICE_OPTIONS, TLS_OPTIONS } from "../../src/options/shared.js";
 import type { OptionSpec } from "../../src/options/spec.js";
 import { CHAT_OPTIONS } from "../../src/services/chat/options.js";
 import { ECHO_OPTIONS } from "../../src/services/echo/options.js";
-import { HTTP_OPTIONS } from "../../src/services/http/options.js";
 import { SINK_OPTIONS } from "../../src/services/sink/options.js";
 
 interface Row {

@@ -62,9 +62,8 @@ export function withDefault(spec: OptionSpec, value: unknown, defaultText?: stri
   return { ...spec, default: value, ...(defaultText === undefined ? {} : { defaultText }) };
 }
 
-/** A duration default as --help and the docs show it: `250ms`, `30s`, `1h`. */
+/** A duration default as --help and the docs show it: `250ms`, `30s`, `3600s`. */
 export function durationText(ms: number): string {
-  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 

@@ -1,8 +1,6 @@
 // Schema pieces for `echoplex serve` config files (zod): human units, the fields every
-// service entry shares, and error messages that name the exact path of a mistake.
+// service entry has besides its declared options, and error messages naming the exact path.
 import { z } from "zod";
-import type { Limits } from "../core/limits.js";
-import type { ServerTlsConfig } from "../core/tls.js";
 import { parseDuration, parseSize } from "./units.js";
 
 /** A duration: a number of seconds or a string such as "250ms", "2s", "1m". Output: milliseconds. */
@@ -37,92 +35,33 @@ export const size = z.union([z.number().int().nonnegative(), z.string()]).transf
 
 export const count = z.number().int().nonnegative();
 
-/** `tls:` in a service entry: the config-file twin of the --tls-* flags. */
-const tlsSchema = z
-  .strictObject({
-    selfSigned: z.boolean().optional(),
-    cert: z.string().optional(),
-    key: z.string().optional(),
-    ca: z.string().optional(),
-    requireClientCert: z.boolean().optional(),
-    handshakeTimeout: duration.optional(),
-    ciphers: z.string().min(1).optional(),
-  })
-  .superRefine((tls, ctx) => {
-    const files = tls.cert !== undefined || tls.key !== undefined;
-    if (files && tls.selfSigned)
-      ctx.addIssue({ code: "custom", message: "use either cert/key or selfSigned, not both" });
-    else if (files && (tls.cert === undefined || tls.key === undefined))
-      ctx.addIssue({ code: "custom", message: "cert and key go together" });
-    else if (!files && !tls.selfSigned)
-      ctx.addIssue({ code: "custom", message: "needs cert and key, or selfSigned: true" });
-    if (tls.requireClientCert && tls.ca === undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["requireClientCert"],
-        message: "needs ca: FILE to check certificates",
-      });
-  });
-
-type TlsEntry = z.output<typeof tlsSchema>;
-
-export function tlsConfigFromEntry(tls: TlsEntry): ServerTlsConfig {
-  return {
-    certificate:
-      tls.cert !== undefined && tls.key !== undefined
-        ? { kind: "files", certFile: tls.cert, keyFile: tls.key }
-        : { kind: "self-signed" },
-    ...(tls.ca === undefined ? {} : { caFile: tls.ca }),
-    clientCerts: tls.ca === undefined ? "none" : tls.requireClientCert ? "required" : "optional",
-    ...(tls.handshakeTimeout === undefined ? {} : { handshakeTimeoutMs: tls.handshakeTimeout }),
-    ...(tls.ciphers === undefined ? {} : { ciphers: tls.ciphers }),
-  };
+/** The `tls:` object of a service entry (the --tls-* flags): a certificate, and mTLS only with a CA. */
+export function refineTls(tls: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const files = tls.cert !== undefined || tls.key !== undefined;
+  if (files && tls.selfSigned)
+    ctx.addIssue({ code: "custom", message: "use either cert/key or selfSigned, not both" });
+  else if (files && (tls.cert === undefined || tls.key === undefined))
+    ctx.addIssue({ code: "custom", message: "cert and key go together" });
+  else if (!files && !tls.selfSigned)
+    ctx.addIssue({ code: "custom", message: "needs cert and key, or selfSigned: true" });
+  if (tls.requireClientCert && tls.ca === undefined)
+    ctx.addIssue({
+      code: "custom",
+      path: ["requireClientCert"],
+      message: "needs ca: FILE to check certificates",
+    });
 }
 
-/** Fields every service entry takes, whatever the service. */
+/** Fields of every service entry besides its declared options. */
 export const commonEntryShape = {
   /** false: listed but not started. */
   enabled: z.boolean().optional(),
   /** As on the command line: 8080, ":8080", "127.0.0.1:8080", "[::1]:0". */
   address: z.union([z.string(), z.number().int()]).optional(),
-  host: z.string().optional(),
-  port: z.number().int().min(0).max(65535).optional(),
-  tls: tlsSchema.optional(),
 };
 
 const commonEntry = z.object(commonEntryShape);
 export type CommonEntry = z.output<typeof commonEntry>;
-
-/** The engine limits, as a line service's config entry spells them (same names as the flags). */
-export const engineLimitsShape = {
-  idleTimeout: duration.optional(),
-  maxConnections: count.min(1).optional(),
-  maxConnsPerIp: count.optional(),
-  highWater: size.optional(),
-  maxPending: size.optional(),
-  drainTimeout: duration.optional(),
-  rateLimit: count.optional(),
-  rateBurst: count.optional(),
-  rateGrace: duration.optional(),
-  lineTimeout: duration.optional(),
-};
-
-const engineLimitsEntry = z.object(engineLimitsShape);
-
-export function limitsFromEntry(entry: z.output<typeof engineLimitsEntry>): Partial<Limits> {
-  const limits: Partial<Limits> = {};
-  if (entry.idleTimeout !== undefined) limits.idleTimeoutMs = entry.idleTimeout;
-  if (entry.maxConnections !== undefined) limits.maxConnections = entry.maxConnections;
-  if (entry.maxConnsPerIp !== undefined) limits.maxConnectionsPerIp = entry.maxConnsPerIp;
-  if (entry.highWater !== undefined) limits.highWaterBytes = entry.highWater;
-  if (entry.maxPending !== undefined) limits.maxPendingBytes = entry.maxPending;
-  if (entry.drainTimeout !== undefined) limits.drainTimeoutMs = entry.drainTimeout;
-  if (entry.rateLimit !== undefined) limits.maxMessagesPerSecond = entry.rateLimit;
-  if (entry.rateBurst !== undefined) limits.rateBurst = entry.rateBurst;
-  if (entry.rateGrace !== undefined) limits.rateGraceMs = entry.rateGrace;
-  if (entry.lineTimeout !== undefined) limits.lineTimeoutMs = entry.lineTimeout;
-  return limits;
-}
 
 const ARTICLE: Record<string, string> = {
   number: "a number",

@@ -1,20 +1,17 @@
-// Flags shared by every TCP service command, and their translation into engine options.
+// The values of the shared options (declared in src/options/shared.ts) turned into what
+// the engine takes: limits, the PROXY protocol, TLS, the listen address, the logger.
 import type { TlsOptions } from "node:tls";
-import { type Command, Option } from "commander";
 import { type Address, parseAddress } from "../core/address.js";
-import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
-import { createLogger, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from "../core/logger.js";
+import type { Limits } from "../core/limits.js";
+import { createLogger, type LogFormat, type Logger, type LogLevel } from "../core/logger.js";
 import {
   type ClientCertPolicy,
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   describeServerTls,
   loadServerTls,
   type ServerTls,
   type ServerTlsConfig,
 } from "../core/tls.js";
 import { EchoplexError } from "../errors.js";
-import { parseWorkers } from "./supervisor.js";
-import { parseCount, parseDuration, parseSize } from "./units.js";
 
 /** --admin and --admin-token, taken by every service command (runServers reads them). */
 export interface AdminFlags {
@@ -62,85 +59,12 @@ export interface LoggingFlags {
   logFormat: LogFormat;
 }
 
-const seconds = (ms: number) => `${ms / 1000}s`;
-const kib = (bytes: number) => (bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024}m` : `${bytes / 1024}k`);
-
 /** What a command prints on stdout itself (where it listens), left out of the pretty log. */
 const ANNOUNCED_ON_STDOUT = ["listening", "admin listening"];
 
 /** A command's logger: pretty on a terminal (without what stdout already says), JSON otherwise. */
 export function cliLogger(level: LogLevel, format: LogFormat): Logger {
   return createLogger({ level, format, omitFromPretty: ANNOUNCED_ON_STDOUT });
-}
-
-/** Adds --log-level and --log-format. */
-export function addLoggingOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
-    .addOption(
-      new Option("--log-format <format>", "log format (auto: pretty on a terminal, JSON otherwise)")
-        .choices(["auto", "pretty", "json"])
-        .default("auto"),
-    );
-}
-
-/** Adds --admin and --admin-token (the observability endpoint, off by default). */
-export function addAdminOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option(
-        "--admin <addr>",
-        "serve /metrics, /healthz, /readyz, /api/* and a status page at ADDR (a bare port binds 127.0.0.1)",
-      ).argParser((v) => {
-        parseAddress(v); // a bad address fails before any service starts
-        return v;
-      }),
-    )
-    .addOption(
-      new Option(
-        "--admin-token <token>",
-        "require this bearer token on the admin endpoint (all but /healthz)",
-      ).env("ECHOPLEX_ADMIN_TOKEN"),
-    );
-}
-
-/** Adds --workers (runServers reads it). */
-export function addWorkersOption(cmd: Command): Command {
-  return cmd.addOption(
-    new Option("--workers <n>", "worker processes sharing the port (a number, or auto = one per core)")
-      .argParser(parseWorkers)
-      .default(1),
-  );
-}
-
-/** Adds the [address] argument and --port/--host. */
-export function addListenOptions(cmd: Command, defaultPort: number): Command {
-  return cmd
-    .argument("[address]", `where to listen: PORT, :PORT, HOST:PORT, [IPv6]:PORT (default :${defaultPort})`)
-    .option("-p, --port <port>", "port to listen on (overrides the address's port)")
-    .option("--host <host>", "interface to listen on (default: all interfaces)");
-}
-
-/** Adds the server-side TLS flags (see tlsFromFlags). */
-export function addTlsOptions(cmd: Command): Command {
-  return cmd
-    .option("--tls-cert <file>", "serve TLS with this certificate (PEM; with --tls-key)")
-    .option("--tls-key <file>", "the certificate's private key (PEM)")
-    .option("--tls-self-signed", "serve TLS with a certificate generated at start-up (fingerprint printed)")
-    .option("--tls-ca <file>", "CA bundle (PEM) to verify client certificates against (asked for, optional)")
-    .option(
-      "--tls-require-client-cert",
-      "refuse clients without a certificate signed by --tls-ca (mutual TLS)",
-    )
-    .addOption(
-      new Option("--tls-handshake-timeout <duration>", "drop a peer that has not finished its TLS handshake")
-        .argParser((v) => parseDuration(v, "--tls-handshake-timeout"))
-        .default(DEFAULT_HANDSHAKE_TIMEOUT_MS, seconds(DEFAULT_HANDSHAKE_TIMEOUT_MS)),
-    )
-    .option(
-      "--tls-ciphers <list>",
-      "OpenSSL cipher list (TLS 1.3 and 1.2 names, colon-separated) replacing the default: AEAD suites with forward secrecy only",
-    );
 }
 
 /** The TLS configuration the flags ask for, or undefined for plain TCP. */
@@ -200,106 +124,6 @@ export async function loadAndAnnounceTls(config: ServerTlsConfig, service: strin
 export async function tlsFromFlags(flags: TlsFlags, service: string): Promise<TlsOptions | undefined> {
   const config = tlsConfigFromFlags(flags);
   return config === undefined ? undefined : (await loadAndAnnounceTls(config, service)).options;
-}
-
-/** Adds the address, framing, limit, TLS, admin, worker and logging flags every line service takes. */
-export function addServiceOptions(
-  cmd: Command,
-  defaultPort: number,
-  /** Per-service defaults that differ from the engine's (a chat keeps less pending output per peer). */
-  defaults: { maxPendingBytes?: number; idleTimeoutMs?: number } = {},
-): Command {
-  const maxPending = defaults.maxPendingBytes ?? DEFAULT_LIMITS.maxPendingBytes;
-  const idleTimeout = defaults.idleTimeoutMs ?? DEFAULT_LIMITS.idleTimeoutMs;
-  addListenOptions(cmd, defaultPort)
-    .addOption(
-      new Option("--framing <framing>", "message framing: LF-terminated lines or 4-byte length prefix")
-        .choices(["lines", "length"])
-        .default("lines"),
-    )
-    .addOption(
-      new Option("--max-line <size>", "longest line or frame accepted (bytes; k/m suffixes)")
-        .argParser((v) => parseSize(v, "--max-line"))
-        .default(64 * 1024, "64k"),
-    )
-    .addOption(
-      new Option("--idle-timeout <duration>", "close connections idle this long (0: never)")
-        .argParser((v) => parseDuration(v, "--idle-timeout"))
-        .default(idleTimeout, seconds(idleTimeout)),
-    )
-    .addOption(
-      new Option("--max-connections <n>", "refuse connections beyond this many, with an error line")
-        .argParser((v) => parseCount(v, "--max-connections"))
-        .default(DEFAULT_LIMITS.maxConnections),
-    )
-    .addOption(
-      new Option(
-        "--max-conns-per-ip <n>",
-        "refuse connections beyond this many per remote address (0: no limit)",
-      )
-        .argParser((v) => parseCount(v, "--max-conns-per-ip"))
-        .default(DEFAULT_LIMITS.maxConnectionsPerIp),
-    )
-    .addOption(
-      new Option("--high-water <size>", "stop reading from a peer whose unsent replies pass this")
-        .argParser((v) => parseSize(v, "--high-water"))
-        .default(DEFAULT_LIMITS.highWaterBytes, kib(DEFAULT_LIMITS.highWaterBytes)),
-    )
-    .addOption(
-      new Option("--max-pending <size>", "disconnect a peer whose unsent output passes this")
-        .argParser((v) => parseSize(v, "--max-pending"))
-        .default(maxPending, kib(maxPending)),
-    )
-    .addOption(
-      new Option("--drain-timeout <duration>", "on shutdown, force-close connections still open after this")
-        .argParser((v) => parseDuration(v, "--drain-timeout"))
-        .default(DEFAULT_LIMITS.drainTimeoutMs, seconds(DEFAULT_LIMITS.drainTimeoutMs)),
-    )
-    .option(
-      "--proxy-protocol",
-      "expect a PROXY protocol v1/v2 header (HAProxy, load balancers) first on every connection; refuse those without",
-    )
-    .addOption(
-      new Option(
-        "--proxy-timeout <duration>",
-        "with --proxy-protocol: refuse a connection whose header is late",
-      )
-        .argParser((v) => parseDuration(v, "--proxy-timeout"))
-        .default(DEFAULT_LIMITS.proxyHeaderTimeoutMs, seconds(DEFAULT_LIMITS.proxyHeaderTimeoutMs)),
-    )
-    .addOption(
-      new Option(
-        "--rate-limit <n>",
-        "messages per second one connection may send; excess is dropped with an error line (0: no limit)",
-      )
-        .argParser((v) => parseCount(v, "--rate-limit"))
-        .default(DEFAULT_LIMITS.maxMessagesPerSecond),
-    )
-    .addOption(
-      new Option("--rate-burst <n>", "messages a connection may send at once above --rate-limit")
-        .argParser((v) => parseCount(v, "--rate-burst"))
-        .default(DEFAULT_LIMITS.rateBurst, "one second's worth"),
-    )
-    .addOption(
-      new Option(
-        "--rate-grace <duration>",
-        "disconnect a connection over --rate-limit continuously this long",
-      )
-        .argParser((v) => parseDuration(v, "--rate-grace"))
-        .default(DEFAULT_LIMITS.rateGraceMs, seconds(DEFAULT_LIMITS.rateGraceMs)),
-    )
-    .addOption(
-      new Option(
-        "--line-timeout <duration>",
-        "close a connection whose partial line (or frame) is not completed within this (slowloris; 0: never)",
-      )
-        .argParser((v) => parseDuration(v, "--line-timeout"))
-        .default(DEFAULT_LIMITS.lineTimeoutMs, seconds(DEFAULT_LIMITS.lineTimeoutMs)),
-    );
-  addWorkersOption(cmd);
-  addTlsOptions(cmd);
-  addAdminOptions(cmd);
-  return addLoggingOptions(cmd);
 }
 
 /** The listen address from the positional argument and --host/--port. */

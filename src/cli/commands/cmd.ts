@@ -1,50 +1,33 @@
 // `echoplex cmd`: the command service.
-import { Command } from "commander";
-import { CMD_DEFAULT_PORT, createCmdServer } from "../../services/cmd/index.js";
-import {
-  addServiceOptions,
-  type CommonServiceFlags,
-  cliLogger,
-  engineOptionsFromFlags,
-  resolveListenAddress,
-  tlsFromFlags,
-} from "../options.js";
-import { runServers } from "../run.js";
+import { LINE_SERVICE_OPTIONS } from "../../options/shared.js";
+import { CMD_DEFAULT_PORT, type CmdFraming, createCmdServer } from "../../services/cmd/index.js";
+import { type CommonServiceFlags, engineOptionsFromFlags } from "../options.js";
+import { type ServiceDefinition, serviceCommand } from "../service-command.js";
 
-export function cmdCommand(): Command {
-  const cmd = new Command("cmd").description(
-    "command protocol: ECHO, UPPER, LOWER, REVERSE, TIME, PING, HELP, QUIT (one reply per line)",
-  );
-  addServiceOptions(cmd, CMD_DEFAULT_PORT);
-  cmd.addHelpText(
-    "after",
-    `
+export const cmdService: ServiceDefinition = {
+  name: "cmd",
+  defaultPort: CMD_DEFAULT_PORT,
+  description: "command protocol: ECHO, UPPER, LOWER, REVERSE, TIME, PING, HELP, QUIT (one reply per line)",
+  options: LINE_SERVICE_OPTIONS,
+  examples: `
 Examples:
   echoplex cmd                        listen on :${CMD_DEFAULT_PORT}
   echoplex cmd 127.0.0.1:0            a free port on loopback (printed)
   echoplex cmd --framing length       4-byte big-endian length-prefixed requests and replies
   printf 'UPPER héllo\\nTIME\\n' | echoplex client localhost:${CMD_DEFAULT_PORT}`,
-  );
-  return cmd.action(async (address: string | undefined, flags: CommonServiceFlags) => {
-    const logger = cliLogger(flags.logLevel, flags.logFormat);
-    const server = createCmdServer({
-      framing: flags.framing,
-      maxMessageBytes: flags.maxLine,
-      ...engineOptionsFromFlags(flags),
-      logger,
-      tls: await tlsFromFlags(flags, "cmd"),
-    });
-    await runServers(
-      [
-        {
-          name: "cmd",
-          summary: flags.framing,
-          server,
-          address: resolveListenAddress(address, flags, CMD_DEFAULT_PORT),
-        },
-      ],
-      logger,
-      flags,
-    );
-  });
-}
+  create(values, { logger, tls }) {
+    const framing = values.framing as CmdFraming;
+    return {
+      server: createCmdServer({
+        framing,
+        maxLineBytes: values.maxLine as number,
+        ...engineOptionsFromFlags(values as unknown as CommonServiceFlags),
+        logger,
+        tls,
+      }),
+      summary: framing,
+    };
+  },
+};
+
+export const cmdCommand = () => serviceCommand(cmdService);

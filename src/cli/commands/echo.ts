@@ -1,58 +1,44 @@
 // `echoplex echo`: the echo service.
-import { Command, Option } from "commander";
-import {
-  createEchoServer,
-  ECHO_DEFAULT_PORT,
-  ECHO_DEFAULT_PREFIX,
-  type EchoMode,
-} from "../../services/echo/index.js";
-import {
-  addServiceOptions,
-  type CommonServiceFlags,
-  cliLogger,
-  engineOptionsFromFlags,
-  resolveListenAddress,
-  tlsFromFlags,
-} from "../options.js";
-import { runServers } from "../run.js";
+import { LINE_SERVICE_OPTIONS } from "../../options/shared.js";
+import type { OptionValues } from "../../options/spec.js";
+import { createEchoServer, ECHO_DEFAULT_PORT, type EchoMode } from "../../services/echo/index.js";
+import { ECHO_OPTIONS } from "../../services/echo/options.js";
+import { type CommonServiceFlags, engineOptionsFromFlags } from "../options.js";
+import { type ServiceDefinition, serviceCommand } from "../service-command.js";
 
-interface EchoFlags extends CommonServiceFlags {
-  prefix: string;
-  raw?: boolean;
+/** --mode names the framing and raw at once; without it, --raw wins over --framing. */
+function modeOf(values: OptionValues): EchoMode {
+  if (values.mode !== undefined) return values.mode as EchoMode;
+  return values.raw === true ? "raw" : (values.framing as EchoMode);
 }
 
-export function echoCommand(): Command {
-  const cmd = new Command("echo")
-    .description("echo every line back with a prefix (or frames, or raw bytes)")
-    .addOption(new Option("--prefix <text>", "reply prefix ('' for none)").default(ECHO_DEFAULT_PREFIX))
-    .option("--raw", "echo bytes exactly as they arrive, no framing (RFC 862)");
-  addServiceOptions(cmd, ECHO_DEFAULT_PORT);
-  cmd.addHelpText(
-    "after",
-    `
+export const echoService: ServiceDefinition = {
+  name: "echo",
+  defaultPort: ECHO_DEFAULT_PORT,
+  description: "echo every line back with a prefix (or frames, or raw bytes)",
+  options: [...ECHO_OPTIONS, ...LINE_SERVICE_OPTIONS],
+  examples: `
 Examples:
   echoplex echo                       listen on :${ECHO_DEFAULT_PORT}, answer "ECHO: <line>"
   echoplex echo 127.0.0.1:0           a free port on loopback (printed)
   echoplex echo --prefix 'Echo: '     another prefix
   echoplex echo --framing length      4-byte big-endian length-prefixed frames
   echoplex echo :7 --raw              RFC 862 echo on port 7 (--raw takes no value)`,
-  );
-  return cmd.action(async (address: string | undefined, flags: EchoFlags) => {
-    const logger = cliLogger(flags.logLevel, flags.logFormat);
-    const mode: EchoMode = flags.raw ? "raw" : flags.framing;
-    const server = createEchoServer({
-      mode,
-      prefix: flags.prefix,
-      maxMessageBytes: flags.maxLine,
-      ...engineOptionsFromFlags(flags),
-      logger,
-      tls: await tlsFromFlags(flags, "echo"),
-    });
-    const summary = mode === "raw" ? "raw" : `${mode}, prefix ${JSON.stringify(flags.prefix)}`;
-    await runServers(
-      [{ name: "echo", summary, server, address: resolveListenAddress(address, flags, ECHO_DEFAULT_PORT) }],
-      logger,
-      flags,
-    );
-  });
-}
+  create(values, { logger, tls }) {
+    const mode = modeOf(values);
+    const prefix = values.prefix as string;
+    return {
+      server: createEchoServer({
+        mode,
+        prefix,
+        maxLineBytes: values.maxLine as number,
+        ...engineOptionsFromFlags(values as unknown as CommonServiceFlags),
+        logger,
+        tls,
+      }),
+      summary: mode === "raw" ? "raw" : `${mode}, prefix ${JSON.stringify(prefix)}`,
+    };
+  },
+};
+
+export const echoCommand = () => serviceCommand(echoService);

@@ -2,21 +2,17 @@
 import { Command, Option } from "commander";
 import type { LogFormat, Logger, LogLevel } from "../../core/logger.js";
 import { EchoplexError } from "../../errors.js";
+import { PROCESS_OPTIONS } from "../../options/shared.js";
 import { loadConfig, type ServeConfig } from "../config.js";
-import { type CommonEntry, tlsConfigFromEntry } from "../config-schema.js";
-import {
-  addAdminOptions,
-  addLoggingOptions,
-  addWorkersOption,
-  cliLogger,
-  type LoggingFlags,
-  loadAndAnnounceTls,
-  resolveListenAddress,
-} from "../options.js";
+import type { CommonEntry } from "../config-schema.js";
+import { addDeclaredOptions, givenOnCommandLine, valuesFromCommand } from "../option-commander.js";
+import { valuesFromEntry } from "../option-schema.js";
+import { cliLogger, resolveListenAddress } from "../options.js";
 import { type RegisteredService, SERVICES } from "../registry.js";
-import { type RunFlags, type Runnable, runGroup } from "../run.js";
+import { type Runnable, runGroup } from "../run.js";
+import { listenAddressOf, tlsOf } from "../service-command.js";
 
-interface ServeFlags extends LoggingFlags, RunFlags {
+interface ServeFlags {
   config?: string;
   only?: string;
   host?: string;
@@ -79,27 +75,18 @@ async function prepare(
   /** --host: where a service listens when its entry names no host. */
   defaultHost: string | undefined,
 ): Promise<Runnable> {
+  const def = service.definition;
+  const values = valuesFromEntry(def.options, entry as Record<string, unknown>);
   let address: Runnable["address"];
   try {
-    address = resolveListenAddress(
-      entry.address === undefined ? undefined : String(entry.address),
-      {
-        ...(entry.port === undefined ? {} : { port: String(entry.port) }),
-        ...(entry.host === undefined ? {} : { host: entry.host }),
-      },
-      service.defaultPort,
-    );
+    address = listenAddressOf(def, entry.address === undefined ? undefined : String(entry.address), values);
   } catch (err) {
     throw new EchoplexError("ERR_CONFIG", `services.${service.name}.address: ${(err as Error).message}`, {
       cause: err,
     });
   }
   if (address.host === undefined && defaultHost !== undefined) address = { ...address, host: defaultHost };
-  const tls =
-    entry.tls === undefined
-      ? undefined
-      : (await loadAndAnnounceTls(tlsConfigFromEntry(entry.tls), service.name)).options;
-  const { server, summary, observe } = service.create(entry, { logger, tls });
+  const { server, summary, observe } = def.create(values, { logger, tls: await tlsOf(def, values) });
   return { name: service.name, summary, server, address, ...(observe === undefined ? {} : { observe }) };
 }
 
@@ -116,9 +103,7 @@ export function serveCommand(registry: readonly RegisteredService[] = SERVICES):
         "interface every service listens on, unless its config entry names a host (default: all interfaces)",
       ).argParser(parseHost),
     );
-  addWorkersOption(cmd);
-  addAdminOptions(cmd);
-  addLoggingOptions(cmd);
+  addDeclaredOptions(cmd, PROCESS_OPTIONS);
   cmd.addHelpText(
     "after",
     `
@@ -131,24 +116,28 @@ Examples:
   );
   return cmd.action(async (flags: ServeFlags) => {
     const config: ServeConfig = flags.config === undefined ? {} : await loadConfig(flags.config, registry);
-    // A flag given on the command line wins over the config file's log settings.
-    const level: LogLevel =
-      cmd.getOptionValueSource("logLevel") === "cli" ? flags.logLevel : (config.log?.level ?? flags.logLevel);
-    const format: LogFormat =
-      cmd.getOptionValueSource("logFormat") === "cli"
-        ? flags.logFormat
-        : (config.log?.format ?? flags.logFormat);
-    const logger = cliLogger(level, format);
+    const given = valuesFromCommand(cmd, PROCESS_OPTIONS);
+    const fromConfig: Record<string, unknown> = {
+      logLevel: config.log?.level,
+      logFormat: config.log?.format,
+      admin: config.admin?.address,
+      adminToken: config.admin?.token,
+      workers: config.workers,
+    };
+    // A flag given on the command line wins over the config file, which wins over defaults.
+    const value = <T>(name: string): T => {
+      const spec = PROCESS_OPTIONS.find((s) => s.name === name)!;
+      return (givenOnCommandLine(cmd, spec) ? given[name] : (fromConfig[name] ?? given[name])) as T;
+    };
+    const logger = cliLogger(value<LogLevel>("logLevel"), value<LogFormat>("logFormat"));
     const runnables: Runnable[] = [];
     for (const service of selectServices(registry, config, flags.only)) {
       const entry = (config.services?.[service.name] ?? service.schema.parse({})) as CommonEntry;
       runnables.push(await prepare(service, entry, logger, flags.host));
     }
-    // Flags given on the command line win over the config file.
-    const fromCli = (name: string) => cmd.getOptionValueSource(name) === "cli";
-    const admin = fromCli("admin") ? flags.admin : (flags.admin ?? config.admin?.address);
-    const adminToken = fromCli("adminToken") ? flags.adminToken : (config.admin?.token ?? flags.adminToken);
-    const workers = fromCli("workers") ? flags.workers : (config.workers ?? flags.workers);
+    const admin = value<string | undefined>("admin");
+    const adminToken = value<string | undefined>("adminToken");
+    const workers = value<number | undefined>("workers");
     // runGroup prints the one table of services (under --workers, the primary does).
     await runGroup(runnables, logger, {
       ...(admin === undefined ? {} : { admin }),

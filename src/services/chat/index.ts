@@ -32,11 +32,13 @@ export const CHAT_DEFAULT_PORT = 8081;
 export const CHAT_DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
 /** People at nc or telnet sit quietly in silent rooms for a long time; only an hour of silence closes them. */
 export const CHAT_DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+/** Messages of a room replayed to someone who joins it. */
+export const CHAT_DEFAULT_HISTORY = 20;
 
 export interface ChatOptions extends Omit<ServerOptions<ChatSession>, "handler" | "framing" | "service"> {
   /** Where shared state and delivery live. Default: in this process (with `history` messages per room). */
   transport?: ChatTransport;
-  /** Messages replayed to someone who joins a room. Default 20. */
+  /** Messages replayed to someone who joins a room. Default CHAT_DEFAULT_HISTORY (20). */
   history?: number;
   /** Share rooms, nicks, history and delivery with every chat on this Redis (`redis://HOST:PORT`). Ignored when `transport` is given. */
   redis?: string;
@@ -132,10 +134,10 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
   const shared =
     transport ??
     (redis === undefined
-      ? new MemoryTransport({ historySize: history ?? 20 })
+      ? new MemoryTransport({ historySize: history ?? CHAT_DEFAULT_HISTORY })
       : new RedisTransport({
           url: redis,
-          historySize: history ?? 20,
+          historySize: history ?? CHAT_DEFAULT_HISTORY,
           ttlMs: redisTtlMs,
           prefix: redisPrefix,
           logger,

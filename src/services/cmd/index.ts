@@ -17,6 +17,8 @@ export type CmdFraming = "lines" | "length";
 export interface CmdOptions extends Omit<ServerOptions<undefined>, "handler" | "framing" | "service"> {
   framing?: CmdFraming;
   /** Longest request line or frame accepted, in bytes. Default 64 KiB. */
+  maxLineBytes?: number;
+  /** @deprecated The old name of `maxLineBytes` (chat's `maxMessageBytes` is its longest chat message). */
   maxMessageBytes?: number;
 }
 
@@ -42,11 +44,11 @@ export function cmdHandler(): Handler<undefined> {
 }
 
 export function createCmdServer(options: CmdOptions = {}): EchoplexServer<undefined> {
-  const { framing, maxMessageBytes, ...engine } = options;
+  const { framing, maxLineBytes, maxMessageBytes, ...engine } = options;
   return createServer({
     ...engine,
     service: "cmd",
-    framing: framingFor(framing ?? "lines", maxMessageBytes),
+    framing: framingFor(framing ?? "lines", maxLineBytes ?? maxMessageBytes),
     handler: cmdHandler(),
   });
 }

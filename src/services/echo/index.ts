@@ -14,6 +14,8 @@ export interface EchoOptions extends Omit<ServerOptions<undefined>, "handler" | 
   prefix?: string;
   mode?: EchoMode;
   /** Longest line or frame accepted, in bytes. Default 64 KiB. */
+  maxLineBytes?: number;
+  /** @deprecated The old name of `maxLineBytes` (chat's `maxMessageBytes` is its longest chat message). */
   maxMessageBytes?: number;
 }
 
@@ -30,11 +32,11 @@ export function echoHandler(prefix: string, mode: EchoMode): Handler<undefined> 
 
 export function createEchoServer(options: EchoOptions = {}): EchoplexServer<undefined> {
   const mode = options.mode ?? "lines";
-  const { prefix, maxMessageBytes, mode: _mode, ...engine } = options;
+  const { prefix, maxLineBytes, maxMessageBytes, mode: _mode, ...engine } = options;
   return createServer({
     ...engine,
     service: "echo",
-    framing: framingFor(mode, maxMessageBytes),
+    framing: framingFor(mode, maxLineBytes ?? maxMessageBytes),
     handler: echoHandler(prefix ?? ECHO_DEFAULT_PREFIX, mode),
   });
 }

@@ -1,0 +1,92 @@
+// A service as the CLI knows it: its declared options and a factory over their values.
+// `echoplex NAME` and `echoplex serve` both build a service through `create`, from the
+// values of its flags or of its config entry: one option, one meaning.
+import type { TlsOptions } from "node:tls";
+import { Command } from "commander";
+import type { LogFormat, Logger, LogLevel } from "../core/logger.js";
+import type { OptionSpec, OptionValues } from "../options/spec.js";
+import { addDeclaredOptions, valuesFromCommand } from "./option-commander.js";
+import { cliLogger, resolveListenAddress, type TlsFlags, tlsFromFlags } from "./options.js";
+import { type Runnable, runServers } from "./run.js";
+import { isClusterWorker } from "./supervisor.js";
+
+/** What a factory gets besides its options: the shared logger, and TLS when configured. */
+export interface ServiceContext {
+  logger: Logger;
+  tls: TlsOptions | undefined;
+}
+
+export interface ServiceInstance {
+  server: Runnable["server"];
+  /** What the admin endpoint reads when `server` is a wrapper around an engine server. */
+  observe?: Runnable["observe"];
+  /** Shown after the address at start-up (`lines, prefix "ECHO: "`). */
+  summary: string;
+}
+
+export interface ServiceDefinition {
+  name: string;
+  defaultPort: number;
+  description: string;
+  /** Every option the service takes, its own first: flags, config keys, --help and docs. */
+  options: readonly OptionSpec[];
+  /** --help's examples. */
+  examples: string;
+  /**
+   * Under --workers the primary only forks, without building the service (chat must not
+   * join a Redis chat from a process that serves no one).
+   */
+  primaryOnlyForks?: boolean;
+  /** Checks across options of the command line (run before anything starts). */
+  checkCommand?(values: OptionValues): void;
+  create(values: OptionValues, ctx: ServiceContext): ServiceInstance;
+}
+
+/** Where a service listens, from its `[address]` (or config `address`) and --port/--host. */
+export function listenAddressOf(def: ServiceDefinition, address: string | undefined, values: OptionValues) {
+  const port = values.port;
+  const host = values.host as string | undefined;
+  return resolveListenAddress(
+    address,
+    { ...(port === undefined ? {} : { port: String(port) }), ...(host === undefined ? {} : { host }) },
+    def.defaultPort,
+  );
+}
+
+/** TLS for the service from its values (undefined: plain TCP); prints the certificate it serves. */
+export function tlsOf(def: ServiceDefinition, values: OptionValues): Promise<TlsOptions | undefined> {
+  return tlsFromFlags(values as unknown as TlsFlags, def.name);
+}
+
+/** `echoplex NAME`: the service's options as flags, then one runnable. */
+export function serviceCommand(def: ServiceDefinition): Command {
+  const cmd = new Command(def.name)
+    .description(def.description)
+    .argument(
+      "[address]",
+      `where to listen: PORT, :PORT, HOST:PORT, [IPv6]:PORT (default :${def.defaultPort})`,
+    );
+  addDeclaredOptions(cmd, def.options);
+  cmd.addHelpText("after", def.examples);
+  return cmd.action(async (positional: string | undefined) => {
+    const values = valuesFromCommand(cmd, def.options);
+    const logger = cliLogger(values.logLevel as LogLevel, values.logFormat as LogFormat);
+    def.checkCommand?.(values);
+    const address = listenAddressOf(def, positional, values);
+    const run = {
+      workers: values.workers as number,
+      ...(values.admin === undefined ? {} : { admin: values.admin as string }),
+      ...(values.adminToken === undefined ? {} : { adminToken: values.adminToken as string }),
+    };
+    if (def.primaryOnlyForks && run.workers > 1 && !isClusterWorker()) {
+      await runServers([], logger, run);
+      return;
+    }
+    const { server, summary, observe } = def.create(values, { logger, tls: await tlsOf(def, values) });
+    await runServers(
+      [{ name: def.name, summary, server, address, ...(observe === undefined ? {} : { observe }) }],
+      logger,
+      run,
+    );
+  });
+}

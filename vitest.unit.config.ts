@@ -9,6 +9,8 @@ export default defineConfig({
     include: [
       "test/codecs/**/*.test.ts",
       "test/errors.test.ts",
+      "test/core/layout.test.ts",
+      "test/cli/options-{equivalence,docs}.test.ts",
       "test/core/address*.test.ts",
       "test/core/proxy-protocol*.test.ts",
       "test/cli/config*.test.ts",

@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS } from "../core/limits.js";
 import { LOG_LEVELS } from "../core/logger.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../core/tls.js";
 import { EchoplexError } from "../errors.js";
-import { durationText, type OptionSpec, sizeText } from "./spec.js";
+import { duration, type OptionSpec, sizeText } from "./spec.js";
 
 const L = DEFAULT_LIMITS;
 
@@ -48,23 +48,6 @@ export const FRAMING_OPTIONS: readonly OptionSpec[] = [
     help: "longest line or frame accepted (bytes; k/m suffixes)",
   },
 ];
-
-const duration = (
-  name: string,
-  flag: `--${string}`,
-  ms: number,
-  help: string,
-  extra: Partial<OptionSpec> = {},
-): OptionSpec => ({
-  name,
-  flag,
-  kind: "duration",
-  placeholder: "duration",
-  default: ms,
-  defaultText: durationText(ms),
-  help,
-  ...extra,
-});
 
 /** The engine's limits, the PROXY protocol and rate limiting. */
 export const LIMIT_OPTIONS: readonly OptionSpec[] = [

@@ -72,3 +72,21 @@ export function sizeText(bytes: number): string {
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024}m`;
   return bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024}k` : `${bytes}`;
 }
+
+/** A duration option: kind, placeholder and the default's text filled in. */
+export const duration = (
+  name: string,
+  flag: `--${string}`,
+  ms: number,
+  help: string,
+  extra: Partial<OptionSpec> = {},
+): OptionSpec => ({
+  name,
+  flag,
+  kind: "duration",
+  placeholder: "duration",
+  default: ms,
+  defaultText: durationText(ms),
+  help,
+  ...extra,
+});

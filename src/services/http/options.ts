@@ -1,19 +1,9 @@
 // The HTTP responder's own options (plain declarations; the CLI makes flags and config keys of
 // them). It has its own connection limits: the line services' engine limits do not apply.
-import { durationText, type OptionSpec, sizeText } from "../../options/spec.js";
+import { duration, type OptionSpec, sizeText } from "../../options/spec.js";
 import { HTTP_DEFAULTS } from "./server.js";
 
 const d = HTTP_DEFAULTS;
-
-const duration = (name: string, flag: `--${string}`, ms: number, help: string): OptionSpec => ({
-  name,
-  flag,
-  kind: "duration",
-  placeholder: "duration",
-  default: ms,
-  defaultText: durationText(ms),
-  help,
-});
 
 export const HTTP_OPTIONS: readonly OptionSpec[] = [
   duration("delay", "--delay", d.delayMs, "wait this long before answering (250ms, 2s, 1m)"),

@@ -70,11 +70,13 @@ export class Outbox<S> implements EngineLink {
     if (bytes === 0) return;
     const out = conn[kOut];
     conn[kOutBytes] = 0;
-    if (conn[kStatus] === "closed") {
+    const socket = conn[kSocket];
+    // Closed, or closing with the FIN already queued (a late async reply): writing after
+    // end() would make Node destroy the socket, and the replies still in it with it.
+    if (conn[kStatus] === "closed" || socket.writableEnded) {
       out.length = 0;
       return;
     }
-    const socket = conn[kSocket];
     let below: boolean;
     if (out.length === 1) {
       below = socket.write(out[0]!);

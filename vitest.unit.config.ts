@@ -9,6 +9,7 @@ export default defineConfig({
     include: [
       "test/codecs/**/*.test.ts",
       "test/errors.test.ts",
+      "test/api.test.ts",
       "test/core/layout.test.ts",
       "test/cli/options-{equivalence,docs}.test.ts",
       "test/core/address*.test.ts",

@@ -3,7 +3,7 @@
 // real openssl. With --cert/--key the run works; without, one readable line and exit 7.
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
+import { makeTestCerts, mtlsServerFlags, type TestCerts } from "../helpers/certs.js";
 import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { bench } from "./helpers.js";
 
@@ -12,20 +12,7 @@ let echo: RunningCli;
 let http: RunningCli;
 
 const mtlsServer = (service: string, ...extra: string[]) =>
-  startCli([
-    service,
-    "127.0.0.1:0",
-    "--tls-cert",
-    certs.serverCert,
-    "--tls-key",
-    certs.serverKey,
-    "--tls-ca",
-    certs.caCert,
-    "--tls-require-client-cert",
-    "--log-level",
-    "warn",
-    ...extra,
-  ]);
+  startCli([service, "127.0.0.1:0", ...mtlsServerFlags(certs), "--log-level", "warn", ...extra]);
 
 beforeAll(async () => {
   certs = await makeTestCerts();

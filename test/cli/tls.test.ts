@@ -2,7 +2,7 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
+import { makeTestCerts, mtlsServerFlags, type TestCerts } from "../helpers/certs.js";
 import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { connectClient } from "../helpers/net.js";
 import { tlsExchange } from "../helpers/tls.js";
@@ -79,19 +79,7 @@ describe("TLS from the command line", () => {
   });
 
   it("echo with its own certificate and required client certificates (mutual TLS)", async () => {
-    const echo = await cli([
-      "echo",
-      "127.0.0.1:0",
-      "--tls-cert",
-      certs.serverCert,
-      "--tls-key",
-      certs.serverKey,
-      "--tls-ca",
-      certs.caCert,
-      "--tls-require-client-cert",
-      "--log-level",
-      "debug",
-    ]);
+    const echo = await cli(["echo", "127.0.0.1:0", ...mtlsServerFlags(certs), "--log-level", "debug"]);
     expect(echo.stdout()).toMatch(/client certificates required/);
     const ok = await sClient(
       echo.port,

@@ -4,7 +4,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
+import { makeTestCerts, mtlsServerFlags, type TestCerts } from "../helpers/certs.js";
 import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
 
 let certs: TestCerts;
@@ -12,19 +12,7 @@ let server: RunningCli;
 
 beforeAll(async () => {
   certs = await makeTestCerts();
-  server = await startCli([
-    "echo",
-    "127.0.0.1:0",
-    "--tls-cert",
-    certs.serverCert,
-    "--tls-key",
-    certs.serverKey,
-    "--tls-ca",
-    certs.caCert,
-    "--tls-require-client-cert",
-    "--log-level",
-    "warn",
-  ]);
+  server = await startCli(["echo", "127.0.0.1:0", ...mtlsServerFlags(certs), "--log-level", "warn"]);
 });
 
 afterAll(async () => {

@@ -94,3 +94,16 @@ export async function makeTestCerts(): Promise<TestCerts> {
     caPem: await readFile(join(dir, "ca.crt"), "utf8"),
   };
 }
+
+/** The server flags for mutual TLS with these certificates: its own pair, and client certificates required. */
+export function mtlsServerFlags(certs: TestCerts): string[] {
+  return [
+    "--tls-cert",
+    certs.serverCert,
+    "--tls-key",
+    certs.serverKey,
+    "--tls-ca",
+    certs.caCert,
+    "--tls-require-client-cert",
+  ];
+}

@@ -15,6 +15,7 @@ import { lingerClose } from "./linger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
 import { withTlsDefaults } from "./tls.js";
 import { trackTlsHandshakes } from "./tls-handshakes.js";
+import { WarnThrottle } from "./warn-throttle.js";
 
 /** Admits a socket as a peer from this address (the client's behind a PROXY header). */
 export type Admit = (
@@ -43,13 +44,14 @@ export class Admission<S> {
   accepting = true;
   /** Connections accepted or refused so far (shutdown watches it to drain the backlog). */
   acceptCount = 0;
-  private readonly lastWarn = new Map<string, number>();
+  private readonly warnings: WarnThrottle;
 
   constructor(
     private readonly ctx: EngineContext<S>,
     tls: TlsOptions | undefined,
     private readonly admitted: Admit,
   ) {
+    this.warnings = new WarnThrottle(ctx.logger);
     const accept = (socket: Socket) => this.accept(socket);
     if (tls !== undefined) {
       const server = createTlsServer({ ...withTlsDefaults(tls), allowHalfOpen: true });
@@ -167,7 +169,7 @@ export class Admission<S> {
     const { stats, framing, limits } = this.ctx;
     stats.countRejected(reason);
     stats.countError(err.code);
-    this.warnThrottled(reason, err, { remote: socket.remoteAddress });
+    this.warnings.warn(reason, { remote: socket.remoteAddress, code: err.code, err: err.message });
     const out: Buffer[] = [];
     const notice = errorNotice(this.ctx, err);
     if (notice !== undefined) {
@@ -185,11 +187,8 @@ export class Admission<S> {
     this.handshaking.clear();
   }
 
-  warnThrottled(key: string, err: Error, fields: Record<string, unknown> = {}): void {
-    // Floods (a connection storm over the limit) must not turn into a flood of log lines.
-    const now = Date.now();
-    if (now - (this.lastWarn.get(key) ?? 0) < 1000) return;
-    this.lastWarn.set(key, now);
-    this.ctx.logger.warn({ ...fields, code: (err as NodeJS.ErrnoException).code, err: err.message }, key);
+  /** An accept error (EMFILE under a connection storm): logged, throttled, survived. */
+  warnAccept(err: NodeJS.ErrnoException): void {
+    this.warnings.warn("accept", { code: err.code, err: err.message });
   }
 }

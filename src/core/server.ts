@@ -6,13 +6,14 @@
 // shutdown.ts (the drain).
 import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
-import { EchoplexError, type ErrorCode, listenError } from "../errors.js";
-import { type Address, formatAddress, parseAddress } from "./address.js";
+import type { ErrorCode } from "../errors.js";
+import { type Address, parseAddress } from "./address.js";
 import { Admission } from "./admission.js";
 import type { Connection, PeerInfo } from "./connection.js";
 import type { EngineContext } from "./context.js";
 import type { LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 import { type Limits, resolveLimits } from "./limits.js";
+import { bindServer } from "./listen.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { ReadPath } from "./read-path.js";
 import { runShutdown } from "./shutdown.js";
@@ -108,36 +109,11 @@ export class EchoplexServer<S = undefined> {
    */
   async listen(address: string | number | Address = 0): Promise<ListenInfo> {
     const addr = typeof address === "object" ? address : parseAddress(address);
-    const where = formatAddress(addr.host, addr.port);
-    const server = this.admission.server;
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, where));
-      server.once("error", onError);
-      server.listen({ host: addr.host, port: addr.port, backlog: 4096 }, () => {
-        server.off("error", onError);
-        // Accept errors (EMFILE, ENFILE) must not crash the process; they are logged and survived.
-        server.on("error", (err: NodeJS.ErrnoException) => this.admission.warnThrottled("accept", err));
-        const bound = server.address();
-        if (bound === null || typeof bound === "string") {
-          reject(new EchoplexError("ERR_BAD_ADDRESS", `cannot listen on ${where}`));
-          return;
-        }
-        const host = addr.host ?? bound.address;
-        this.listenInfo = {
-          host,
-          port: bound.port,
-          family: bound.family,
-          display: formatAddress(addr.host, bound.port),
-          tls: this.tls,
-        };
-        this.sweep.start();
-        this.logger.info(
-          { address: this.listenInfo.display, framing: this.framing.name, tls: this.tls },
-          "listening",
-        );
-        resolve(this.listenInfo);
-      });
-    });
+    const bound = await bindServer(this.admission.server, addr, (err) => this.admission.warnAccept(err));
+    this.listenInfo = { ...bound, tls: this.tls };
+    this.sweep.start();
+    this.logger.info({ address: bound.display, framing: this.framing.name, tls: this.tls }, "listening");
+    return this.listenInfo;
   }
 
   /**

@@ -1,8 +1,7 @@
-// The sweep: one timer for all connections instead of one per socket. It ticks the
-// coarse clock the hot path reads, and closes peers idle too long or stuck in the
-// middle of a line (the line deadline).
+// The sweep: one periodic task for all connections (on the shared ticker, which also
+// ticks the coarse clock the hot path reads) instead of a timer per socket. It closes
+// peers idle too long or stuck in the middle of a line (the line deadline).
 import { EchoplexError } from "../errors.js";
-import { tickClock } from "./clock.js";
 import type { Connection } from "./connection.js";
 import { type EngineContext, errorNotice, formatSeconds } from "./context.js";
 import type { Outbox } from "./outbox.js";
@@ -15,9 +14,10 @@ import {
   kPaused,
   kStatus,
 } from "./slots.js";
+import { everyTick, type TickTask } from "./ticker.js";
 
 export class Sweep<S> {
-  private timer: NodeJS.Timeout | undefined;
+  private task: TickTask | undefined;
 
   constructor(
     private readonly ctx: EngineContext<S>,
@@ -25,24 +25,21 @@ export class Sweep<S> {
   ) {}
 
   start(): void {
-    if (this.timer !== undefined) return;
-    tickClock();
+    if (this.task !== undefined) return;
     const { limits } = this.ctx;
     const shortest = Math.min(
       limits.idleTimeoutMs || Number.POSITIVE_INFINITY,
       limits.lineTimeoutMs || Number.POSITIVE_INFINITY,
     );
     const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
-    this.timer = setInterval(() => this.sweep(), every);
-    this.timer.unref();
+    this.task = everyTick(every, (now) => this.sweep(now));
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.task?.stop();
   }
 
-  private sweep(): void {
-    const now = tickClock();
+  private sweep(now: number): void {
     const { limits, connections } = this.ctx;
     const idle = limits.idleTimeoutMs;
     const lineTimeout = limits.lineTimeoutMs;

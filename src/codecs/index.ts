@@ -8,5 +8,6 @@ export {
   lengthPrefixed,
 } from "./length-prefixed.js";
 export { DEFAULT_MAX_LINE_BYTES, type LinesOptions, lines } from "./lines.js";
+export { DEFAULT_MAX_MESSAGE_BYTES, messages } from "./messages.js";
 export { raw } from "./raw.js";
-export type { Codec, Framing, FramingName, MessageCallback } from "./types.js";
+export type { Codec, Framing, FramingKind, FramingName, MessageCallback } from "./types.js";

@@ -24,11 +24,13 @@ export interface Codec {
   encode(out: Buffer[], payload: Buffer, prefix?: Buffer): number;
 }
 
+/** The framings a user picks by name; "messages" is chosen by a message transport, not by a flag. */
 export type FramingName = "lines" | "length" | "raw";
+export type FramingKind = FramingName | "messages";
 
 /** A framing: the factory of per-connection codecs, with its limit. */
 export interface Framing {
-  readonly name: FramingName;
+  readonly name: FramingKind;
   /** Largest message accepted; Infinity where the framing has none (raw). */
   readonly maxMessageBytes: number;
   create(onMessage: MessageCallback): Codec;

@@ -2,7 +2,6 @@
 // fields: its codec, its outbox and its read state.
 // Replies are queued and written in one batch per read (or once per tick for
 // messages produced elsewhere, such as chat fan-out) instead of one write each.
-import type { Socket } from "node:net";
 import type { Codec } from "../codecs/types.js";
 import { coarseClock } from "./clock.js";
 import type { RateLimiter } from "./rate-limit.js";
@@ -28,7 +27,9 @@ import {
   kSampleStart,
   kSocket,
   kStatus,
+  kWholeMessages,
 } from "./slots.js";
+import type { PeerStream, TransportKind } from "./transport.js";
 
 /** The life of a connection: open → closing (our FIN sent or pending) → closed. */
 export type ConnectionStatus = "open" | "closing" | "closed";
@@ -64,6 +65,8 @@ export interface PeerInfo {
   remoteAddress: string;
   remotePort: number;
   tls: boolean;
+  /** How the peer reached the server. */
+  transport: TransportKind;
   connectedAt: string;
   idleMs: number;
   bytesIn: number;
@@ -104,16 +107,19 @@ export class Connection<S = unknown> {
   [kCodec]!: Codec;
   [kRateLimiter]: RateLimiter | undefined = undefined;
   [kPartialSince] = 0;
-  readonly [kSocket]: Socket;
+  [kWholeMessages] = false;
+  readonly [kSocket]: PeerStream;
   readonly [kEngine]: EngineLink;
 
   constructor(
     readonly id: number,
-    socket: Socket,
+    socket: PeerStream,
     readonly service: string,
     readonly remoteAddress: string,
     readonly remotePort: number,
     readonly tls: boolean,
+    /** How the peer reached the server (tcp, tls, unix, ws, udp). */
+    readonly transport: TransportKind,
     engine: EngineLink,
     state: S,
   ) {
@@ -195,6 +201,7 @@ export class Connection<S = unknown> {
       remoteAddress: this.remoteAddress,
       remotePort: this.remotePort,
       tls: this.tls,
+      transport: this.transport,
       connectedAt: new Date(this.connectedAt).toISOString(),
       // The coarse clock can run up to a sweep interval behind: never report more idle time than age.
       idleMs: Math.max(0, Math.min(Date.now() - this.connectedAt, coarseClock.now - this[kLastActivity])),

@@ -8,6 +8,7 @@ import type { CloseReason, Connection } from "./connection.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./logger.js";
 import type { ServiceMetric } from "./stats.js";
+import type { TransportKind } from "./transport.js";
 
 /** What a service does with its connections. One handler object serves every connection. */
 export interface Handler<S = undefined> {
@@ -65,4 +66,6 @@ export interface ListenInfo {
   display: string;
   /** True when peers must speak TLS. */
   tls: boolean;
+  /** The door's transport (tcp, tls, unix, ws, udp). */
+  transport: TransportKind;
 }

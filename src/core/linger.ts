@@ -1,7 +1,8 @@
 // How the engine ends a connection it closes: half-close after the last reply, keep
 // discarding the peer's input for a while, and never let a timer throw away replies
 // that have not left the process yet; and what the drain timeout does to the rest.
-import type { Socket } from "node:net";
+import { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { TLSSocket } from "node:tls";
 import type { Connection } from "./connection.js";
 import type { Logger } from "./logger.js";
@@ -28,7 +29,7 @@ export interface LingerOptions {
  * replies still queued in the socket when a fixed timer destroys it. The kernel keeps
  * delivering what it holds after the close.
  */
-export function lingerClose(socket: Socket, last: Buffer | undefined, options: LingerOptions): void {
+export function lingerClose(socket: Duplex, last: Buffer | undefined, options: LingerOptions): void {
   socket.on("error", noop);
   if (last !== undefined) socket.end(last);
   else socket.end();
@@ -62,10 +63,11 @@ export function lingerClose(socket: Socket, last: Buffer | undefined, options: L
  * a TLS socket is destroyed without close_notify (node cannot reset the TCP connection
  * under TLS), which OpenSSL-based clients report as an unexpected EOF.
  */
-export function abortSocket(socket: Socket): void {
+export function abortSocket(socket: Duplex): void {
   if (socket.destroyed) return;
-  if (socket instanceof TLSSocket) socket.destroy();
-  else socket.resetAndDestroy();
+  // A message transport's stream (WebSocket, UDP) has no TCP connection of its own to reset.
+  if (socket instanceof Socket && !(socket instanceof TLSSocket)) socket.resetAndDestroy();
+  else socket.destroy();
 }
 
 /**

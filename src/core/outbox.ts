@@ -21,7 +21,9 @@ import {
   kSampleStart,
   kSocket,
   kStatus,
+  kWholeMessages,
 } from "./slots.js";
+import type { PeerStream } from "./transport.js";
 
 /** Batches up to this size are joined into one buffer before writing (measured: bench/). */
 const CONCAT_MAX_BYTES = 1024 * 1024;
@@ -78,7 +80,9 @@ export class Outbox<S> implements EngineLink {
       return;
     }
     let below: boolean;
-    if (out.length === 1) {
+    if (conn[kWholeMessages]) {
+      below = writeEach(socket, out);
+    } else if (out.length === 1) {
       below = socket.write(out[0]!);
     } else if (bytes <= CONCAT_MAX_BYTES || out.length > bytes / 1024) {
       // One copy beats one stream write per part: Node's per-write cost (a request
@@ -86,9 +90,7 @@ export class Outbox<S> implements EngineLink {
       below = socket.write(Buffer.concat(out, bytes));
     } else {
       // Few, large parts: written as views (writev) rather than copied into one buffer.
-      socket.cork();
-      for (const part of out) socket.write(part);
-      socket.uncork();
+      writeEach(socket, out);
       below = false;
     }
     out.length = 0;
@@ -160,4 +162,13 @@ export class Outbox<S> implements EngineLink {
     );
     conn[kCloseReason] = "slow consumer";
   }
+}
+
+/** One write per part, corked into one batch (a writev for a socket, one message each for a message transport). */
+function writeEach(stream: PeerStream, parts: readonly Buffer[]): boolean {
+  stream.cork();
+  let below = true;
+  for (const part of parts) below = stream.write(part);
+  stream.uncork();
+  return below;
 }

@@ -2,7 +2,6 @@
 // codec, each message to the handler (past the rate limit), and the replies the read
 // produced leave in one batch (Outbox.flush). Also the end of a connection: the peer's
 // FIN, a socket error, and the close that takes it out of the registry.
-import type { Socket } from "node:net";
 import { EchoplexError } from "../errors.js";
 import { coarseClock } from "./clock.js";
 import { type CloseReason, Connection } from "./connection.js";
@@ -27,12 +26,14 @@ import {
   kRateLimiter,
   kSampleStart,
   kStatus,
+  kWholeMessages,
 } from "./slots.js";
 import { isRenegotiationError } from "./tls-handshakes.js";
+import type { Arrival, PeerStream } from "./transport.js";
 
 const kConn = Symbol("echoplex.connection");
 const kPath = Symbol("echoplex.readPath");
-type EngineSocket = Socket & { [kConn]: Connection<unknown>; [kPath]: ReadPath<unknown> };
+type EngineSocket = PeerStream & { [kConn]: Connection<unknown>; [kPath]: ReadPath<unknown> };
 
 export class ReadPath<S> extends Outbox<S> {
   private nextId = 1;
@@ -59,24 +60,24 @@ export class ReadPath<S> extends Outbox<S> {
     this.readsUntilSample = 1;
   }
 
-  /**
-   * A new peer from `remoteAddress` (the socket's, or the client's behind a proxy), past
-   * admission; `early` is data that arrived with the PROXY header.
-   */
-  open(socket: Socket, remoteAddress: string, remotePort: number, early: Buffer | undefined): void {
+  /** A new peer, past admission, from whichever listener it arrived through. */
+  open(arrival: Arrival): void {
     const { ctx } = this;
-    socket.setNoDelay(true);
+    const { stream: socket, remoteAddress, remotePort, early, messages } = arrival;
     const conn = new Connection<S>(
       this.nextId++,
       socket,
       ctx.service,
       remoteAddress,
       remotePort,
-      ctx.tls,
+      arrival.secure,
+      arrival.transport,
       this,
       ctx.handler.createState(),
     );
-    conn[kCodec] = ctx.framing.create((payload) => this.deliver(conn, payload));
+    // A message transport frames nothing itself: its stream already carries whole messages.
+    conn[kCodec] = (messages ?? ctx.framing).create((payload) => this.deliver(conn, payload));
+    conn[kWholeMessages] = messages !== undefined;
     const rate = ctx.limits.maxMessagesPerSecond;
     if (rate > 0) {
       conn[kRateLimiter] = new RateLimiter(rate, ctx.limits.rateBurst, ctx.limits.rateGraceMs, Date.now());
@@ -92,10 +93,8 @@ export class ReadPath<S> extends Outbox<S> {
     ctx.connections.set(conn.id, conn);
     ctx.stats.connectionsOpened++;
     if (ctx.proxyProtocol) {
-      ctx.logger.info(
-        { conn: conn.id, remote: remoteAddress, port: remotePort, via: socket.remoteAddress },
-        "connect",
-      );
+      const via = (socket as PeerStream & { remoteAddress?: string }).remoteAddress;
+      ctx.logger.info({ conn: conn.id, remote: remoteAddress, port: remotePort, via }, "connect");
     } else {
       ctx.logger.info({ conn: conn.id, remote: remoteAddress, port: remotePort }, "connect");
     }

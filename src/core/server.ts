@@ -4,21 +4,24 @@
 // composes the parts, each owning its own state: admission.ts (who becomes a peer),
 // read-path.ts and outbox.ts (messages in, replies out), sweep.ts (timeouts) and
 // shutdown.ts (the drain).
+
+import type { TlsOptions } from "node:tls";
 import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
-import type { ErrorCode } from "../errors.js";
+import { EchoplexError, type ErrorCode } from "../errors.js";
 import { type Address, parseAddress } from "./address.js";
 import { Admission } from "./admission.js";
 import type { Connection, PeerInfo } from "./connection.js";
 import type { EngineContext } from "./context.js";
 import type { LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 import { type Limits, resolveLimits } from "./limits.js";
-import { bindServer } from "./listen.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { ReadPath } from "./read-path.js";
 import { runShutdown } from "./shutdown.js";
 import { ServerStats, type ServiceMetric } from "./stats.js";
+import { StreamListener } from "./stream-listener.js";
 import { Sweep } from "./sweep.js";
+import type { Listener } from "./transport.js";
 
 export type { Handler, LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 
@@ -39,7 +42,10 @@ export class EchoplexServer<S = undefined> {
   private readonly engine: ReadPath<S>;
   private readonly sweep: Sweep<S>;
   private shutdownPromise: Promise<void> | undefined;
-  private listenInfo: ListenInfo | undefined;
+  private readonly tlsOptions: TlsOptions | undefined;
+  /** The server's doors, in the order listen() opened them. */
+  private readonly listeners: Listener[] = [];
+  private readonly listening: ListenInfo[] = [];
 
   constructor(options: ServerOptions<S>) {
     this.service = options.service ?? "custom";
@@ -60,16 +66,20 @@ export class EchoplexServer<S = undefined> {
       connections: this.connections,
       draining: false,
     };
+    this.tlsOptions = options.tls;
     this.engine = new ReadPath(this.ctx, (conn) => this.admission.release(conn));
-    this.admission = new Admission(this.ctx, options.tls, (socket, address, port, early) =>
-      this.engine.open(socket, address, port, early),
-    );
+    this.admission = new Admission(this.ctx, (arrival) => this.engine.open(arrival));
     this.sweep = new Sweep(this.ctx, this.engine);
   }
 
-  /** Where the server listens, once listen() resolved. */
+  /** Where the server listens (its first door), once listen() resolved. */
   get address(): ListenInfo | undefined {
-    return this.listenInfo;
+    return this.listening[0];
+  }
+
+  /** Every door the server listens on, in the order they were opened. */
+  get addresses(): readonly ListenInfo[] {
+    return this.listening;
   }
 
   /** The service's own metrics (Handler.metrics). */
@@ -105,15 +115,34 @@ export class EchoplexServer<S = undefined> {
 
   /**
    * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
-   * `[::1]:8080`, `localhost:8080`; port 0 picks a free port (see the result).
+   * `[::1]:8080`, `localhost:8080`; port 0 picks a free port (see the result). Pass a
+   * Listener to open a door of another transport. Call it again to open more doors:
+   * every door feeds the same registry, limits, metrics and shutdown.
    */
-  async listen(address: string | number | Address = 0): Promise<ListenInfo> {
-    const addr = typeof address === "object" ? address : parseAddress(address);
-    const bound = await bindServer(this.admission.server, addr, (err) => this.admission.warnAccept(err));
-    this.listenInfo = { ...bound, tls: this.tls };
+  async listen(address: string | number | Address | Listener = 0): Promise<ListenInfo> {
+    if (this.draining) throw new EchoplexError("ERR_BAD_OPTION", "listen() after shutdown()");
+    const listener = isListener(address) ? address : this.streamListener(address);
+    const bound = await listener.open(this.admission);
+    this.listeners.push(listener);
+    const info: ListenInfo = { ...bound, tls: listener.transport === "tls", transport: listener.transport };
+    this.listening.push(info);
     this.sweep.start();
-    this.logger.info({ address: bound.display, framing: this.framing.name, tls: this.tls }, "listening");
-    return this.listenInfo;
+    this.logger.info(
+      { address: bound.display, transport: info.transport, framing: this.framing.name, tls: info.tls },
+      "listening",
+    );
+    return info;
+  }
+
+  private streamListener(address: string | number | Address): Listener {
+    return new StreamListener({
+      address: typeof address === "object" ? address : parseAddress(address),
+      tls: this.tlsOptions,
+      proxyProtocol: this.proxyProtocol,
+      proxyHeaderTimeoutMs: this.limits.proxyHeaderTimeoutMs,
+      stats: this.stats,
+      logger: this.logger,
+    });
   }
 
   /**
@@ -124,11 +153,23 @@ export class EchoplexServer<S = undefined> {
   shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.shutdownPromise === undefined) {
       this.ctx.draining = true;
-      const parts = { ctx: this.ctx, admission: this.admission, engine: this.engine, sweep: this.sweep };
+      const parts = {
+        ctx: this.ctx,
+        admission: this.admission,
+        engine: this.engine,
+        sweep: this.sweep,
+        listeners: this.listeners,
+      };
       this.shutdownPromise = runShutdown(parts, options.drainTimeoutMs ?? this.limits.drainTimeoutMs);
     }
     return this.shutdownPromise;
   }
+}
+
+function isListener(value: unknown): value is Listener {
+  return (
+    typeof value === "object" && value !== null && typeof (value as Partial<Listener>).open === "function"
+  );
 }
 
 /** Creates a server around a handler. Call listen() to start it. */

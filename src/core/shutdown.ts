@@ -6,16 +6,19 @@ import { cutOff } from "./linger.js";
 import type { ReadPath } from "./read-path.js";
 import { kInflight, kPaused, kSocket, kStatus } from "./slots.js";
 import type { Sweep } from "./sweep.js";
+import type { Listener } from "./transport.js";
 
 export interface ShutdownParts<S> {
   ctx: EngineContext<S>;
   admission: Admission<S>;
   engine: ReadPath<S>;
   sweep: Sweep<S>;
+  /** Every door of the server. */
+  listeners: readonly Listener[];
 }
 
 export async function runShutdown<S>(parts: ShutdownParts<S>, drainTimeoutMs: number): Promise<void> {
-  const { ctx, admission, engine } = parts;
+  const { ctx, admission, engine, listeners } = parts;
   const { connections, logger } = ctx;
   const started = Date.now();
   logger.info({ connections: connections.size, drainTimeoutMs }, "shutting down");
@@ -25,16 +28,12 @@ export async function runShutdown<S>(parts: ShutdownParts<S>, drainTimeoutMs: nu
   const acceptDeadline = Date.now() + Math.min(1000, drainTimeoutMs);
   let before: number;
   do {
-    before = admission.acceptCount;
+    before = acceptedSoFar(listeners);
     await nextTurn();
     await nextTurn();
-  } while (admission.acceptCount !== before && Date.now() < acceptDeadline);
+  } while (acceptedSoFar(listeners) !== before && Date.now() < acceptDeadline);
   admission.accepting = false;
-  const { server } = admission;
-  const listenerClosed = new Promise<void>((resolve) => {
-    if (!server.listening) resolve();
-    else server.close(() => resolve());
-  });
+  const listenersClosed = Promise.all(listeners.map((listener) => listener.close()));
   admission.dropHandshakes();
   // Two turns of the event loop: bytes already in the kernel's buffers are read and answered.
   await nextTurn();
@@ -55,7 +54,7 @@ export async function runShutdown<S>(parts: ShutdownParts<S>, drainTimeoutMs: nu
   // Half-done TLS handshakes are not peers with requests to answer, but they would hold
   // up close() until their handshake timeout. Every peer is gone by now.
   admission.dropHandshakes();
-  await listenerClosed;
+  await listenersClosed;
   parts.sweep.stop();
   logger.info({ durationMs: Date.now() - started }, "shut down");
 }
@@ -76,4 +75,10 @@ async function drainedWithin<S>(engine: ReadPath<S>, ms: number): Promise<boolea
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+function acceptedSoFar(listeners: readonly Listener[]): number {
+  let total = 0;
+  for (const listener of listeners) total += listener.acceptCount;
+  return total;
 }

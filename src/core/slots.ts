@@ -3,6 +3,8 @@
 // plain properties (no Map lookup, no extra object on the hot path). Not exported
 // from the package; nothing outside src/core (and engine tests) imports this file.
 export const kSocket = Symbol("echoplex.socket");
+/** The stream carries whole messages (WebSocket, UDP): each reply is written on its own, never joined. */
+export const kWholeMessages = Symbol("echoplex.wholeMessages");
 /** The engine that flushes and closes the connection (EngineLink). */
 export const kEngine = Symbol("echoplex.engine");
 export const kCodec = Symbol("echoplex.codec");

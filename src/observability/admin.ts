@@ -206,6 +206,7 @@ function listen(http: Server, addr: Address): Promise<ListenInfo> {
         family: bound.family,
         display: formatAddress(addr.host, bound.port),
         tls: false,
+        transport: "tcp",
       });
     });
   });

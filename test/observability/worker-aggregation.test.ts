@@ -42,6 +42,7 @@ function peer(id: number, connectedAt: string): PeerInfo {
   return {
     id,
     service: "echo",
+    transport: "tcp",
     remoteAddress: "127.0.0.1",
     remotePort: 40000 + id,
     tls: false,

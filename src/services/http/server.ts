@@ -328,6 +328,7 @@ export class HttpResponder implements ObservedServer {
         service: this.service,
         remoteAddress: peer.remoteAddress,
         remotePort: peer.remotePort,
+        transport: this.tls ? "tls" : "tcp",
         tls: peer.tls,
         connectedAt: new Date(peer.connectedAt).toISOString(),
         idleMs: peer.inflight > 0 ? 0 : now - peer.lastActivity,
@@ -375,6 +376,7 @@ export class HttpResponder implements ObservedServer {
           family: bound.family,
           display: formatAddress(addr.host, bound.port),
           tls: this.tls,
+          transport: this.tls ? "tls" : "tcp",
         };
         this.logger.info(
           { address: this.listenInfo.display, delayMs: this.settings.delayMs, tls: this.tls },

@@ -56,6 +56,8 @@ export interface ServerOptions<S> {
    * logs and per-IP limits. Connections without a valid header are refused.
    */
   proxyProtocol?: boolean;
+  /** File mode of Unix socket doors (`unix:/path`), e.g. 0o660. Default: as the umask leaves it. */
+  unixMode?: number;
 }
 
 export interface ListenInfo {

@@ -9,12 +9,13 @@ import type { TlsOptions } from "node:tls";
 import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
 import { EchoplexError, type ErrorCode } from "../errors.js";
-import { type Address, parseAddress } from "./address.js";
+import type { Address } from "./address.js";
 import { Admission } from "./admission.js";
 import type { Connection, PeerInfo } from "./connection.js";
 import type { EngineContext } from "./context.js";
 import type { LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 import { type Limits, resolveLimits } from "./limits.js";
+import { formatListenAddress, parseListenAddress } from "./listen-address.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { ReadPath } from "./read-path.js";
 import { runShutdown } from "./shutdown.js";
@@ -43,6 +44,7 @@ export class EchoplexServer<S = undefined> {
   private readonly sweep: Sweep<S>;
   private shutdownPromise: Promise<void> | undefined;
   private readonly tlsOptions: TlsOptions | undefined;
+  private readonly unixMode: number | undefined;
   /** The server's doors, in the order listen() opened them. */
   private readonly listeners: Listener[] = [];
   private readonly listening: ListenInfo[] = [];
@@ -67,6 +69,7 @@ export class EchoplexServer<S = undefined> {
       draining: false,
     };
     this.tlsOptions = options.tls;
+    this.unixMode = options.unixMode;
     this.engine = new ReadPath(this.ctx, (conn) => this.admission.release(conn));
     this.admission = new Admission(this.ctx, (arrival) => this.engine.open(arrival));
     this.sweep = new Sweep(this.ctx, this.engine);
@@ -115,13 +118,14 @@ export class EchoplexServer<S = undefined> {
 
   /**
    * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
-   * `[::1]:8080`, `localhost:8080`; port 0 picks a free port (see the result). Pass a
+   * `[::1]:8080`, `localhost:8080`, `tcp://…`, `tls://…`, `unix:/path`, `unix:@name`;
+   * port 0 picks a free port (see the result). Pass a
    * Listener to open a door of another transport. Call it again to open more doors:
    * every door feeds the same registry, limits, metrics and shutdown.
    */
   async listen(address: string | number | Address | Listener = 0): Promise<ListenInfo> {
     if (this.draining) throw new EchoplexError("ERR_BAD_OPTION", "listen() after shutdown()");
-    const listener = isListener(address) ? address : this.streamListener(address);
+    const listener = isListener(address) ? address : this.listenerFor(address);
     const bound = await listener.open(this.admission);
     this.listeners.push(listener);
     const info: ListenInfo = { ...bound, tls: listener.transport === "tls", transport: listener.transport };
@@ -134,10 +138,32 @@ export class EchoplexServer<S = undefined> {
     return info;
   }
 
-  private streamListener(address: string | number | Address): Listener {
+  /** The engine's own door for an address form. */
+  private listenerFor(address: string | number | Address): Listener {
+    const target = parseListenAddress(address);
+    switch (target.transport) {
+      case "unix":
+        return this.streamListener({ path: target.path }, undefined);
+      case "udp":
+        throw new EchoplexError("ERR_BAD_ADDRESS", `${formatListenAddress(target)}: UDP is not supported yet`);
+      case "tcp": {
+        const tls = target.tls ?? this.tlsOptions !== undefined;
+        if (tls && this.tlsOptions === undefined) {
+          throw new EchoplexError(
+            "ERR_BAD_OPTION",
+            `${address}: a tls:// address needs TLS options (--tls-cert and --tls-key)`,
+          );
+        }
+        return this.streamListener(target.address, tls ? this.tlsOptions : undefined);
+      }
+    }
+  }
+
+  private streamListener(address: Address | { path: string }, tls: TlsOptions | undefined): Listener {
     return new StreamListener({
-      address: typeof address === "object" ? address : parseAddress(address),
-      tls: this.tlsOptions,
+      address,
+      tls,
+      unixMode: this.unixMode,
       proxyProtocol: this.proxyProtocol,
       proxyHeaderTimeoutMs: this.limits.proxyHeaderTimeoutMs,
       stats: this.stats,

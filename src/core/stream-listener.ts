@@ -1,7 +1,6 @@
-// The stream door: a TCP listener, with TLS and the PROXY protocol when asked. It
-// turns each accepted socket into an Arrival: after the PROXY header (whose client
-// address it then carries) and after the TLS handshake. Unix stream sockets will be
-// the same door on a path.
+// The stream doors: a TCP or Unix socket listener, with TLS and the PROXY protocol
+// when asked. Each accepted socket becomes an Arrival: after the PROXY header (whose
+// client address it then carries) and after the TLS handshake.
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import {
   createServer as createTlsServer,
@@ -10,7 +9,7 @@ import {
   type Server as TlsServer,
 } from "node:tls";
 import type { Address } from "./address.js";
-import { type BoundAddress, bindServer } from "./listen.js";
+import { type BoundAddress, bindServer, bindUnixServer } from "./listen.js";
 import type { Logger } from "./logger.js";
 import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
 import { withTlsDefaults } from "./tls.js";
@@ -18,7 +17,10 @@ import { trackTlsHandshakes } from "./tls-handshakes.js";
 import type { Gate, Listener, TransportKind } from "./transport.js";
 
 export interface StreamListenerOptions {
-  address: Address;
+  /** A TCP address, or the path of a Unix socket. */
+  address: Address | { path: string };
+  /** File mode of a Unix socket (e.g. 0o660). Default: as the umask leaves it. */
+  unixMode?: number | undefined;
   /** Serve TLS with these options. */
   tls?: TlsOptions | undefined;
   /** Expect a PROXY protocol header first (HAProxy, a load balancer). */
@@ -44,7 +46,7 @@ export class StreamListener implements Listener {
   private readonly proxiedPeers = new WeakMap<Socket, { address: string; port: number }>();
 
   constructor(private readonly options: StreamListenerOptions) {
-    this.transport = options.tls === undefined ? "tcp" : "tls";
+    this.transport = "path" in options.address ? "unix" : options.tls === undefined ? "tcp" : "tls";
   }
 
   open(gate: Gate): Promise<BoundAddress> {
@@ -67,7 +69,11 @@ export class StreamListener implements Listener {
       server = createNetServer({ allowHalfOpen: true, noDelay: true }, accept);
     }
     this.server = server;
-    return bindServer(server, this.options.address, (err) => gate.acceptFailed(err));
+    const { address } = this.options;
+    const onAcceptError = (err: NodeJS.ErrnoException) => gate.acceptFailed(err);
+    return "path" in address
+      ? bindUnixServer(server, address.path, this.options.unixMode, onAcceptError)
+      : bindServer(server, address, onAcceptError);
   }
 
   close(): Promise<void> {
@@ -92,7 +98,9 @@ export class StreamListener implements Listener {
       );
       return;
     }
-    this.arrived(gate, socket, socket.remoteAddress ?? "unknown", socket.remotePort ?? 0, undefined);
+    // A Unix socket's peer has no address: its peers are all "unix" (one per-IP bucket).
+    const remote = socket.remoteAddress ?? (this.transport === "unix" ? "unix" : "unknown");
+    this.arrived(gate, socket, remote, socket.remotePort ?? 0, undefined);
   }
 
   private proxyHandshakeDone(gate: Gate, socket: Socket, outcome: HandshakeOutcome): void {

@@ -1,0 +1,60 @@
+// The listen address forms of every door: `8080`, `host:port` and `tcp://host:port`
+// (TCP, with TLS when the server has TLS options), `tls://host:port`, `unix:/path`
+// (`unix:@name`: Linux's abstract namespace), `udp://host:port`. Which listener
+// serves each form is the engine's choice (server.ts); this file only parses.
+import { EchoplexError } from "../errors.js";
+import { type Address, formatAddress, parseAddress } from "./address.js";
+
+export type ListenAddress =
+  /** `tls` undefined: TLS exactly when the server has TLS options (the bare forms). */
+  | { transport: "tcp"; address: Address; tls: boolean | undefined }
+  | { transport: "unix"; path: string }
+  | { transport: "udp"; address: Address };
+
+/** Parses a listen address; a bare or URL form without a port takes `defaultPort` when given. */
+export function parseListenAddress(input: string | number | Address, defaultPort?: number): ListenAddress {
+  if (typeof input === "number") return { transport: "tcp", address: parseAddress(input), tls: undefined };
+  if (typeof input === "object") return { transport: "tcp", address: input, tls: undefined };
+  const text = input.trim();
+  if (text.startsWith("unix:")) return { transport: "unix", path: unixPath(text.slice(5), input) };
+  const scheme = /^([a-z]+):\/\/(.*)$/i.exec(text);
+  if (scheme === null) return { transport: "tcp", address: parseAddress(text, defaultPort), tls: undefined };
+  const [, name, rest] = scheme as unknown as [string, string, string];
+  const address = parseAddress(rest.replace(/\/$/, ""), defaultPort);
+  switch (name.toLowerCase()) {
+    case "tcp":
+      return { transport: "tcp", address, tls: false };
+    case "tls":
+      return { transport: "tcp", address, tls: true };
+    case "udp":
+      return { transport: "udp", address };
+    default:
+      throw new EchoplexError(
+        "ERR_BAD_ADDRESS",
+        `bad address "${input}": unknown scheme "${name}" (tcp://, tls://, udp://, unix:)`,
+      );
+  }
+}
+
+/** `/path` as is; `@name` becomes the abstract socket name (a leading NUL byte). */
+function unixPath(rest: string, input: string): string {
+  if (rest === "" || rest === "@") throw new EchoplexError("ERR_BAD_ADDRESS", `bad address "${input}": no path`);
+  return rest.startsWith("@") ? `\0${rest.slice(1)}` : rest;
+}
+
+/** A unix path as people write it: `unix:/run/echo.sock`, `unix:@name`. */
+export function formatUnixPath(path: string): string {
+  return path.startsWith("\0") ? `unix:@${path.slice(1)}` : `unix:${path}`;
+}
+
+/** A listen address as people write it. */
+export function formatListenAddress(target: ListenAddress): string {
+  switch (target.transport) {
+    case "unix":
+      return formatUnixPath(target.path);
+    case "udp":
+      return `udp://${formatAddress(target.address.host, target.address.port)}`;
+    case "tcp":
+      return formatAddress(target.address.host, target.address.port);
+  }
+}

@@ -38,7 +38,8 @@ export function parseListenAddress(input: string | number | Address, defaultPort
 
 /** `/path` as is; `@name` becomes the abstract socket name (a leading NUL byte). */
 function unixPath(rest: string, input: string): string {
-  if (rest === "" || rest === "@") throw new EchoplexError("ERR_BAD_ADDRESS", `bad address "${input}": no path`);
+  if (rest === "" || rest === "@")
+    throw new EchoplexError("ERR_BAD_ADDRESS", `bad address "${input}": no path`);
   return rest.startsWith("@") ? `\0${rest.slice(1)}` : rest;
 }
 

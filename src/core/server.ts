@@ -20,9 +20,9 @@ import { type Logger, silentLogger } from "./logger.js";
 import { ReadPath } from "./read-path.js";
 import { runShutdown } from "./shutdown.js";
 import { ServerStats, type ServiceMetric } from "./stats.js";
-import { StreamListener } from "./stream-listener.js";
 import { Sweep } from "./sweep.js";
 import type { Listener } from "./transport.js";
+import { StreamListener } from "./transports/stream.js";
 
 export type { Handler, LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 
@@ -145,7 +145,10 @@ export class EchoplexServer<S = undefined> {
       case "unix":
         return this.streamListener({ path: target.path }, undefined);
       case "udp":
-        throw new EchoplexError("ERR_BAD_ADDRESS", `${formatListenAddress(target)}: UDP is not supported yet`);
+        throw new EchoplexError(
+          "ERR_BAD_ADDRESS",
+          `${formatListenAddress(target)}: UDP is not supported yet`,
+        );
       case "tcp": {
         const tls = target.tls ?? this.tlsOptions !== undefined;
         if (tls && this.tlsOptions === undefined) {

@@ -8,13 +8,13 @@ import {
   type TlsOptions,
   type Server as TlsServer,
 } from "node:tls";
-import type { Address } from "./address.js";
-import { type BoundAddress, bindServer, bindUnixServer } from "./listen.js";
-import type { Logger } from "./logger.js";
-import { awaitProxyHeader, type HandshakeOutcome } from "./proxy-handshake.js";
-import { withTlsDefaults } from "./tls.js";
-import { trackTlsHandshakes } from "./tls-handshakes.js";
-import type { Gate, Listener, TransportKind } from "./transport.js";
+import type { Address } from "../address.js";
+import { type BoundAddress, bindServer, bindUnixServer } from "../listen.js";
+import type { Logger } from "../logger.js";
+import { awaitProxyHeader, type HandshakeOutcome } from "../proxy-handshake.js";
+import { withTlsDefaults } from "../tls.js";
+import { trackTlsHandshakes } from "../tls-handshakes.js";
+import type { Gate, Listener, TransportKind } from "../transport.js";
 
 export interface StreamListenerOptions {
   /** A TCP address, or the path of a Unix socket. */

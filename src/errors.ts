@@ -36,6 +36,9 @@ export const ERROR_CODES = {
   ERR_BENCH_FAILED: "a benchmark run saw mismatched or lost replies or errors",
   ERR_PROXY_PROTOCOL: "a PROXY protocol header was required and was missing, malformed or late",
   ERR_TLS_RENEGOTIATION: "the peer tried to renegotiate TLS, which every server refuses (then closes)",
+  ERR_UDP_ANSWER_TOO_LARGE:
+    "a UDP answer would have been larger than the peer's datagrams allow (the amplification guard); it was dropped",
+  ERR_UDP_BACKLOG: "a UDP peer sent datagrams faster than the service handled them; the excess was dropped",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -58,6 +58,8 @@ export interface ServerOptions<S> {
   proxyProtocol?: boolean;
   /** File mode of Unix socket doors (`unix:/path`), e.g. 0o660. Default: as the umask leaves it. */
   unixMode?: number;
+  /** A UDP peer (`udp://` doors) silent this long is forgotten. Default 60 s. */
+  udpIdleMs?: number;
 }
 
 export interface ListenInfo {

@@ -15,7 +15,7 @@ import type { Connection, PeerInfo } from "./connection.js";
 import type { EngineContext } from "./context.js";
 import type { LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 import { type Limits, resolveLimits } from "./limits.js";
-import { formatListenAddress, parseListenAddress } from "./listen-address.js";
+import { parseListenAddress } from "./listen-address.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { ReadPath } from "./read-path.js";
 import { runShutdown } from "./shutdown.js";
@@ -23,6 +23,7 @@ import { ServerStats, type ServiceMetric } from "./stats.js";
 import { Sweep } from "./sweep.js";
 import type { Listener } from "./transport.js";
 import { StreamListener } from "./transports/stream.js";
+import { UdpListener } from "./transports/udp.js";
 
 export type { Handler, LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 
@@ -45,6 +46,7 @@ export class EchoplexServer<S = undefined> {
   private shutdownPromise: Promise<void> | undefined;
   private readonly tlsOptions: TlsOptions | undefined;
   private readonly unixMode: number | undefined;
+  private readonly udpIdleMs: number | undefined;
   /** The server's doors, in the order listen() opened them. */
   private readonly listeners: Listener[] = [];
   private readonly listening: ListenInfo[] = [];
@@ -70,6 +72,7 @@ export class EchoplexServer<S = undefined> {
     };
     this.tlsOptions = options.tls;
     this.unixMode = options.unixMode;
+    this.udpIdleMs = options.udpIdleMs;
     this.engine = new ReadPath(this.ctx, (conn) => this.admission.release(conn));
     this.admission = new Admission(this.ctx, (arrival) => this.engine.open(arrival));
     this.sweep = new Sweep(this.ctx, this.engine);
@@ -118,7 +121,7 @@ export class EchoplexServer<S = undefined> {
 
   /**
    * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
-   * `[::1]:8080`, `localhost:8080`, `tcp://…`, `tls://…`, `unix:/path`, `unix:@name`;
+   * `[::1]:8080`, `localhost:8080`, `tcp://…`, `tls://…`, `unix:/path`, `unix:@name`, `udp://…`;
    * port 0 picks a free port (see the result). Pass a
    * Listener to open a door of another transport. Call it again to open more doors:
    * every door feeds the same registry, limits, metrics and shutdown.
@@ -145,10 +148,14 @@ export class EchoplexServer<S = undefined> {
       case "unix":
         return this.streamListener({ path: target.path }, undefined);
       case "udp":
-        throw new EchoplexError(
-          "ERR_BAD_ADDRESS",
-          `${formatListenAddress(target)}: UDP is not supported yet`,
-        );
+        return new UdpListener({
+          address: target.address,
+          ...(this.udpIdleMs === undefined ? {} : { idleMs: this.udpIdleMs }),
+          // 65,507 bytes: the most an IPv4 datagram carries.
+          maxDatagramBytes: Math.min(this.framing.maxMessageBytes, 65_507),
+          stats: this.stats,
+          logger: this.logger,
+        });
       case "tcp": {
         const tls = target.tls ?? this.tlsOptions !== undefined;
         if (tls && this.tlsOptions === undefined) {

@@ -23,6 +23,7 @@ export {
   type ProxyParseResult,
   parseProxyHeader,
 } from "./core/proxy-protocol.js";
+export { type ListenAddress, parseListenAddress } from "./core/listen-address.js";
 export {
   createServer,
   EchoplexServer,
@@ -47,6 +48,14 @@ export {
   type ServerTls,
   type ServerTlsConfig,
 } from "./core/tls.js";
+export type {
+  Arrival,
+  Gate,
+  Listener,
+  PeerStream,
+  TransportKind,
+} from "./core/transport.js";
+export type { TransportOptions } from "./core/contract.js";
 export { EchoplexError, ERROR_CODES, type ErrorCode } from "./errors.js";
 export * from "./observability/index.js";
 export {

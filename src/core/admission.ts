@@ -2,6 +2,7 @@
 // its listeners: the connection and per-IP counts, the streams still in a handshake
 // (they count too), and the refusal of those over a limit with a framed error and a
 // lingering close.
+import type { Framing } from "../codecs/types.js";
 import { EchoplexError } from "../errors.js";
 import type { Connection } from "./connection.js";
 import { type EngineContext, errorNotice } from "./context.js";
@@ -23,7 +24,7 @@ export class Admission<S> implements Gate {
     this.warnings = new WarnThrottle(ctx.logger);
   }
 
-  roomFor(stream: PeerStream, remoteAddress: string | undefined): boolean {
+  roomFor(stream: PeerStream, remoteAddress: string | undefined, messages?: Framing): boolean {
     const { limits, connections } = this.ctx;
     if (connections.size + this.handshaking.size < limits.maxConnections) return true;
     this.refuse(
@@ -31,13 +32,14 @@ export class Admission<S> implements Gate {
       remoteAddress,
       "max_connections",
       new EchoplexError("ERR_TOO_MANY_CONNECTIONS", `too many connections (limit ${limits.maxConnections})`),
+      messages,
     );
     return false;
   }
 
   /** The per-IP check, then the engine takes the stream as a peer. */
   admit(arrival: Arrival): void {
-    const { stream, remoteAddress } = arrival;
+    const { stream, remoteAddress, messages } = arrival;
     if (!this.accepting) {
       stream.destroy();
       return;
@@ -54,6 +56,7 @@ export class Admission<S> implements Gate {
             "ERR_TOO_MANY_CONNECTIONS_PER_IP",
             `too many connections from ${remoteAddress} (limit ${perIpLimit})`,
           ),
+          messages,
         );
         return;
       }
@@ -71,8 +74,15 @@ export class Admission<S> implements Gate {
   }
 
   /** Refuses a stream with a framed error message, then closes it. */
-  refuse(stream: PeerStream, remoteAddress: string | undefined, reason: string, err: EchoplexError): void {
-    const { stats, framing, limits } = this.ctx;
+  refuse(
+    stream: PeerStream,
+    remoteAddress: string | undefined,
+    reason: string,
+    err: EchoplexError,
+    messages?: Framing,
+  ): void {
+    const { stats, limits } = this.ctx;
+    const framing = messages ?? this.ctx.framing;
     stats.countRejected(reason);
     stats.countError(err.code);
     this.warnings.warn(reason, { remote: remoteAddress, code: err.code, err: err.message });

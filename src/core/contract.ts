@@ -40,7 +40,21 @@ export interface Handler<S = undefined> {
 /** Receives sampled request-to-reply latencies, in milliseconds. */
 export type LatencyRecorder = (ms: number) => void;
 
-export interface ServerOptions<S> {
+/** Settings of the doors other than TCP (each applies to the addresses of its kind). */
+export interface TransportOptions {
+  /** File mode of Unix socket doors (`unix:/path`), e.g. 0o660. Default: as the umask leaves it. */
+  unixMode?: number | undefined;
+  /** A UDP peer (`udp://` doors) silent this long is forgotten. Default 60 s. */
+  udpIdleMs?: number | undefined;
+  /** Largest WebSocket message (`ws://` doors). Default: the framing's limit (--max-line). */
+  wsMaxMessageBytes?: number | undefined;
+  /** Ping WebSocket peers this often; one silent since the last ping is dropped. Default 30 s; 0: never. */
+  wsPingMs?: number | undefined;
+  /** Origins a WebSocket handshake may come from (browsers send one). Default: any. */
+  wsOrigins?: readonly string[] | undefined;
+}
+
+export interface ServerOptions<S> extends TransportOptions {
   /** A name for logs and metrics. Default "custom". */
   service?: string;
   /** How bytes become messages. Default: lines of up to 64 KiB. */
@@ -56,10 +70,6 @@ export interface ServerOptions<S> {
    * logs and per-IP limits. Connections without a valid header are refused.
    */
   proxyProtocol?: boolean;
-  /** File mode of Unix socket doors (`unix:/path`), e.g. 0o660. Default: as the umask leaves it. */
-  unixMode?: number;
-  /** A UDP peer (`udp://` doors) silent this long is forgotten. Default 60 s. */
-  udpIdleMs?: number;
 }
 
 export interface ListenInfo {

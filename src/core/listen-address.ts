@@ -1,6 +1,7 @@
 // The listen address forms of every door: `8080`, `host:port` and `tcp://host:port`
 // (TCP, with TLS when the server has TLS options), `tls://host:port`, `unix:/path`
-// (`unix:@name`: Linux's abstract namespace), `udp://host:port`. Which listener
+// (`unix:@name`: Linux's abstract namespace), `udp://host:port`, `ws://host:port/path`
+// and `wss://…` (WebSocket, without and with TLS). Which listener
 // serves each form is the engine's choice (server.ts); this file only parses.
 import { EchoplexError } from "../errors.js";
 import { type Address, formatAddress, parseAddress } from "./address.js";
@@ -9,7 +10,9 @@ export type ListenAddress =
   /** `tls` undefined: TLS exactly when the server has TLS options (the bare forms). */
   | { transport: "tcp"; address: Address; tls: boolean | undefined }
   | { transport: "unix"; path: string }
-  | { transport: "udp"; address: Address };
+  | { transport: "udp"; address: Address }
+  /** `ws://host:port/path` (`wss://`: with TLS); `path` starts with a slash. */
+  | { transport: "ws"; address: Address; path: string; tls: boolean };
 
 /** Parses a listen address; a bare or URL form without a port takes `defaultPort` when given. */
 export function parseListenAddress(input: string | number | Address, defaultPort?: number): ListenAddress {
@@ -20,8 +23,16 @@ export function parseListenAddress(input: string | number | Address, defaultPort
   const scheme = /^([a-z]+):\/\/(.*)$/i.exec(text);
   if (scheme === null) return { transport: "tcp", address: parseAddress(text, defaultPort), tls: undefined };
   const [, name, rest] = scheme as unknown as [string, string, string];
-  const address = parseAddress(rest.replace(/\/$/, ""), defaultPort);
-  switch (name.toLowerCase()) {
+  const slash = rest.indexOf("/");
+  const hostPort = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? "/" : rest.slice(slash);
+  const address = parseAddress(hostPort, defaultPort);
+  const lower = name.toLowerCase();
+  if (lower === "ws" || lower === "wss") return { transport: "ws", address, path, tls: lower === "wss" };
+  if (path !== "/") {
+    throw new EchoplexError("ERR_BAD_ADDRESS", `bad address "${input}": only ws:// and wss:// take a path`);
+  }
+  switch (lower) {
     case "tcp":
       return { transport: "tcp", address, tls: false };
     case "tls":
@@ -31,7 +42,7 @@ export function parseListenAddress(input: string | number | Address, defaultPort
     default:
       throw new EchoplexError(
         "ERR_BAD_ADDRESS",
-        `bad address "${input}": unknown scheme "${name}" (tcp://, tls://, udp://, unix:)`,
+        `bad address "${input}": unknown scheme "${name}" (tcp://, tls://, udp://, ws://, wss://, unix:)`,
       );
   }
 }
@@ -57,5 +68,7 @@ export function formatListenAddress(target: ListenAddress): string {
       return `udp://${formatAddress(target.address.host, target.address.port)}`;
     case "tcp":
       return formatAddress(target.address.host, target.address.port);
+    case "ws":
+      return `${target.tls ? "wss" : "ws"}://${formatAddress(target.address.host, target.address.port)}${target.path}`;
   }
 }

@@ -5,7 +5,6 @@
 // read-path.ts and outbox.ts (messages in, replies out), sweep.ts (timeouts) and
 // shutdown.ts (the drain).
 
-import type { TlsOptions } from "node:tls";
 import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
 import { EchoplexError, type ErrorCode } from "../errors.js";
@@ -14,16 +13,14 @@ import { Admission } from "./admission.js";
 import type { Connection, PeerInfo } from "./connection.js";
 import type { EngineContext } from "./context.js";
 import type { LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
+import { type DoorSettings, listenerFor } from "./doors.js";
 import { type Limits, resolveLimits } from "./limits.js";
-import { parseListenAddress } from "./listen-address.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { ReadPath } from "./read-path.js";
 import { runShutdown } from "./shutdown.js";
 import { ServerStats, type ServiceMetric } from "./stats.js";
 import { Sweep } from "./sweep.js";
 import type { Listener } from "./transport.js";
-import { StreamListener } from "./transports/stream.js";
-import { UdpListener } from "./transports/udp.js";
 
 export type { Handler, LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 
@@ -44,9 +41,7 @@ export class EchoplexServer<S = undefined> {
   private readonly engine: ReadPath<S>;
   private readonly sweep: Sweep<S>;
   private shutdownPromise: Promise<void> | undefined;
-  private readonly tlsOptions: TlsOptions | undefined;
-  private readonly unixMode: number | undefined;
-  private readonly udpIdleMs: number | undefined;
+  private readonly doorSettings: DoorSettings;
   /** The server's doors, in the order listen() opened them. */
   private readonly listeners: Listener[] = [];
   private readonly listening: ListenInfo[] = [];
@@ -70,9 +65,20 @@ export class EchoplexServer<S = undefined> {
       connections: this.connections,
       draining: false,
     };
-    this.tlsOptions = options.tls;
-    this.unixMode = options.unixMode;
-    this.udpIdleMs = options.udpIdleMs;
+    this.doorSettings = {
+      service: this.service,
+      tls: options.tls,
+      proxyProtocol: this.proxyProtocol,
+      framing: this.framing,
+      limits: this.limits,
+      stats: this.stats,
+      logger: this.logger,
+      unixMode: options.unixMode,
+      udpIdleMs: options.udpIdleMs,
+      wsMaxMessageBytes: options.wsMaxMessageBytes,
+      wsPingMs: options.wsPingMs,
+      wsOrigins: options.wsOrigins,
+    };
     this.engine = new ReadPath(this.ctx, (conn) => this.admission.release(conn));
     this.admission = new Admission(this.ctx, (arrival) => this.engine.open(arrival));
     this.sweep = new Sweep(this.ctx, this.engine);
@@ -121,14 +127,14 @@ export class EchoplexServer<S = undefined> {
 
   /**
    * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
-   * `[::1]:8080`, `localhost:8080`, `tcp://…`, `tls://…`, `unix:/path`, `unix:@name`, `udp://…`;
-   * port 0 picks a free port (see the result). Pass a
-   * Listener to open a door of another transport. Call it again to open more doors:
+   * `[::1]:8080`, `localhost:8080`, `tcp://…`, `tls://…`, `unix:/path`, `unix:@name`,
+   * `udp://…`, `ws://host:port/path`, `wss://…`; port 0 picks a free port (see the
+   * result). Pass a Listener to open a door of a transport of your own. Call it again to open more doors:
    * every door feeds the same registry, limits, metrics and shutdown.
    */
   async listen(address: string | number | Address | Listener = 0): Promise<ListenInfo> {
     if (this.draining) throw new EchoplexError("ERR_BAD_OPTION", "listen() after shutdown()");
-    const listener = isListener(address) ? address : this.listenerFor(address);
+    const listener = isListener(address) ? address : listenerFor(address, this.doorSettings);
     const bound = await listener.open(this.admission);
     this.listeners.push(listener);
     const info: ListenInfo = { ...bound, tls: listener.transport === "tls", transport: listener.transport };
@@ -139,46 +145,6 @@ export class EchoplexServer<S = undefined> {
       "listening",
     );
     return info;
-  }
-
-  /** The engine's own door for an address form. */
-  private listenerFor(address: string | number | Address): Listener {
-    const target = parseListenAddress(address);
-    switch (target.transport) {
-      case "unix":
-        return this.streamListener({ path: target.path }, undefined);
-      case "udp":
-        return new UdpListener({
-          address: target.address,
-          ...(this.udpIdleMs === undefined ? {} : { idleMs: this.udpIdleMs }),
-          // 65,507 bytes: the most an IPv4 datagram carries.
-          maxDatagramBytes: Math.min(this.framing.maxMessageBytes, 65_507),
-          stats: this.stats,
-          logger: this.logger,
-        });
-      case "tcp": {
-        const tls = target.tls ?? this.tlsOptions !== undefined;
-        if (tls && this.tlsOptions === undefined) {
-          throw new EchoplexError(
-            "ERR_BAD_OPTION",
-            `${address}: a tls:// address needs TLS options (--tls-cert and --tls-key)`,
-          );
-        }
-        return this.streamListener(target.address, tls ? this.tlsOptions : undefined);
-      }
-    }
-  }
-
-  private streamListener(address: Address | { path: string }, tls: TlsOptions | undefined): Listener {
-    return new StreamListener({
-      address,
-      tls,
-      unixMode: this.unixMode,
-      proxyProtocol: this.proxyProtocol,
-      proxyHeaderTimeoutMs: this.limits.proxyHeaderTimeoutMs,
-      stats: this.stats,
-      logger: this.logger,
-    });
   }
 
   /**

@@ -48,11 +48,20 @@ export interface Gate {
    * True when one more peer fits under --max-connections (handshakes included);
    * otherwise refuses `stream` (as refuse() does) and returns false.
    */
-  roomFor(stream: PeerStream, remoteAddress: string | undefined): boolean;
+  roomFor(stream: PeerStream, remoteAddress: string | undefined, messages?: Framing): boolean;
   /** Applies the per-address limit, then the engine takes the peer. */
   admit(arrival: Arrival): void;
-  /** Refuses a stream over a limit: a framed notice (the service's error notice), a log line, a metric, a lingering close. */
-  refuse(stream: PeerStream, remoteAddress: string | undefined, reason: string, err: EchoplexError): void;
+  /**
+   * Refuses a stream over a limit: the service's error notice (framed by `messages` on a
+   * message transport, else by the service's framing), a log line, a metric, a lingering close.
+   */
+  refuse(
+    stream: PeerStream,
+    remoteAddress: string | undefined,
+    reason: string,
+    err: EchoplexError,
+    messages?: Framing,
+  ): void;
   /** An accept error (EMFILE under a storm): logged, throttled, survived. */
   acceptFailed(err: NodeJS.ErrnoException): void;
 }

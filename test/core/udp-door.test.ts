@@ -116,7 +116,7 @@ describe("the udp:// door", () => {
     await until(() => first.got.length === 1, "the first answer");
     second.send("two", port);
     await until(() => second.got.length === 1, "the refusal");
-    expect(String(second.got[0])).toBe("ERROR: too many connections (limit 1)\n");
+    expect(String(second.got[0])).toBe("ERROR: too many connections (limit 1)");
     expect(server.stats.rejected.get("max_connections")).toBe(1);
   });
 

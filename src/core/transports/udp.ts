@@ -86,7 +86,8 @@ export class UdpListener implements Listener {
       if (gate === undefined || !gate.accepting || this.closing !== undefined) return;
       peer = new UdpPeer(this, from.address, from.port);
       peer.credit(datagram.length);
-      if (!gate.roomFor(peer, from.address)) return;
+      const framing = messages(this.options.maxDatagramBytes);
+      if (!gate.roomFor(peer, from.address, framing)) return;
       this.peers.set(key, peer);
       gate.admit({
         stream: peer,
@@ -94,7 +95,7 @@ export class UdpListener implements Listener {
         remoteAddress: from.address,
         remotePort: from.port,
         secure: false,
-        messages: messages(this.options.maxDatagramBytes),
+        messages: framing,
       });
       // The gate may have refused it (per-address limit): then it is already closing.
       if (peer.destroyed) return;

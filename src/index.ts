@@ -14,7 +14,9 @@ export * from "./client/index.js";
 export * from "./codecs/index.js";
 export { type Address, formatAddress, parseAddress } from "./core/address.js";
 export { type CloseReason, Connection, type ConnectionStatus, type PeerInfo } from "./core/connection.js";
+export type { TransportOptions } from "./core/contract.js";
 export { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
+export { type ListenAddress, parseListenAddress } from "./core/listen-address.js";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./core/logger.js";
 export {
   encodeProxyHeaderV1,
@@ -23,7 +25,6 @@ export {
   type ProxyParseResult,
   parseProxyHeader,
 } from "./core/proxy-protocol.js";
-export { type ListenAddress, parseListenAddress } from "./core/listen-address.js";
 export {
   createServer,
   EchoplexServer,
@@ -55,7 +56,6 @@ export type {
   PeerStream,
   TransportKind,
 } from "./core/transport.js";
-export type { TransportOptions } from "./core/contract.js";
 export { EchoplexError, ERROR_CODES, type ErrorCode } from "./errors.js";
 export * from "./observability/index.js";
 export {

@@ -98,7 +98,8 @@ export class RedisLink {
         cause: err,
       });
     }
-    this.state = "up";
+    // Closed while connecting: stays closed.
+    if (this.state === "starting") this.state = "up";
   }
 
   private async connectBoth(cmd: Redis, sub: Redis): Promise<void> {

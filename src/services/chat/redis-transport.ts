@@ -108,6 +108,7 @@ export class RedisTransport implements ChatTransport {
     this.delivery.sink = sink;
     this.local.subscribe(sink);
     await this.link.open([this.keys.channel, this.keys.nickChannel], () => this.heartbeat.beat());
+    if (!this.link.up) return; // closed meanwhile: no heartbeat task left behind
     this.logger.info({ prefix: this.keys.prefix }, "chat transport: connected to Redis");
     this.heartbeat.start();
   }

@@ -1,6 +1,6 @@
 // Parses one (already sanitised) chat line into a command. Pure: no state, no I/O.
 
-type ChatCommand =
+export type ChatCommand =
   | { readonly name: "say"; readonly text: string }
   | { readonly name: "nick"; readonly nick: string }
   | { readonly name: "join"; readonly room: string }

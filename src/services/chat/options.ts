@@ -2,10 +2,10 @@
 // them). Their defaults are the hub's: written once, in DEFAULT_CHAT_SETTINGS and index.ts.
 import { EchoplexError } from "../../errors.js";
 import { durationText, type OptionSpec } from "../../options/spec.js";
-import { DEFAULT_CHAT_SETTINGS } from "./hub.js";
 import { CHAT_DEFAULT_HISTORY } from "./index.js";
 import { normaliseRoom } from "./names.js";
-import { checkRedisUrl, REDIS_DEFAULT_TTL_MS } from "./redis-transport.js";
+import { checkRedisUrl, REDIS_DEFAULT_TTL_MS } from "./redis-settings.js";
+import { DEFAULT_CHAT_SETTINGS } from "./session.js";
 
 const d = DEFAULT_CHAT_SETTINGS;
 

@@ -108,7 +108,7 @@ export function nickFromValue(value: string): string {
   return value.slice(value.indexOf("\n") + 1);
 }
 
-interface MemberRecord {
+export interface MemberRecord {
   readonly node: string;
   readonly lastActive: number;
   readonly nick: string;

@@ -62,3 +62,8 @@ export interface ChatTransport {
   /** Releases resources (connections to a broker). */
   close(): MaybePromise<void>;
 }
+
+/** Whether a transport's answer is a promise (the in-process transport answers synchronously). */
+export function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === "function";
+}

@@ -178,7 +178,7 @@ export class HttpConnections {
         remotePort: peer.remotePort,
         tls: peer.tls,
         connectedAt: new Date(peer.connectedAt).toISOString(),
-        idleMs: peer.inflight > 0 ? 0 : Math.max(0, now - peer.lastActivity),
+        idleMs: peer.inflight > 0 ? 0 : now - peer.lastActivity,
         bytesIn: peer.socket.bytesRead,
         bytesOut: peer.socket.bytesWritten,
         messagesIn: peer.requests,

@@ -4,6 +4,7 @@
 import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { TLSSocket } from "node:tls";
+import type { ErrorCode } from "../errors.js";
 import type { Connection } from "./connection.js";
 import type { Logger } from "./logger.js";
 import { kCloseReason, kInflight, kSocket, kStatus } from "./slots.js";
@@ -70,16 +71,44 @@ export function abortSocket(socket: Duplex): void {
   else socket.destroy();
 }
 
+/** What the drain timeout needs to know of one connection. */
+export interface CutOffView {
+  id: number;
+  remoteAddress: string;
+  socket: Duplex;
+  /** Bytes written and not handed to the kernel yet. */
+  unsentBytes: number;
+  /** Requests still being answered. */
+  inflight: number;
+  /** Everything it owed has reached the kernel and it is closing: a plain close loses nothing. */
+  clean: boolean;
+}
+
+export interface CutOffContext<C> {
+  logger: Logger;
+  drainTimeoutMs: number;
+  countError(code: ErrorCode): void;
+  /** What the service's log calls its replies ("replies", "answers"). */
+  replies?: string;
+  /** Called just before `conn` is reset (the engine records why it closed). */
+  onReset?(conn: C): void;
+  /** Run after the connections: ends what else is still open; returns the bytes it dropped. */
+  alsoDrop?(): number;
+  /** More fields for the summary line. */
+  summary?: Record<string, unknown>;
+}
+
 /**
  * The drain timeout ran out. A connection whose replies all reached the kernel is only
  * lingering: closing it loses nothing (the kernel still delivers them). One with replies
- * still queued in the engine or its socket, or requests still being answered, is reset,
+ * still queued in the process or its socket, or requests still being answered, is reset,
  * so that the peer does not take the end for a clean close after its last reply, and
- * logged with what it lost (`ERR_DRAIN_TIMEOUT`).
+ * logged with what it lost (`ERR_DRAIN_TIMEOUT`). Every service's drain ends this way.
  */
-export function cutOff(
-  connections: Iterable<Connection<unknown>>,
-  ctx: { logger: Logger; stats: ServerStats; drainTimeoutMs: number },
+export function cutOffAll<C>(
+  connections: Iterable<C>,
+  view: (conn: C) => CutOffView,
+  ctx: CutOffContext<C>,
 ): void {
   const { logger, drainTimeoutMs } = ctx;
   let open = 0;
@@ -87,26 +116,53 @@ export function cutOff(
   let unsentTotal = 0;
   for (const conn of connections) {
     open++;
-    const unsentBytes = conn.pendingBytes;
-    if (unsentBytes === 0 && conn[kInflight] === 0 && conn[kStatus] === "closing") {
-      conn[kSocket].destroy();
+    const { id, remoteAddress, socket, unsentBytes, inflight, clean } = view(conn);
+    if (clean) {
+      socket.destroy();
       continue;
     }
     reset++;
     unsentTotal += unsentBytes;
-    ctx.stats.countError("ERR_DRAIN_TIMEOUT");
-    conn[kCloseReason] = "drain timeout";
+    ctx.countError("ERR_DRAIN_TIMEOUT");
+    ctx.onReset?.(conn);
     if (reset <= MAX_DRAIN_WARNINGS) {
       logger.warn(
-        { conn: conn.id, remote: conn.remoteAddress, unsentBytes, inflight: conn[kInflight], drainTimeoutMs },
-        "drain timeout: replies not sent, resetting the connection",
+        { conn: id, remote: remoteAddress, unsentBytes, inflight, drainTimeoutMs },
+        `drain timeout: ${ctx.replies ?? "replies"} not sent, resetting the connection`,
       );
     }
-    abortSocket(conn[kSocket]);
+    abortSocket(socket);
   }
+  unsentTotal += ctx.alsoDrop?.() ?? 0;
   logger.warn(
-    { connections: open, reset, unsentBytes: unsentTotal, drainTimeoutMs },
+    { connections: open, ...ctx.summary, reset, unsentBytes: unsentTotal, drainTimeoutMs },
     "drain timeout: force-closing the remaining connections",
+  );
+}
+
+/** The engine's drain timeout: `cutOffAll` over its connections. */
+export function cutOff(
+  connections: Iterable<Connection<unknown>>,
+  ctx: { logger: Logger; stats: ServerStats; drainTimeoutMs: number },
+): void {
+  cutOffAll(
+    connections,
+    (conn) => ({
+      id: conn.id,
+      remoteAddress: conn.remoteAddress,
+      socket: conn[kSocket],
+      unsentBytes: conn.pendingBytes,
+      inflight: conn[kInflight],
+      clean: conn.pendingBytes === 0 && conn[kInflight] === 0 && conn[kStatus] === "closing",
+    }),
+    {
+      logger: ctx.logger,
+      drainTimeoutMs: ctx.drainTimeoutMs,
+      countError: (code) => ctx.stats.countError(code),
+      onReset: (conn) => {
+        conn[kCloseReason] = "drain timeout";
+      },
+    },
   );
 }
 

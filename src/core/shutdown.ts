@@ -2,6 +2,7 @@
 // service's notice; wait for replies to flush; force-close whatever is left.
 import type { Admission } from "./admission.js";
 import { type EngineContext, shutdownNotice } from "./context.js";
+import { type Emptying, emptiedWithin, untilEmpty } from "./drain-wait.js";
 import { cutOff } from "./linger.js";
 import type { ReadPath } from "./read-path.js";
 import { kInflight, kPaused, kSocket, kStatus } from "./slots.js";
@@ -44,12 +45,15 @@ export async function runShutdown<S>(parts: ShutdownParts<S>, drainTimeoutMs: nu
     conn[kPaused] = true;
     if (conn[kInflight] === 0) engine.close(conn, "server shutdown", shutdownNotice(ctx, conn));
   }
-  if (connections.size > 0 && (await drainedWithin(engine, drainTimeoutMs)) === false) {
+  const peers: Emptying = {
+    isEmpty: () => connections.size === 0,
+    whenEmpty: (done) => {
+      engine.onEmpty = done;
+    },
+  };
+  if (!(await emptiedWithin(peers, drainTimeoutMs))) {
     cutOff(connections.values(), { logger, stats: ctx.stats, drainTimeoutMs });
-    await new Promise<void>((resolve) => {
-      if (connections.size === 0) resolve();
-      else engine.onEmpty = resolve;
-    });
+    await untilEmpty(peers);
   }
   // Half-done TLS handshakes are not peers with requests to answer, but they would hold
   // up close() until their handshake timeout. Every peer is gone by now.
@@ -57,20 +61,6 @@ export async function runShutdown<S>(parts: ShutdownParts<S>, drainTimeoutMs: nu
   await listenersClosed;
   parts.sweep.stop();
   logger.info({ durationMs: Date.now() - started }, "shut down");
-}
-
-/** True once the registry is empty; false if `ms` passed first. */
-async function drainedWithin<S>(engine: ReadPath<S>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const drained = new Promise<boolean>((resolve) => {
-    engine.onEmpty = () => resolve(true);
-  });
-  const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const result = await Promise.race([drained, timedOut]);
-  clearTimeout(timer);
-  return result;
 }
 
 function nextTurn(): Promise<void> {

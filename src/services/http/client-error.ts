@@ -1,9 +1,11 @@
 // The last answer on a connection node:http gave up on (a malformed request, headers
 // too large, a request timeout), and when it may leave: answers go out in request order
 // (RFC 9112 §9.3.2), so requests received whole before the bad one are answered first.
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Logger } from "../../core/logger.js";
+import { isRenegotiationError } from "../../core/tls-handshakes.js";
 import type { Lingerer } from "./linger.js";
+import { type ErrorAnswerPeer, type HttpStats, type LastRequest, peerOf } from "./peer.js";
 
 interface ClientErrorAnswer {
   status: number;
@@ -32,12 +34,6 @@ export function clientErrorAnswer(code: string): ClientErrorAnswer {
   };
 }
 
-/** The request received last on a connection, with its answer. */
-export interface LastRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
-}
-
 /**
  * Of a connection's `unanswered` requests, how many will never be answered once its
  * input is broken: the last one, if the error cut it short (its body, or the rest of it,
@@ -47,14 +43,6 @@ export interface LastRequest {
 export function unanswerable(last: LastRequest | undefined): number {
   if (last === undefined) return 0;
   return last.req.complete || last.res.writableEnded ? 0 : 1;
-}
-
-/** What of a connection a waiting error answer needs (HttpPeer has it). */
-export interface ErrorAnswerPeer {
-  /** Leaves once no more than `after` requests are unanswered. */
-  errorAnswer: { response: string; after: number } | undefined;
-  held: boolean;
-  readonly socket: Socket;
 }
 
 /**
@@ -91,4 +79,44 @@ function afterResume(socket: Socket, then: () => void): void {
   }
   socket.once("resume", then);
   socket.resume();
+}
+
+/**
+ * node:http's 'clientError' (a malformed request, a slow client's header or request
+ * timeout): counted and logged, then answered with its status once the answers owed
+ * before it have left, and the connection closed with a lingering close.
+ */
+export function onClientError(
+  err: NodeJS.ErrnoException,
+  socket: Socket,
+  ctx: { stats: HttpStats; logger: Logger; lingering: Lingerer },
+): void {
+  // Already answered and closing: node's parser reports the same bad stream again as
+  // more of it arrives (or ends); the connection was counted and answered once.
+  const peer = peerOf(socket);
+  if (ctx.lingering.has(socket) || peer?.errorAnswer !== undefined) return;
+  // Counted, logged and closed where TLS sockets are set up (trackTlsHandshakes).
+  if (isRenegotiationError(err)) return;
+  const code = err.code ?? "ERR_HTTP_CLIENT";
+  ctx.stats.count(ctx.stats.errors, code);
+  if (code === "ECONNRESET" || code === "EPIPE" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, response } = clientErrorAnswer(code);
+  const after = unanswerable(peer?.last);
+  const owed = peer === undefined ? 0 : peer.unanswered - after;
+  ctx.logger.info(
+    { conn: peer?.id, remote: socket.remoteAddress, code, status, ...(owed > 0 ? { after: owed } : {}) },
+    "client error, closing",
+  );
+  if (peer !== undefined && owed > 0) {
+    // Requests received whole before the bad input are answered first, after their
+    // delays; written now, this answer would come first and the close would lose theirs.
+    deferErrorAnswer(peer, response, after);
+    return;
+  }
+  // The client may still be sending (the rest of a huge header, garbage): a plain close
+  // would reset the connection and could destroy this answer before the client reads it.
+  ctx.lingering.close(socket, response);
 }

@@ -2,7 +2,7 @@
 // (`printf … | nc -N`, a TLS client's end()). node:http's default on the FIN is to end
 // the connection at once, and the answers still waiting for their delay are lost.
 import type { Server } from "node:http";
-import type { LastRequest } from "./client-error.js";
+import type { LastRequest } from "./peer.js";
 
 /**
  * Makes `server` answer the requests it received before a client's FIN, then close.

@@ -5,7 +5,9 @@
 // limit runs from when the answer has left the socket for the kernel: a client slow to
 // read must not lose the answer that a timer destroyed with the socket.
 import type { Socket } from "node:net";
+import { coarseClock } from "../../core/clock.js";
 import { abortSocket } from "../../core/linger.js";
+import { everyTick, type TickTask } from "../../core/ticker.js";
 
 export interface LingerLimits {
   /** Destroy the socket this long after everything written reached the kernel, at the latest. */
@@ -36,14 +38,17 @@ interface LingerState {
 
 type LingerSocket = Socket & { [kLinger]?: LingerState };
 
-/** Lingering sockets, with one sweep timer for all of them (running only while there are some). */
+/**
+ * Lingering sockets, with one sweep for all of them on the shared ticker (running only
+ * while there are some). Deadlines are on the coarse clock the ticker keeps.
+ */
 export class Lingerer {
   /** Closes that ran out of time or bytes: the peer kept sending after the answer (or did not read it). */
   cutOff = 0;
   /** Lingering closes started. */
   started = 0;
   private readonly sockets = new Set<LingerSocket>();
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepTask: TickTask | undefined;
 
   constructor(
     readonly limits: LingerLimits,
@@ -66,7 +71,9 @@ export class Lingerer {
     const s = socket as LingerSocket;
     if (s[kLinger] !== undefined) return;
     if (s.destroyed) return;
-    const now = Date.now();
+    // Started first: it ticks the coarse clock, which may have stood still while no task ran.
+    this.startSweep();
+    const now = coarseClock.now;
     const state: LingerState = {
       owner: this,
       deadline: Number.POSITIVE_INFINITY,
@@ -90,7 +97,6 @@ export class Lingerer {
     if (s.writableFinished) state.deadline = now + this.limits.lingerMs;
     else s.once("finish", onLingerFinish);
     s.resume();
-    this.startSweep();
   }
 
   /**
@@ -114,27 +120,25 @@ export class Lingerer {
     const how: LingerEnd =
       state.unsent !== undefined
         ? "unsent"
-        : state.capped || Date.now() >= state.deadline
+        : state.capped || coarseClock.now >= state.deadline
           ? "time"
           : "peer closed";
     if (how !== "peer closed") this.cutOff++;
     this.ended(s, how, how === "unsent" ? state.unsent! : state.discarded);
-    if (this.sockets.size === 0 && this.sweepTimer !== undefined) {
-      clearInterval(this.sweepTimer);
-      this.sweepTimer = undefined;
+    if (this.sockets.size === 0 && this.sweepTask !== undefined) {
+      this.sweepTask.stop();
+      this.sweepTask = undefined;
     }
   }
 
   private startSweep(): void {
-    if (this.sweepTimer !== undefined) return;
+    if (this.sweepTask !== undefined) return;
     const every = Math.max(20, Math.min(250, Math.floor(this.limits.lingerMs / 4)));
-    // One timer for every lingering socket rather than one per socket.
-    this.sweepTimer = setInterval(() => this.sweep(), every);
-    this.sweepTimer.unref();
+    // One periodic check for every lingering socket rather than a timer per socket.
+    this.sweepTask = everyTick(every, (now) => this.sweep(now));
   }
 
-  private sweep(): void {
-    const now = Date.now();
+  private sweep(now: number): void {
     for (const s of this.sockets) {
       const state = s[kLinger];
       if (state === undefined) continue;
@@ -169,7 +173,7 @@ function onLingerData(this: LingerSocket, chunk: Buffer): void {
 
 function onLingerFinish(this: LingerSocket): void {
   const state = this[kLinger];
-  if (state !== undefined) state.deadline = Date.now() + state.owner.limits.lingerMs;
+  if (state !== undefined) state.deadline = coarseClock.now + state.owner.limits.lingerMs;
 }
 
 function onLingerClose(this: LingerSocket): void {

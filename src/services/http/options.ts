@@ -1,7 +1,7 @@
 // The HTTP responder's own options (plain declarations; the CLI makes flags and config keys of
 // them). It has its own connection limits: the line services' engine limits do not apply.
 import { duration, type OptionSpec, sizeText } from "../../options/spec.js";
-import { HTTP_DEFAULTS } from "./server.js";
+import { HTTP_DEFAULTS } from "./settings.js";
 
 const d = HTTP_DEFAULTS;
 

@@ -16,11 +16,11 @@ import { type Address, formatAddress, parseAddress } from "../../core/address.js
 import type { PeerInfo } from "../../core/connection.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
+import type { Service, ServiceCounters, ServiceDescription } from "../../core/service.js";
 import { counter, gauge, type ServiceMetric, type TrafficTotals } from "../../core/stats.js";
 import { withTlsDefaults } from "../../core/tls.js";
 import { isRenegotiationError, trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import { EchoplexError, listenError } from "../../errors.js";
-import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
 import {
   clientErrorAnswer,
   deferErrorAnswer,
@@ -151,15 +151,16 @@ interface Pending {
 const kPeer = Symbol("echoplex.httpPeer");
 type PeerSocket = Socket & { [kPeer]?: HttpPeer };
 
-/** The HTTP responder. Fits runServers (listen(address), shutdown()) and the admin endpoint (ObservedServer). */
-export class HttpResponder implements ObservedServer {
+/** The HTTP responder: a `Service` (src/core/service.ts) like the engine's, on node:http. */
+export class HttpResponder implements Service {
   readonly service = "http";
   readonly settings: HttpSettings;
   readonly logger: Logger;
   readonly tls: boolean;
   /** Every connected client by id: the peer registry. */
   readonly connections = new Map<number, HttpPeer>();
-  readonly stats = new HttpStats();
+  /** Its own record (requests, answers by status…); `stats()` is what the admin endpoint reads. */
+  readonly counts = new HttpStats();
   /** Connections closing: the half-closed sockets still discarding their peer's input. */
   readonly lingering: Lingerer;
 
@@ -182,16 +183,16 @@ export class HttpResponder implements ObservedServer {
     counter(
       "http_responses_total",
       "Answers written, by status code",
-      () => [...this.stats.responses].map(([code, value]) => ({ labels: { code: String(code) }, value })),
+      () => [...this.counts.responses].map(([code, value]) => ({ labels: { code: String(code) }, value })),
       ["code"],
     ),
     counter("http_abandoned_total", "Clients whose connection broke before their delayed answer", () => {
-      return this.stats.abandoned;
+      return this.counts.abandoned;
     }),
     counter(
       "http_pipeline_pauses_total",
       "Times reading from a connection stopped at --max-pipeline unanswered requests",
-      () => this.stats.pipelinePauses,
+      () => this.counts.pipelinePauses,
     ),
     counter(
       "http_linger_cutoffs_total",
@@ -263,7 +264,7 @@ export class HttpResponder implements ObservedServer {
       trackTlsHandshakes(server, this.handshaking, {
         accepting: () => true,
         secured: (socket) => this.accept(socket),
-        stats: this.stats,
+        stats: this.counts,
         logger: this.logger,
       });
       this.server = server;
@@ -294,8 +295,8 @@ export class HttpResponder implements ObservedServer {
 
   // --- observation (the admin endpoint) ------------------------------------------------
 
-  counters(): ServiceCounters {
-    const t = { ...this.stats.retired };
+  stats(): ServiceCounters {
+    const t = { ...this.counts.retired };
     for (const peer of this.connections.values()) {
       t.bytesIn += peer.socket.bytesRead;
       t.bytesOut += peer.socket.bytesWritten;
@@ -305,12 +306,17 @@ export class HttpResponder implements ObservedServer {
     return {
       ...t,
       connectionsActive: this.connections.size,
-      connectionsOpened: this.stats.connectionsOpened,
-      rejected: this.stats.rejected,
-      errors: this.stats.errors,
-      backpressurePauses: this.stats.pipelinePauses,
-      tlsHandshakeFailures: this.stats.tlsHandshakeFailures,
+      connectionsOpened: this.counts.connectionsOpened,
+      rejected: this.counts.rejected,
+      errors: this.counts.errors,
+      backpressurePauses: this.counts.pipelinePauses,
+      tlsHandshakeFailures: this.counts.tlsHandshakeFailures,
     };
+  }
+
+  describe(): ServiceDescription {
+    const summary = `delay ${formatMs(this.settings.delayMs)}, status ${this.settings.status}`;
+    return { name: this.service, framing: "http", tls: this.tls, summary };
   }
 
   /**
@@ -389,7 +395,7 @@ export class HttpResponder implements ObservedServer {
 
   private accept(socket: Socket): void {
     if (this.connections.size >= this.settings.maxConnections) {
-      this.stats.count(this.stats.rejected, "max_connections");
+      this.counts.count(this.counts.rejected, "max_connections");
       this.warnThrottled(
         "max_connections",
         "ERR_TOO_MANY_CONNECTIONS",
@@ -433,11 +439,11 @@ export class HttpResponder implements ObservedServer {
     // a connection held at --max-pipeline stays paused.
     socket.on("resume", onHeldResume);
     this.connections.set(peer.id, peer);
-    this.stats.connectionsOpened++;
+    this.counts.connectionsOpened++;
     this.logger.debug({ conn: peer.id, remote: peer.remoteAddress, port: peer.remotePort }, "connect");
     socket.once("close", () => {
       this.connections.delete(peer.id);
-      const retired = this.stats.retired;
+      const retired = this.counts.retired;
       retired.bytesIn += socket.bytesRead;
       retired.bytesOut += socket.bytesWritten;
       retired.messagesIn += peer.requests;
@@ -464,7 +470,7 @@ export class HttpResponder implements ObservedServer {
     // Counted, logged and closed where TLS sockets are set up (trackTlsHandshakes).
     if (isRenegotiationError(err)) return;
     const code = err.code ?? "ERR_HTTP_CLIENT";
-    this.stats.count(this.stats.errors, code);
+    this.counts.count(this.counts.errors, code);
     if (code === "ECONNRESET" || code === "EPIPE" || !socket.writable) {
       socket.destroy();
       return;
@@ -490,7 +496,7 @@ export class HttpResponder implements ObservedServer {
   private lingerEnded(socket: Socket, how: LingerEnd, bytes: number): void {
     const peer = (socket as PeerSocket)[kPeer];
     if (how === "unsent") {
-      this.stats.count(this.stats.errors, "ERR_SLOW_CONSUMER");
+      this.counts.count(this.counts.errors, "ERR_SLOW_CONSUMER");
       this.logger.warn(
         {
           conn: peer?.id,
@@ -514,7 +520,7 @@ export class HttpResponder implements ObservedServer {
   // --- requests ----------------------------------------------------------------------
 
   private request(req: IncomingMessage, res: ServerResponse): void {
-    this.stats.requests++;
+    this.counts.requests++;
     const peer = (req.socket as PeerSocket)[kPeer];
     if (peer === undefined) {
       // A connection refused at accept: its 503 is already on the way and the socket is ending.
@@ -605,7 +611,7 @@ export class HttpResponder implements ObservedServer {
    */
   private refuseBody(req: IncomingMessage, res: ServerResponse, from: Answering): void {
     if (res.headersSent || res.destroyed) return;
-    this.stats.count(this.stats.errors, "ERR_BODY_TOO_LARGE");
+    this.counts.count(this.counts.errors, "ERR_BODY_TOO_LARGE");
     this.logger.info(
       { conn: from.peer.id, remote: from.peer.remoteAddress, limit: this.settings.maxBodyBytes },
       "request body over the limit, 413",
@@ -630,7 +636,7 @@ export class HttpResponder implements ObservedServer {
   private holdPipeline(peer: HttpPeer): void {
     if (peer.held || peer.unanswered < this.settings.maxPipeline || peer.socket.destroyed) return;
     peer.held = true;
-    this.stats.pipelinePauses++;
+    this.counts.pipelinePauses++;
     peer.socket.pause();
     this.logger.debug(
       { conn: peer.id, remote: peer.remoteAddress, unanswered: peer.unanswered },
@@ -667,7 +673,7 @@ export class HttpResponder implements ObservedServer {
     res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
     res.end(body);
     this.idleSweep.written(res);
-    this.stats.responses.set(status, (this.stats.responses.get(status) ?? 0) + 1);
+    this.counts.responses.set(status, (this.counts.responses.get(status) ?? 0) + 1);
     from.peer.responses++;
     from.peer.lastActivity = Date.now();
     if (from.startedAt >= 0) this.latencyRecorder?.(performance.now() - from.startedAt);
@@ -679,7 +685,7 @@ export class HttpResponder implements ObservedServer {
     if (item.timer !== undefined) {
       // The client went away before its answer; the timer would only write to a dead socket.
       clearTimeout(item.timer);
-      this.stats.abandoned++;
+      this.counts.abandoned++;
       this.logger.debug({ conn: item.peer.id }, "client went away before its delayed answer");
     }
     this.checkIdle();
@@ -744,7 +750,7 @@ export class HttpResponder implements ObservedServer {
     for (const item of this.pending) clearTimeout(item.timer);
     resetUnanswered(this.connections.values(), this.lingering, {
       logger: this.logger,
-      countError: (code) => this.stats.count(this.stats.errors, code),
+      countError: (code) => this.counts.count(this.counts.errors, code),
       drainTimeoutMs,
       inflight: this.pending.size,
     });

@@ -1,11 +1,14 @@
-// The echoplex library: the connection engine, framings and the ready services.
+// The echoplex library: the connection engine, framings and the ready services. A
+// deliberate surface: what a user builds, runs and observes services with; the parts
+// the CLI composes them from (--workers aggregation, the chat hub, the client's framing
+// helpers) stay inside. docs/API.md lists every name (test/api.test.ts checks it).
 
 export {
   type BenchHandle,
   type BenchMode,
   type BenchOptions,
   type BenchResult,
-  mergeResults,
+  type ProgressSnapshot,
   prepareBench,
   runBench,
   startBench,
@@ -15,9 +18,15 @@ export * from "./codecs/index.js";
 export { type Address, formatAddress, parseAddress } from "./core/address.js";
 export { type CloseReason, Connection, type ConnectionStatus, type PeerInfo } from "./core/connection.js";
 export { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
-export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./core/logger.js";
 export {
-  encodeProxyHeaderV1,
+  createLogger,
+  type LogFormat,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  silentLogger,
+} from "./core/logger.js";
+export {
   type ProxyEndpoint,
   type ProxyHeader,
   type ProxyParseResult,
@@ -31,14 +40,8 @@ export {
   type ListenInfo,
   type ServerOptions,
 } from "./core/server.js";
-export {
-  counter,
-  gauge,
-  type MetricSample,
-  ServerStats,
-  type ServiceMetric,
-  type TrafficTotals,
-} from "./core/stats.js";
+export type { Service, ServiceCounters, ServiceDescription } from "./core/service.js";
+export { counter, gauge, type MetricSample, type ServiceMetric, type TrafficTotals } from "./core/stats.js";
 export {
   type CertificateSource,
   type ClientCertPolicy,
@@ -54,13 +57,11 @@ export {
   CHAT_DEFAULT_MAX_PENDING_BYTES,
   CHAT_DEFAULT_PORT,
   type ChatEvent,
-  ChatHub,
   type ChatOptions,
   ChatServer,
   type ChatSession,
   type ChatSettings,
   type ChatTransport,
-  chatHandler,
   createChatServer,
   DEFAULT_CHAT_SETTINGS,
   DEFAULT_FLOOD_LIMITS,
@@ -107,7 +108,7 @@ export {
   type HttpPeer,
   HttpResponder,
   type HttpResponderOptions,
-  HttpStats,
+  type HttpSettings,
   planResponse,
   type ResponsePlan,
 } from "./services/http/index.js";

@@ -1,11 +1,14 @@
-// The echoplex library: the connection engine, framings and the ready services.
+// The echoplex library: the connection engine, framings and the ready services. A
+// deliberate surface: what a user builds, runs and observes services with; the parts
+// the CLI composes them from (--workers aggregation, the chat hub, the client's framing
+// helpers) stay inside. docs/API.md lists every name (test/api.test.ts checks it).
 
 export {
   type BenchHandle,
   type BenchMode,
   type BenchOptions,
   type BenchResult,
-  mergeResults,
+  type ProgressSnapshot,
   prepareBench,
   runBench,
   startBench,
@@ -17,9 +20,15 @@ export { type CloseReason, Connection, type ConnectionStatus, type PeerInfo } fr
 export type { TransportOptions } from "./core/contract.js";
 export { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
 export { type ListenAddress, parseListenAddress } from "./core/listen-address.js";
-export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./core/logger.js";
 export {
-  encodeProxyHeaderV1,
+  createLogger,
+  type LogFormat,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  silentLogger,
+} from "./core/logger.js";
+export {
   type ProxyEndpoint,
   type ProxyHeader,
   type ProxyParseResult,
@@ -33,14 +42,8 @@ export {
   type ListenInfo,
   type ServerOptions,
 } from "./core/server.js";
-export {
-  counter,
-  gauge,
-  type MetricSample,
-  ServerStats,
-  type ServiceMetric,
-  type TrafficTotals,
-} from "./core/stats.js";
+export type { Service, ServiceCounters, ServiceDescription } from "./core/service.js";
+export { counter, gauge, type MetricSample, type ServiceMetric, type TrafficTotals } from "./core/stats.js";
 export {
   type CertificateSource,
   type ClientCertPolicy,
@@ -63,13 +66,11 @@ export {
   CHAT_DEFAULT_MAX_PENDING_BYTES,
   CHAT_DEFAULT_PORT,
   type ChatEvent,
-  ChatHub,
   type ChatOptions,
   ChatServer,
   type ChatSession,
   type ChatSettings,
   type ChatTransport,
-  chatHandler,
   createChatServer,
   DEFAULT_CHAT_SETTINGS,
   DEFAULT_FLOOD_LIMITS,
@@ -116,7 +117,7 @@ export {
   type HttpPeer,
   HttpResponder,
   type HttpResponderOptions,
-  HttpStats,
+  type HttpSettings,
   planResponse,
   type ResponsePlan,
 } from "./services/http/index.js";

@@ -4,11 +4,10 @@
 // a supervisor of N such processes.
 import type { Address } from "../core/address.js";
 import type { Logger } from "../core/logger.js";
-import type { EchoplexServer, ListenInfo } from "../core/server.js";
-import { EchoplexError } from "../errors.js";
+import type { ListenInfo } from "../core/server.js";
+import type { Service } from "../core/service.js";
 // The admin endpoint (and prom-client with it) is loaded only with --admin: a server without it does not pay its memory.
 import type { AdminEndpoint } from "../observability/admin.js";
-import { isObservable, type Observable } from "../observability/source.js";
 import type { WorkerGroup } from "../observability/worker-aggregation.js";
 import { formatListening, type ListeningRow } from "./listening.js";
 import type { AdminFlags } from "./options.js";
@@ -21,14 +20,9 @@ import {
 } from "./supervisor.js";
 
 export interface Runnable {
-  /** Label in the start-up line, e.g. "echo". */
-  name: string;
-  /** Shown after the address, e.g. `lines, prefix "ECHO: "`. */
-  summary: string;
-  server: Pick<EchoplexServer<unknown>, "listen" | "shutdown">;
+  /** Its start-up line comes from `service.describe()`; the admin endpoint reads it as it is. */
+  service: Service;
   address: Address;
-  /** What the admin endpoint reads; defaults to `server` when it is an engine server. */
-  observe?: Observable;
 }
 
 export interface RunFlags extends AdminFlags {
@@ -81,16 +75,16 @@ export async function runGroup(
   const started: Array<{ run: Runnable; info: ListenInfo }> = [];
   for (const run of runnables) {
     try {
-      started.push({ run, info: await run.server.listen(run.address) });
+      started.push({ run, info: await run.service.listen(run.address) });
     } catch (err) {
-      await Promise.all(started.map((s) => s.run.server.shutdown({ drainTimeoutMs: 0 })));
+      await Promise.all(started.map((s) => s.run.service.shutdown({ drainTimeoutMs: 0 })));
       throw err;
     }
   }
   let admin: AdminEndpoint | undefined;
   if (flags.admin !== undefined) {
     try {
-      const observed = observedOf(runnables);
+      const observed = runnables.map((r) => r.service);
       // A worker's admin data goes to the primary, which runs the one endpoint of the group.
       if (isClusterWorker()) {
         const { answerPrimary } = await import("../observability/worker-aggregation.js");
@@ -104,7 +98,7 @@ export async function runGroup(
         });
       }
     } catch (err) {
-      await Promise.all(started.map((s) => s.run.server.shutdown({ drainTimeoutMs: 0 })));
+      await Promise.all(started.map((s) => s.run.service.shutdown({ drainTimeoutMs: 0 })));
       throw err;
     }
   }
@@ -113,7 +107,7 @@ export async function runGroup(
     if (draining) return;
     draining = true;
     // The admin endpoint stays up while draining, so /readyz can say so.
-    Promise.all(started.map((s) => s.run.server.shutdown())).then(
+    Promise.all(started.map((s) => s.run.service.shutdown())).then(
       async () => {
         await admin?.close();
         process.exit(0);
@@ -138,11 +132,10 @@ export async function runGroup(
   process.on("SIGTERM", onSignal);
   // Only now say where we listen: whoever reads that line may signal at once, and a
   // signal before the handlers exist would kill the process without a drain.
-  const rows: ListeningRow[] = started.map(({ run, info }) => ({
-    name: run.name,
-    address: info.display,
-    details: info.tls ? `${run.summary}, TLS` : run.summary,
-  }));
+  const rows: ListeningRow[] = started.map(({ run, info }) => {
+    const { name, summary } = run.service.describe();
+    return { name, address: info.display, details: info.tls ? `${summary}, TLS` : summary };
+  });
   // A worker's primary runs the admin endpoint and prints the group's rows.
   if (isClusterWorker()) {
     reportListening(
@@ -175,17 +168,6 @@ function adminRows(admin: AdminEndpoint | undefined, flags: RunFlags, suffix?: s
   ];
 }
 
-/** What the admin endpoint observes of each runnable; refuses one that cannot be observed. */
-function observedOf(runnables: Runnable[]): Observable[] {
-  return runnables.map((run) => {
-    const source = run.observe ?? (isObservable(run.server) ? run.server : undefined);
-    if (source === undefined) {
-      throw new EchoplexError("ERR_BAD_OPTION", `--admin: the ${run.name} service cannot be observed`);
-    }
-    return source;
-  });
-}
-
 /**
  * The primary of --workers: starts the group's one admin endpoint first (a taken
  * address fails before any worker starts), then the workers; resolves when the
@@ -200,14 +182,13 @@ async function supervise(
   let supervisor: Supervisor | undefined;
   let admin: AdminEndpoint | undefined;
   if (flags.admin !== undefined) {
-    observedOf(runnables);
     const adminLogger = logger.child({ service: "admin" });
     const group: WorkerGroup = {
       workers: () => supervisor?.workers() ?? [],
       get draining() {
         return supervisor?.draining ?? false;
       },
-      services: runnables.map((r) => r.name),
+      services: runnables.map((r) => r.service.service),
     };
     const [{ startAdminEndpoint }, { clusterAdminSource }] = await Promise.all([
       import("../observability/admin.js"),

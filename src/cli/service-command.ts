@@ -4,24 +4,17 @@
 import type { TlsOptions } from "node:tls";
 import { Command } from "commander";
 import type { LogFormat, Logger, LogLevel } from "../core/logger.js";
+import type { Service } from "../core/service.js";
 import type { OptionSpec, OptionValues } from "../options/spec.js";
 import { addDeclaredOptions, valuesFromCommand } from "./option-commander.js";
 import { cliLogger, resolveListenAddress, type TlsFlags, tlsFromFlags } from "./options.js";
-import { type Runnable, runServers } from "./run.js";
+import { runServers } from "./run.js";
 import { isClusterWorker } from "./supervisor.js";
 
 /** What a factory gets besides its options: the shared logger, and TLS when configured. */
 export interface ServiceContext {
   logger: Logger;
   tls: TlsOptions | undefined;
-}
-
-export interface ServiceInstance {
-  server: Runnable["server"];
-  /** What the admin endpoint reads when `server` is a wrapper around an engine server. */
-  observe?: Runnable["observe"];
-  /** Shown after the address at start-up (`lines, prefix "ECHO: "`). */
-  summary: string;
 }
 
 export interface ServiceDefinition {
@@ -39,7 +32,8 @@ export interface ServiceDefinition {
   primaryOnlyForks?: boolean;
   /** Checks across options of the command line (run before anything starts). */
   checkCommand?(values: OptionValues): void;
-  create(values: OptionValues, ctx: ServiceContext): ServiceInstance;
+  /** Builds the service (not listening yet); its `describe().summary` is its start-up line. */
+  create(values: OptionValues, ctx: ServiceContext): Service;
 }
 
 /** Where a service listens, from its `[address]` (or config `address`) and --port/--host. */
@@ -82,11 +76,7 @@ export function serviceCommand(def: ServiceDefinition): Command {
       await runServers([], logger, run);
       return;
     }
-    const { server, summary, observe } = def.create(values, { logger, tls: await tlsOf(def, values) });
-    await runServers(
-      [{ name: def.name, summary, server, address, ...(observe === undefined ? {} : { observe }) }],
-      logger,
-      run,
-    );
+    const service = def.create(values, { logger, tls: await tlsOf(def, values) });
+    await runServers([{ service, address }], logger, run);
   });
 }

@@ -1,7 +1,9 @@
 // Exponential backoff with jitter for reconnect attempts: 250 ms, 500 ms, 1 s, … up to a cap.
 
-interface BackoffOptions {
+export interface BackoffOptions {
+  /** The first delay; each next one doubles (with jitter). Default 250 ms. */
   initialMs?: number;
+  /** The longest delay. Default 8 s. */
   maxMs?: number;
 }
 

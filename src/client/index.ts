@@ -1,13 +1,12 @@
 // The client side: connecting (TCP/TLS), the CLI client's sessions and the connection pool.
-export { Backoff } from "./backoff.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";
 export {
   type ClientTlsOptions,
   type ConnectOptions,
   DEFAULT_CONNECT_TIMEOUT_MS,
   openSocket,
-  socketError,
 } from "./connect.js";
-export { type ClientFraming, frameMessage, replyDecoder } from "./message-framing.js";
+export type { ClientFraming } from "./message-framing.js";
 export { type ConnectionPool, createPool, POOL_DEFAULTS, type PoolOptions, type PoolStats } from "./pool.js";
 export { connectWithRetry, type RetryOptions } from "./reconnect.js";
 export {

@@ -57,6 +57,8 @@ export interface TransportOptions {
 export interface ServerOptions<S> extends TransportOptions {
   /** A name for logs and metrics. Default "custom". */
   service?: string;
+  /** One line on this server's settings for `describe()` (the start-up line). Default: the framing's name. */
+  summary?: string;
   /** How bytes become messages. Default: lines of up to 64 KiB. */
   framing?: Framing;
   handler: Handler<S>;

@@ -17,6 +17,7 @@ import { type DoorSettings, listenerFor } from "./doors.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { ReadPath } from "./read-path.js";
+import type { Service, ServiceCounters, ServiceDescription } from "./service.js";
 import { runShutdown } from "./shutdown.js";
 import { ServerStats, type ServiceMetric } from "./stats.js";
 import { Sweep } from "./sweep.js";
@@ -25,17 +26,19 @@ import type { Listener } from "./transport.js";
 export type { Handler, LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 
 /** The connection engine. Create it with createServer(). */
-export class EchoplexServer<S = undefined> {
+export class EchoplexServer<S = undefined> implements Service {
   readonly service: string;
   readonly framing: Framing;
   readonly limits: Limits;
   readonly logger: Logger;
   /** Every live connection by id: the peer registry. */
   readonly connections = new Map<number, Connection<S>>();
-  readonly stats = new ServerStats();
   readonly tls: boolean;
   readonly proxyProtocol: boolean;
 
+  /** The engine's own record; read through stats(). */
+  private readonly record = new ServerStats();
+  private readonly summary: string;
   private readonly ctx: EngineContext<S>;
   private readonly admission: Admission<S>;
   private readonly engine: ReadPath<S>;
@@ -53,13 +56,14 @@ export class EchoplexServer<S = undefined> {
     this.logger = (options.logger ?? silentLogger()).child({ service: this.service });
     this.tls = options.tls !== undefined;
     this.proxyProtocol = options.proxyProtocol === true;
+    this.summary = options.summary ?? this.framing.name;
     this.ctx = {
       service: this.service,
       framing: this.framing,
       handler: options.handler,
       limits: this.limits,
       logger: this.logger,
-      stats: this.stats,
+      stats: this.record,
       tls: this.tls,
       proxyProtocol: this.proxyProtocol,
       connections: this.connections,
@@ -71,7 +75,7 @@ export class EchoplexServer<S = undefined> {
       proxyProtocol: this.proxyProtocol,
       framing: this.framing,
       limits: this.limits,
-      stats: this.stats,
+      stats: this.record,
       logger: this.logger,
       unixMode: options.unixMode,
       udpIdleMs: options.udpIdleMs,
@@ -97,6 +101,32 @@ export class EchoplexServer<S = undefined> {
   /** The service's own metrics (Handler.metrics). */
   get metrics(): readonly ServiceMetric[] {
     return this.ctx.handler.metrics ?? [];
+  }
+
+  /** Counters since start: the live connections' traffic is added up now. */
+  stats(): ServiceCounters {
+    const r = this.record;
+    return {
+      connectionsActive: this.connections.size,
+      connectionsOpened: r.connectionsOpened,
+      rejected: r.rejected,
+      errors: r.errors,
+      backpressurePauses: r.backpressurePauses,
+      tlsHandshakeFailures: r.tlsHandshakeFailures,
+      ...r.totals(this.connections.values()),
+    };
+  }
+
+  /**
+   * Counts an error the service itself met (a failed write, a broker's error) with the
+   * engine's, so that `/metrics` and `/api/stats` show it under its code.
+   */
+  countError(code: ErrorCode): void {
+    this.record.countError(code);
+  }
+
+  describe(): ServiceDescription {
+    return { name: this.service, framing: this.framing.name, tls: this.tls, summary: this.summary };
   }
 
   /** A snapshot of the live connections (the oldest `limit`), with the service's details (Handler.describe). */

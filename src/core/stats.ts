@@ -91,3 +91,20 @@ export class ServerStats {
     return t;
   }
 }
+
+/**
+ * Reads a service metric as samples; a reader that throws yields undefined (and is
+ * reported through `onError`), so one faulty metric never takes a whole page down.
+ */
+export function readServiceMetric(
+  metric: ServiceMetric,
+  onError?: (err: unknown) => void,
+): readonly MetricSample[] | undefined {
+  try {
+    const value = metric.read();
+    return typeof value === "number" ? [{ labels: {}, value }] : value;
+  } catch (err) {
+    onError?.(err);
+    return undefined;
+  }
+}

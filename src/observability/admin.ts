@@ -10,6 +10,7 @@ import type { Registry } from "prom-client";
 import { type Address, formatAddress, parseAddress } from "../core/address.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
+import type { Service } from "../core/service.js";
 import { listenError } from "../errors.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
 import { createMetricsRegistry } from "./metrics.js";
@@ -21,7 +22,6 @@ import {
   type StatsSnapshot,
   statsSnapshot,
 } from "./snapshot.js";
-import { type Observable, toObserved } from "./source.js";
 import { FAVICON_SVG, STATUS_PAGE } from "./status-page.js";
 
 /** Where the admin endpoint listens when `--admin` names only a port. */
@@ -60,13 +60,9 @@ export interface AdminSource {
 type EndpointOptions = Pick<AdminOptions, "address" | "token" | "logger">;
 
 /** Starts the admin endpoint over `servers` (they may be listening already or not yet). */
-export async function startAdmin(
-  servers: readonly Observable[],
-  options: AdminOptions,
-): Promise<AdminServer> {
-  const observed = servers.map(toObserved);
+export async function startAdmin(servers: readonly Service[], options: AdminOptions): Promise<AdminServer> {
   const logger = adminLogger(options.logger);
-  const registry = createMetricsRegistry(observed, {
+  const registry = createMetricsRegistry(servers, {
     logger,
     ...(options.latencySampleEvery === undefined ? {} : { latencySampleEvery: options.latencySampleEvery }),
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
@@ -74,9 +70,9 @@ export async function startAdmin(
   const startedAt = Date.now();
   const source: AdminSource = {
     metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
-    stats: async () => statsSnapshot(observed, startedAt),
-    peers: async (limit) => peersSnapshot(observed, limit),
-    readiness: async () => readiness(observed),
+    stats: async () => statsSnapshot(servers, startedAt),
+    peers: async (limit) => peersSnapshot(servers, limit),
+    readiness: async () => readiness(servers),
   };
   const endpoint = await startAdminEndpoint(source, { ...options, logger });
   return { ...endpoint, registry };

@@ -3,14 +3,8 @@
 // per chunk and never touches prom-client; only the sampled latency is observed live.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Logger } from "../core/logger.js";
-import type { ServiceMetric } from "../core/stats.js";
-import {
-  type Observable,
-  type ObservedServer,
-  readServiceMetric,
-  type ServiceCounters,
-  toObserved,
-} from "./source.js";
+import type { Service, ServiceCounters } from "../core/service.js";
+import { readServiceMetric, type ServiceMetric } from "../core/stats.js";
 
 export const METRIC_PREFIX = "echoplex_";
 
@@ -34,15 +28,11 @@ export interface MetricsOptions {
   logger?: Logger;
 }
 
-type Read = (counters: ServiceCounters, server: ObservedServer) => number;
+type Read = (counters: ServiceCounters, server: Service) => number;
 type ReadByLabel = (counters: ServiceCounters) => ReadonlyMap<string, number>;
 
-/** Builds a registry over `sources` and starts their latency sampling. */
-export function createMetricsRegistry(
-  sources: readonly Observable[],
-  options: MetricsOptions = {},
-): Registry {
-  const servers = sources.map(toObserved);
+/** Builds a registry over `servers` and starts their latency sampling. */
+export function createMetricsRegistry(servers: readonly Service[], options: MetricsOptions = {}): Registry {
   const registry = new Registry();
   const registers = [registry];
 
@@ -54,7 +44,7 @@ export function createMetricsRegistry(
       registers,
       collect() {
         this.reset();
-        for (const s of servers) this.inc({ service: s.service }, read(s.counters(), s));
+        for (const s of servers) this.inc({ service: s.service }, read(s.stats(), s));
       },
     });
   };
@@ -68,8 +58,7 @@ export function createMetricsRegistry(
         this.reset();
         for (const s of servers) {
           for (const key of known) this.inc({ service: s.service, [label]: key }, 0);
-          for (const [key, value] of read(s.counters()))
-            this.inc({ service: s.service, [label]: key }, value);
+          for (const [key, value] of read(s.stats())) this.inc({ service: s.service, [label]: key }, value);
         }
       },
     });
@@ -84,7 +73,7 @@ export function createMetricsRegistry(
       aggregator,
       collect() {
         this.reset();
-        for (const s of servers) this.inc({ service: s.service }, read(s.counters(), s));
+        for (const s of servers) this.inc({ service: s.service }, read(s.stats(), s));
       },
     });
   };
@@ -142,12 +131,8 @@ export function createMetricsRegistry(
 }
 
 /** One prom metric per service metric name, fed by every server that defines it. */
-function registerServiceMetrics(
-  registry: Registry,
-  servers: readonly ObservedServer[],
-  logger?: Logger,
-): void {
-  const byName = new Map<string, { def: ServiceMetric; owners: ObservedServer[] }>();
+function registerServiceMetrics(registry: Registry, servers: readonly Service[], logger?: Logger): void {
+  const byName = new Map<string, { def: ServiceMetric; owners: Service[] }>();
   for (const server of servers) {
     for (const def of server.metrics) {
       const entry = byName.get(def.name);

@@ -1,8 +1,8 @@
 // The JSON views of the admin endpoint: /api/stats (counters per service and in
 // total) and /api/peers (every connection), computed from the engine on demand.
 import type { PeerInfo } from "../core/connection.js";
-import type { TrafficTotals } from "../core/stats.js";
-import { type ObservedServer, readServiceMetric } from "./source.js";
+import type { Service } from "../core/service.js";
+import { readServiceMetric, type TrafficTotals } from "../core/stats.js";
 
 export interface ServiceStats extends TrafficTotals {
   service: string;
@@ -39,7 +39,7 @@ export interface PeersSnapshot {
   peers: ListedPeer[];
 }
 
-export function statsSnapshot(servers: readonly ObservedServer[], startedAt: number): StatsSnapshot {
+export function statsSnapshot(servers: readonly Service[], startedAt: number): StatsSnapshot {
   const services = servers.map(serviceStats);
   const totals = {
     connectionsActive: 0,
@@ -66,7 +66,7 @@ export function statsSnapshot(servers: readonly ObservedServer[], startedAt: num
   };
 }
 
-function serviceStats(server: ObservedServer): ServiceStats {
+function serviceStats(server: Service): ServiceStats {
   const extra: Record<string, number> = {};
   for (const metric of server.metrics) {
     for (const sample of readServiceMetric(metric) ?? []) {
@@ -76,7 +76,7 @@ function serviceStats(server: ObservedServer): ServiceStats {
       extra[labels === "" ? metric.name : `${metric.name}{${labels}}`] = sample.value;
     }
   }
-  const c = server.counters();
+  const c = server.stats();
   return {
     service: server.service,
     address: server.address?.display ?? null,
@@ -95,14 +95,11 @@ function serviceStats(server: ObservedServer): ServiceStats {
 }
 
 /** Every peer of every service, oldest first, at most `limit` of them. */
-export function peersSnapshot(
-  servers: readonly ObservedServer[],
-  limit = Number.POSITIVE_INFINITY,
-): PeersSnapshot {
+export function peersSnapshot(servers: readonly Service[], limit = Number.POSITIVE_INFINITY): PeersSnapshot {
   let total = 0;
   const peers: ListedPeer[] = [];
   for (const server of servers) {
-    total += server.counters().connectionsActive;
+    total += server.stats().connectionsActive;
     if (peers.length >= limit) continue;
     for (const peer of server.peers(limit - peers.length)) peers.push(peer);
   }
@@ -110,7 +107,7 @@ export function peersSnapshot(
 }
 
 /** Ready while no service is draining. */
-function isReady(servers: readonly ObservedServer[]): boolean {
+function isReady(servers: readonly Service[]): boolean {
   return servers.every((s) => !s.draining);
 }
 
@@ -120,6 +117,6 @@ export interface Readiness {
   draining: string[];
 }
 
-export function readiness(servers: readonly ObservedServer[]): Readiness {
+export function readiness(servers: readonly Service[]): Readiness {
   return { ready: isReady(servers), draining: servers.filter((s) => s.draining).map((s) => s.service) };
 }

@@ -5,6 +5,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { Logger } from "../core/logger.js";
+import type { Service } from "../core/service.js";
 import type { AdminSource } from "./admin.js";
 import { createMetricsRegistry, type MetricsOptions } from "./metrics.js";
 import {
@@ -17,7 +18,6 @@ import {
   type StatsSnapshot,
   statsSnapshot,
 } from "./snapshot.js";
-import { type Observable, toObserved } from "./source.js";
 
 type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -57,20 +57,19 @@ function isAdminMessage(message: unknown): message is AdminIpcMessage {
  * In a worker: builds the metrics registry over `servers` (starting their latency
  * sampling) and answers the primary's admin queries until the process exits.
  */
-export function answerPrimary(servers: readonly Observable[], options: MetricsOptions = {}): void {
-  const observed = servers.map(toObserved);
-  const registry = createMetricsRegistry(observed, options);
+export function answerPrimary(servers: readonly Service[], options: MetricsOptions = {}): void {
+  const registry = createMetricsRegistry(servers, options);
   const startedAt = Date.now();
   const answer = async (query: AdminQuery): Promise<unknown> => {
     switch (query.kind) {
       case "metrics":
         return registry.getMetricsAsJSON();
       case "stats":
-        return statsSnapshot(observed, startedAt);
+        return statsSnapshot(servers, startedAt);
       case "peers":
-        return peersSnapshot(observed, query.limit ?? Number.POSITIVE_INFINITY);
+        return peersSnapshot(servers, query.limit ?? Number.POSITIVE_INFINITY);
       case "readiness":
-        return readiness(observed);
+        return readiness(servers);
     }
   };
   process.on("message", (message: unknown) => {

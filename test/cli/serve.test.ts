@@ -27,6 +27,15 @@ async function configFile(name: string, text: string): Promise<string> {
   return file;
 }
 
+/** What each service's row says after its address: its describe().summary with the config below. */
+const SUMMARIES: Record<string, string> = {
+  echo: 'lines, prefix "ECHO: "',
+  cmd: "lines",
+  chat: "lines, room #lobby",
+  sink: "lines, log only",
+  http: "delay 300ms, status 200",
+};
+
 /** How to check that each registered service answers. A service added to the registry needs one here. */
 const PROBES: Record<string, (port: number) => Promise<void>> = {
   async echo(port) {
@@ -81,6 +90,12 @@ describe("echoplex serve", () => {
       expect(cli.stdout()).toMatch(
         new RegExp(`^echoplex ${s.name} +listening on 127\\.0\\.0\\.1:${cli.ports[s.name]} +\\(`, "m"),
       );
+      const row = cli
+        .stdout()
+        .split("\n")
+        .find((l) => l.startsWith(`echoplex ${s.name} `));
+      expect(row, `the start-up summary of ${s.name}`).toMatch(/\((.*)\)$/);
+      expect(/\((.*)\)$/.exec(row!)?.[1]).toBe(SUMMARIES[s.name]);
       const probe = PROBES[s.name];
       expect(probe, `a probe for service ${s.name}`).toBeDefined();
       await probe!(cli.ports[s.name]!);

@@ -56,7 +56,7 @@ async function writeLines(socket: Socket, count: number): Promise<void> {
 
 /** Writes until the server stops reading: its unsent replies have passed the high-water mark. */
 async function writeUntilPaused(socket: Socket): Promise<void> {
-  for (let round = 0; server!.stats.backpressurePauses === 0; round++) {
+  for (let round = 0; server!.stats().backpressurePauses === 0; round++) {
     expect(round).toBeLessThan(50); // 100 MB: bounded
     await writeLines(socket, 20_000);
     await sleep(50); // lets the server read what the kernel holds
@@ -109,7 +109,7 @@ describe("closing a connection to a slow reader", () => {
     );
     expect(warning).toMatchObject({ level: 40, waitedMs: 1000 });
     expect(warning!.unsentBytes as number).toBeGreaterThan(0);
-    expect(server!.stats.errors.get("ERR_SLOW_CONSUMER")).toBe(1);
+    expect(server!.stats().errors.get("ERR_SLOW_CONSUMER")).toBe(1);
     expect(lines.find((l) => l.msg === "disconnect")).toMatchObject({ reason: "slow consumer" });
   });
 });
@@ -128,7 +128,7 @@ describe("drain timeout", () => {
     const started = Date.now();
     await server!.shutdown({ drainTimeoutMs: 500 });
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(server!.stats.errors.get("ERR_DRAIN_TIMEOUT")).toBe(1);
+    expect(server!.stats().errors.get("ERR_DRAIN_TIMEOUT")).toBe(1);
     const cut = lines.find((l) => l.msg === "drain timeout: replies not sent, resetting the connection");
     expect(cut).toMatchObject({ level: 40, inflight: 0, drainTimeoutMs: 500 });
     expect(cut!.unsentBytes as number).toBeGreaterThanOrEqual(256 * 1024);
@@ -145,7 +145,7 @@ describe("drain timeout", () => {
     socket.pause();
     await writeUntilPaused(socket);
     await server.shutdown({ drainTimeoutMs: 500 });
-    expect(server.stats.errors.get("ERR_DRAIN_TIMEOUT")).toBe(1);
+    expect(server.stats().errors.get("ERR_DRAIN_TIMEOUT")).toBe(1);
     expect(server.connections.size).toBe(0);
   });
 });

@@ -73,7 +73,7 @@ describe("engine rate limit (--rate-limit)", () => {
     await sleep(1200); // the bucket refills
     c.send("again");
     expect(await c.readLine(10_000)).toBe("ECHO: again");
-    expect(server.stats.errors.get("ERR_RATE_LIMITED")).toBe(1);
+    expect(server.stats().errors.get("ERR_RATE_LIMITED")).toBe(1);
   });
 
   it("disconnects a peer over the limit for the grace period; another peer is served throughout", async () => {
@@ -97,7 +97,7 @@ describe("engine rate limit (--rate-limit)", () => {
     );
     polite.send("still here");
     expect(await polite.readLine(10_000)).toBe("ECHO: still here");
-    expect(server.stats.errors.get("ERR_RATE_LIMITED")).toBeGreaterThanOrEqual(2);
+    expect(server.stats().errors.get("ERR_RATE_LIMITED")).toBeGreaterThanOrEqual(2);
   });
 
   it("is off by default: a 20,000-line burst is answered in full", async () => {
@@ -106,7 +106,7 @@ describe("engine rate limit (--rate-limit)", () => {
     const c = await client(port);
     c.write(lines(0, 20_000));
     await c.waitFor((d) => d.includes("ECHO: m19999\n"), 20_000, "the last reply");
-    expect(server.stats.errors.get("ERR_RATE_LIMITED")).toBeUndefined();
+    expect(server.stats().errors.get("ERR_RATE_LIMITED")).toBeUndefined();
   });
 });
 
@@ -134,7 +134,7 @@ describe("engine line deadline (--line-timeout)", () => {
     await sleep(800);
     polite.send("after");
     expect(await polite.readLine(10_000)).toBe("ECHO: after");
-    expect(server.stats.errors.get("ERR_LINE_TIMEOUT")).toBe(1);
+    expect(server.stats().errors.get("ERR_LINE_TIMEOUT")).toBe(1);
   });
 
   it("a line split over pauses shorter than the deadline is answered; each line gets its own deadline", async () => {

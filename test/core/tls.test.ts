@@ -77,7 +77,7 @@ describe("server-side TLS", () => {
     });
     expect(rogue.data).toBe("");
     expect(rogue.timedOut).toBe(false); // closed by the server, with or without an alert
-    expect(server.stats.tlsHandshakeFailures).toBeGreaterThanOrEqual(2);
+    expect(server.stats().tlsHandshakeFailures).toBeGreaterThanOrEqual(2);
     await server.shutdown();
   });
 
@@ -94,7 +94,7 @@ describe("server-side TLS", () => {
       socket.write("hello in plain text\n");
     });
     expect(plain).not.toContain("ECHO");
-    expect(server.stats.tlsHandshakeFailures).toBe(1);
+    expect(server.stats().tlsHandshakeFailures).toBe(1);
     expect(server.connections.size).toBe(0);
     const res = await tlsExchange(port, "still here\n", { insecure: true, until: /\n/ });
     expect(res.data).toBe("ECHO: still here\n");
@@ -124,7 +124,7 @@ describe("server-side TLS", () => {
     const started = Date.now();
     await new Promise((r) => silent.once("close", r));
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(server.stats.tlsHandshakeFailures).toBe(1);
+    expect(server.stats().tlsHandshakeFailures).toBe(1);
     await server.shutdown();
   });
 
@@ -176,7 +176,7 @@ describe("server-side TLS", () => {
     const closed = once(client, "close");
     client.renegotiate({}, () => {});
     await closed;
-    expect(server.stats.errors.get("ERR_TLS_RENEGOTIATION")).toBe(1);
+    expect(server.stats().errors.get("ERR_TLS_RENEGOTIATION")).toBe(1);
     await expect.poll(() => server.connections.size).toBe(0);
     await server.shutdown();
   });

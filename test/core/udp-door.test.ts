@@ -87,7 +87,7 @@ describe("the udp:// door", () => {
     const { port } = await server.listen("udp://127.0.0.1:0");
     const client = await udpClient();
     client.send("x", port);
-    await until(() => (server.stats.errors.get("ERR_UDP_ANSWER_TOO_LARGE") ?? 0) === 1, "the drop counted");
+    await until(() => (server.stats().errors.get("ERR_UDP_ANSWER_TOO_LARGE") ?? 0) === 1, "the drop counted");
     client.send("an answer as large as its request", port);
     await until(() => client.got.length === 1, "the next answer");
     expect(String(client.got[0])).toBe("an answer as large as its request");
@@ -104,7 +104,7 @@ describe("the udp:// door", () => {
     // A new datagram makes it a peer again.
     client.send("back", port);
     await until(() => client.got.length === 2, "the second answer");
-    expect(server.stats.connectionsOpened).toBe(2);
+    expect(server.stats().connectionsOpened).toBe(2);
   });
 
   it("counts UDP peers against --max-connections with TCP ones, telling the refused peer why", async () => {
@@ -117,7 +117,7 @@ describe("the udp:// door", () => {
     second.send("two", port);
     await until(() => second.got.length === 1, "the refusal");
     expect(String(second.got[0])).toBe("ERROR: too many connections (limit 1)");
-    expect(server.stats.rejected.get("max_connections")).toBe(1);
+    expect(server.stats().rejected.get("max_connections")).toBe(1);
   });
 
   it("closes on a datagram over the message limit with the error, and drains UDP peers at shutdown", async () => {

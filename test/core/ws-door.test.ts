@@ -91,7 +91,7 @@ describe("the ws:// door", () => {
     const good = await wsClient(`ws://127.0.0.1:${port}/`, { origin: "https://good.example" });
     good.ws.send("hi");
     await until(() => good.got.length === 1, "the answer");
-    expect(server.stats.rejected.get("ws_origin")).toBe(1);
+    expect(server.stats().rejected.get("ws_origin")).toBe(1);
   });
 
   it("closes with 1009 on a message over --ws-max-message, and counts it", async () => {
@@ -100,7 +100,7 @@ describe("the ws:// door", () => {
     const client = await wsClient(`ws://127.0.0.1:${port}/`);
     client.ws.send("x".repeat(200));
     expect((await client.closed).code).toBe(1009);
-    await until(() => server.stats.errors.get("ERR_FRAME_TOO_LARGE") === 1, "the count");
+    await until(() => server.stats().errors.get("ERR_FRAME_TOO_LARGE") === 1, "the count");
   });
 
   it("drops a peer that stops answering pings", async () => {

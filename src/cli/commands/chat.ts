@@ -10,7 +10,6 @@ import {
 } from "../../services/chat/index.js";
 import { normaliseRoom } from "../../services/chat/names.js";
 import { CHAT_OPTIONS } from "../../services/chat/options.js";
-import { checkRedisUrl } from "../../services/chat/redis-transport.js";
 import { type CommonServiceFlags, engineOptionsFromFlags } from "../options.js";
 import { type ServiceDefinition, serviceCommand } from "../service-command.js";
 
@@ -53,7 +52,7 @@ Examples:
     const redis = values.redis as string | undefined;
     const password = values.password as string | undefined;
     const framing = values.framing as "lines" | "length";
-    const server = createChatServer({
+    return createChatServer({
       room,
       ...(password === undefined ? {} : { password }),
       passTries: values.passTries as number,
@@ -75,10 +74,6 @@ Examples:
       logger,
       tls,
     });
-    const parts = [framing, `room ${room}`];
-    if (password !== undefined) parts.push("password required");
-    if (redis !== undefined) parts.push(`shared through ${checkRedisUrl(redis)}`);
-    return { server, observe: server.server, summary: parts.join(", ") };
   },
 };
 

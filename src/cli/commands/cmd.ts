@@ -16,17 +16,13 @@ Examples:
   echoplex cmd --framing length       4-byte big-endian length-prefixed requests and replies
   printf 'UPPER héllo\\nTIME\\n' | echoplex client localhost:${CMD_DEFAULT_PORT}`,
   create(values, { logger, tls }) {
-    const framing = values.framing as CmdFraming;
-    return {
-      server: createCmdServer({
-        framing,
-        maxLineBytes: values.maxLine as number,
-        ...engineOptionsFromFlags(values as unknown as CommonServiceFlags),
-        logger,
-        tls,
-      }),
-      summary: framing,
-    };
+    return createCmdServer({
+      framing: values.framing as CmdFraming,
+      maxLineBytes: values.maxLine as number,
+      ...engineOptionsFromFlags(values as unknown as CommonServiceFlags),
+      logger,
+      tls,
+    });
   },
 };
 

@@ -26,18 +26,14 @@ Examples:
   echoplex echo :7 --raw              RFC 862 echo on port 7 (--raw takes no value)`,
   create(values, { logger, tls }) {
     const mode = modeOf(values);
-    const prefix = values.prefix as string;
-    return {
-      server: createEchoServer({
-        mode,
-        prefix,
-        maxLineBytes: values.maxLine as number,
-        ...engineOptionsFromFlags(values as unknown as CommonServiceFlags),
-        logger,
-        tls,
-      }),
-      summary: mode === "raw" ? "raw" : `${mode}, prefix ${JSON.stringify(prefix)}`,
-    };
+    return createEchoServer({
+      mode,
+      prefix: values.prefix as string,
+      maxLineBytes: values.maxLine as number,
+      ...engineOptionsFromFlags(values as unknown as CommonServiceFlags),
+      logger,
+      tls,
+    });
   },
 };
 

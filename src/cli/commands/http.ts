@@ -1,6 +1,6 @@
 // `echoplex http`: the HTTP responder.
 import { LISTEN_OPTIONS, PROCESS_OPTIONS, TLS_OPTIONS } from "../../options/shared.js";
-import { createHttpResponder, formatMs, HTTP_DEFAULT_PORT } from "../../services/http/index.js";
+import { createHttpResponder, HTTP_DEFAULT_PORT } from "../../services/http/index.js";
 import { HTTP_OPTIONS } from "../../services/http/options.js";
 import { type ServiceDefinition, serviceCommand } from "../service-command.js";
 
@@ -24,7 +24,7 @@ Examples:
   echoplex http --admin 9090          metrics, peers and a status page on 127.0.0.1:9090
   echoplex http --tls-self-signed      HTTPS with a generated certificate`,
   create(values, { logger, tls }) {
-    const server = createHttpResponder({
+    return createHttpResponder({
       delayMs: values.delay as number,
       status: values.status as number,
       body: values.body as string,
@@ -40,12 +40,7 @@ Examples:
       logger,
       tls,
     });
-    return { server, summary: httpSummary(server.settings.delayMs, server.settings.status) };
   },
 };
 
 export const httpCommand = () => serviceCommand(httpService);
-
-export function httpSummary(delayMs: number, status: number): string {
-  return `delay ${formatMs(delayMs)}, status ${status}`;
-}

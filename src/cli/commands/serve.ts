@@ -86,8 +86,7 @@ async function prepare(
     });
   }
   if (address.host === undefined && defaultHost !== undefined) address = { ...address, host: defaultHost };
-  const { server, summary, observe } = def.create(values, { logger, tls: await tlsOf(def, values) });
-  return { name: service.name, summary, server, address, ...(observe === undefined ? {} : { observe }) };
+  return { service: def.create(values, { logger, tls: await tlsOf(def, values) }), address };
 }
 
 export function serveCommand(registry: readonly RegisteredService[] = SERVICES): Command {

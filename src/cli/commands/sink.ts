@@ -18,23 +18,18 @@ Examples:
   echoplex sink --log-level debug             see every message in the log`,
   create(values, { logger, tls }) {
     const out = values.out as string | undefined;
-    const framing = values.framing as "lines" | "length";
-    const server = createSinkServer({
+    return createSinkServer({
       ...(out === undefined ? {} : { out }),
       fsync: values.fsync === true,
       ack: values.ack === true,
       statusIntervalMs: values.statusInterval as number,
       maxBufferedBytes: values.outBuffer as number,
-      framing,
+      framing: values.framing as "lines" | "length",
       maxLineBytes: values.maxLine as number,
       ...engineOptionsFromFlags(values as unknown as CommonServiceFlags),
       logger,
       tls,
     });
-    const parts: string[] = [framing, out === undefined ? "log only" : `out ${out}`];
-    if (values.fsync === true) parts.push("fsync");
-    if (values.ack === true) parts.push("ack");
-    return { server, observe: server.server, summary: parts.join(", ") };
   },
 };
 

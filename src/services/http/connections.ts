@@ -7,7 +7,7 @@ import type { PeerInfo } from "../../core/connection.js";
 import type { Logger } from "../../core/logger.js";
 import { everyTick, type TickTask } from "../../core/ticker.js";
 import type { WarnThrottle } from "../../core/warn-throttle.js";
-import type { ServiceCounters } from "../../observability/source.js";
+import type { ServiceCounters } from "../../core/service.js";
 import { sendErrorAnswer } from "./client-error.js";
 import { lastAnswerCloses } from "./half-close.js";
 import type { LingerEnd, Lingerer } from "./linger.js";

@@ -10,16 +10,17 @@ import type { PeerInfo } from "../../core/connection.js";
 import { bindServer } from "../../core/listen.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
+import type { Service, ServiceCounters, ServiceDescription } from "../../core/service.js";
 import { counter, gauge, type ServiceMetric } from "../../core/stats.js";
 import { withTlsDefaults } from "../../core/tls.js";
 import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import { WarnThrottle } from "../../core/warn-throttle.js";
-import type { ObservedServer, ServiceCounters } from "../../observability/source.js";
 import { onClientError } from "./client-error.js";
 import { HttpConnections } from "./connections.js";
 import { answerAfterHalfClose } from "./half-close.js";
 import { IdleGuard } from "./idle-guard.js";
 import { Lingerer } from "./linger.js";
+import { formatMs } from "./plan.js";
 import { type HttpPeer, HttpStats } from "./peer.js";
 import { RequestPath } from "./requests.js";
 import {
@@ -30,15 +31,16 @@ import {
 } from "./settings.js";
 import { HttpDrain } from "./shutdown.js";
 
-/** The HTTP responder. Fits runServers (listen(address), shutdown()) and the admin endpoint (ObservedServer). */
-export class HttpResponder implements ObservedServer {
+/** The HTTP responder: a `Service` (src/core/service.ts) like the engine's, on node:http. */
+export class HttpResponder implements Service {
   readonly service = "http";
   readonly settings: HttpSettings;
   readonly logger: Logger;
   readonly tls: boolean;
   /** Every connected client by id: the peer registry. */
   readonly connections: Map<number, HttpPeer>;
-  readonly stats = new HttpStats();
+  /** Its own record (requests, answers by status…); `stats()` is what the admin endpoint reads. */
+  readonly counts = new HttpStats();
   /** Connections closing: the half-closed sockets still discarding their peer's input. */
   readonly lingering: Lingerer;
 
@@ -56,16 +58,16 @@ export class HttpResponder implements ObservedServer {
     counter(
       "http_responses_total",
       "Answers written, by status code",
-      () => [...this.stats.responses].map(([code, value]) => ({ labels: { code: String(code) }, value })),
+      () => [...this.counts.responses].map(([code, value]) => ({ labels: { code: String(code) }, value })),
       ["code"],
     ),
     counter("http_abandoned_total", "Clients whose connection broke before their delayed answer", () => {
-      return this.stats.abandoned;
+      return this.counts.abandoned;
     }),
     counter(
       "http_pipeline_pauses_total",
       "Times reading from a connection stopped at --max-pipeline unanswered requests",
-      () => this.stats.pipelinePauses,
+      () => this.counts.pipelinePauses,
     ),
     counter(
       "http_linger_cutoffs_total",
@@ -80,7 +82,7 @@ export class HttpResponder implements ObservedServer {
     this.logger = (options.logger ?? silentLogger()).child({ service: this.service });
     this.warnings = new WarnThrottle(this.logger);
     this.tls = options.tls !== undefined;
-    const { stats, logger } = this;
+    const { counts: stats, logger } = this;
     // A client gets as long to take its last answer as it had to send its request.
     const flushMs = s.requestTimeoutMs > 0 ? s.requestTimeoutMs : 30_000;
     this.lingering = new Lingerer(
@@ -148,8 +150,13 @@ export class HttpResponder implements ObservedServer {
 
   // --- observation (the admin endpoint) ------------------------------------------------
 
-  counters(): ServiceCounters {
+  stats(): ServiceCounters {
     return this.peerSet.counters();
+  }
+
+  describe(): ServiceDescription {
+    const summary = `delay ${formatMs(this.settings.delayMs)}, status ${this.settings.status}`;
+    return { name: this.service, framing: "http", tls: this.tls, summary };
   }
 
   /**

@@ -100,7 +100,7 @@ describe("http responder: lingering close after a refusal", () => {
       // The whole answer arrived: its body is the one-line reason.
       for (const o of outcomes) expect(o.received).toMatch(/\r\n\r\n[^\r\n]+\n$/);
       // Each refused connection counted once, however much junk followed.
-      expect(server.stats.errors.get(c.code)).toBe(30);
+      expect(server.counts.errors.get(c.code)).toBe(30);
       expect(server.lingering.started).toBe(30);
       expect(outcomes.every((o) => o.junk > 0)).toBe(true);
       await waitFor(() => server.connections.size === 0);

@@ -63,17 +63,17 @@ describe("http responder: pipelining", () => {
     let text = "GET /echo?delay=3s&n=0 HTTP/1.1\r\nHost: x\r\n\r\n";
     for (let i = 1; i < n; i++) text += `GET /?n=${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
     client.socket.write(text);
-    await waitFor("the pipeline pause", () => server.stats.pipelinePauses >= 1);
+    await waitFor("the pipeline pause", () => server.counts.pipelinePauses >= 1);
     const peer = [...server.connections.values()][0]!;
     expect(peer.held).toBe(true);
     // Reading stopped after the read in hand: far fewer than all were parsed.
-    expect(server.stats.requests).toBeLessThan(n);
-    expect(peer.unanswered).toBe(server.stats.requests);
+    expect(server.counts.requests).toBeLessThan(n);
+    expect(peer.unanswered).toBe(server.counts.requests);
     expect(server.peers()[0]?.details).toMatchObject({ reading: "paused" });
     client.socket.resume();
     await waitFor(`${n} answers`, () => count(client.received(), "HTTP/1.1 200 OK") === n, 30_000);
-    expect(server.stats.requests).toBe(n);
-    expect(server.stats.pipelinePauses).toBeGreaterThanOrEqual(2);
+    expect(server.counts.requests).toBe(n);
+    expect(server.counts.pipelinePauses).toBeGreaterThanOrEqual(2);
     const got = client.received();
     expect(got.startsWith("HTTP/1.1 200 OK")).toBe(true);
     expect(got.indexOf('"url": "/echo?delay=3s&n=0"')).toBeGreaterThan(0);
@@ -87,7 +87,7 @@ describe("http responder: pipelining", () => {
     const client = await open(port);
     client.socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(7));
     await waitFor("7 answers", () => count(client.received(), "HTTP/1.1 200 OK") === 7);
-    expect(server.stats.pipelinePauses).toBe(0);
+    expect(server.counts.pipelinePauses).toBe(0);
   });
 
   it("with --max-pipeline 1 still reads a request body that spans many reads", async () => {
@@ -100,7 +100,7 @@ describe("http responder: pipelining", () => {
     await waitFor("2 answers", () => count(client.received(), "HTTP/1.1 200 OK") === 2);
     expect(client.received()).toContain(`"body": "${"x".repeat(100)}`);
     expect(client.received().endsWith("Hello World!")).toBe(true);
-    expect(server.stats.requests).toBe(2);
+    expect(server.counts.requests).toBe(2);
   });
 
   it("on shutdown answers every pipelined request already received; only the last closes", async () => {
@@ -108,7 +108,7 @@ describe("http responder: pipelining", () => {
     const { server, port } = await start({ delayMs: 2000 });
     const client = await open(port);
     client.socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(5));
-    await waitFor("5 requests", () => server.stats.requests === 5);
+    await waitFor("5 requests", () => server.counts.requests === 5);
     const stopping = server.shutdown();
     await client.closed;
     await stopping;
@@ -128,7 +128,7 @@ describe("http responder: pipelining", () => {
     const { server, port } = await start({ delayMs: 0 });
     const client = await open(port);
     client.socket.write("GET /delay/3 HTTP/1.1\r\nHost: x\r\n\r\nGET /delay/1.5 HTTP/1.1\r\nHost: x\r\n\r\n");
-    await waitFor("2 requests", () => server.stats.requests === 2);
+    await waitFor("2 requests", () => server.counts.requests === 2);
     // The second answer is written 1.5 s before the first, both after the shutdown began.
     const stopping = server.shutdown();
     await client.closed;
@@ -142,7 +142,7 @@ describe("http responder: pipelining", () => {
     const client = await open(port);
     client.socket.pause();
     client.socket.write("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100_000));
-    await waitFor("the pipeline pause", () => server.stats.pipelinePauses >= 1);
+    await waitFor("the pipeline pause", () => server.counts.pipelinePauses >= 1);
     await server.shutdown({ drainTimeoutMs: 1000 });
     // A paused client notices the server's reset only when it reads again.
     client.socket.resume();

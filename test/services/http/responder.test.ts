@@ -66,8 +66,8 @@ describe("http responder", () => {
     const a = await httpGet(`${base}/`, { agent });
     const b = await httpGet(`${base}/`, { agent });
     expect(b.localPort).toBe(a.localPort);
-    expect(server.stats.connectionsOpened).toBe(1);
-    expect(server.stats.requests).toBe(2);
+    expect(server.counts.connectionsOpened).toBe(1);
+    expect(server.counts.requests).toBe(2);
     expect([...server.connections.values()][0]?.requests).toBe(2);
     agent.destroy();
   });
@@ -125,7 +125,7 @@ describe("http responder", () => {
     const { server } = await start({ delayMs: 0, headersTimeoutMs: 500, requestTimeoutMs: 1000 });
     const reply = await rawExchange(server.address!.port, "GET / HTTP/1.1\r\nHost: x\r\n");
     expect(reply).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
-    expect(server.stats.errors.get("ERR_HTTP_REQUEST_TIMEOUT")).toBe(1);
+    expect(server.counts.errors.get("ERR_HTTP_REQUEST_TIMEOUT")).toBe(1);
   });
 
   it("answers 400 to a malformed request and 431 to oversized headers", async () => {
@@ -147,7 +147,7 @@ describe("http responder", () => {
     expect(refused.status).toBe(503);
     expect(refused.body).toBe("too many connections (limit 2)\n");
     for (const res of await Promise.all(first)) expect(res.body).toBe("Hello World!");
-    expect(server.stats.rejected.get("max_connections")).toBe(1);
+    expect(server.counts.rejected.get("max_connections")).toBe(1);
   });
 
   it("answers 1,000 concurrent requests with a 2 s delay in about 2 s", async () => {

@@ -1,0 +1,172 @@
+// The chat server: `echoplex chat`. Users connect with nc or telnet, get a guest
+// nick, talk in rooms, and are protected from each other (sanitised text, flood
+// control, slow consumers cut off). This file wires the engine to the room and user
+// model (ChatHub) and picks the transport (in-process by default, or Redis).
+
+import { randomBytes } from "node:crypto";
+import { framingFor } from "../../codecs/framing-for.js";
+import type { Address } from "../../core/address.js";
+import { EngineService } from "../../core/engine-service.js";
+import { silentLogger } from "../../core/logger.js";
+import {
+  createServer,
+  type EchoplexServer,
+  type Handler,
+  type ListenInfo,
+  type ServerOptions,
+} from "../../core/server.js";
+import { counter, gauge } from "../../core/stats.js";
+import type { FloodLimits } from "./flood.js";
+import {
+  ChatHub,
+  type ChatHub as ChatHubType,
+  type ChatSession,
+  type ChatSettings,
+  DEFAULT_CHAT_SETTINGS,
+} from "./hub.js";
+import { MemoryTransport } from "./memory-transport.js";
+import { checkRedisUrl, RedisTransport } from "./redis-transport.js";
+import type { ChatTransport } from "./transport.js";
+
+export const CHAT_DEFAULT_PORT = 8081;
+/** Chat peers get less room for unread output than the engine's default: chat lines are small. */
+export const CHAT_DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
+/** People at nc or telnet sit quietly in silent rooms for a long time; only an hour of silence closes them. */
+export const CHAT_DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+/** Messages of a room replayed to someone who joins it. */
+export const CHAT_DEFAULT_HISTORY = 20;
+
+export interface ChatOptions
+  extends Omit<ServerOptions<ChatSession>, "handler" | "framing" | "service" | "summary"> {
+  /** Where shared state and delivery live. Default: in this process (with `history` messages per room). */
+  transport?: ChatTransport;
+  /** Messages replayed to someone who joins a room. Default CHAT_DEFAULT_HISTORY (20). */
+  history?: number;
+  /** Share rooms, nicks, history and delivery with every chat on this Redis (`redis://HOST:PORT`). Ignored when `transport` is given. */
+  redis?: string;
+  /** With `redis`: how long a crashed server's nicks and members outlive it. Default 15 s. */
+  redisTtlMs?: number;
+  /** With `redis`: prefix of the keys and channel (chats with different prefixes are separate). Default `echoplex:chat:`. */
+  redisPrefix?: string;
+  room?: string;
+  password?: string;
+  passTries?: number;
+  passTimeoutMs?: number;
+  motd?: string;
+  echoSelf?: boolean;
+  maxMessageBytes?: number;
+  flood?: Partial<FloodLimits>;
+  /** Framing: lines (default, for nc/telnet) or 4-byte length-prefixed frames. */
+  framing?: "lines" | "length";
+  /** Longest line or frame, in bytes (the connection is closed beyond it). Default 64 KiB. */
+  maxLineBytes?: number;
+}
+
+export function chatHandler(hub: ChatHubType): Handler<ChatSession> {
+  return {
+    createState: () => hub.newSession(),
+    onConnect: (conn) => hub.connected(conn),
+    onMessage: (conn, payload) => hub.message(conn, payload),
+    onClose: (conn, reason) => hub.closed(conn, reason),
+    errorNotice: (err) => `! ${err.message}`,
+    shutdownNotice: () => "* server shutting down",
+    describe: (conn) => ({ nick: conn.state.nick, room: conn.state.room }),
+    metrics: [
+      gauge("chat_rooms", "rooms with at least one member on this process", () => hub.localRoomCount),
+      gauge("chat_users", "users in a room on this process", () => hub.localUserCount),
+      counter(
+        "chat_nick_conflicts_total",
+        "users renamed because another server gave their nick to someone else during a Redis outage",
+        () => hub.nickConflicts,
+      ),
+    ],
+  };
+}
+
+/** A chat server: the engine plus the hub; shutdown drains the engine, then closes the transport. */
+export class ChatServer extends EngineService<ChatSession> {
+  constructor(
+    readonly server: EchoplexServer<ChatSession>,
+    readonly hub: ChatHub,
+  ) {
+    super();
+  }
+
+  override async listen(address: string | number | Address = 0): Promise<ListenInfo> {
+    await this.hub.ready();
+    return this.server.listen(address);
+  }
+
+  override async shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    await this.server.shutdown(options);
+    await this.hub.close();
+  }
+}
+
+export function createChatServer(options: ChatOptions = {}): ChatServer {
+  const {
+    transport,
+    history,
+    redis,
+    redisTtlMs,
+    redisPrefix,
+    room,
+    password,
+    passTries,
+    passTimeoutMs,
+    motd,
+    echoSelf,
+    maxMessageBytes,
+    flood,
+    framing,
+    maxLineBytes,
+    ...engine
+  } = options;
+  const d = DEFAULT_CHAT_SETTINGS;
+  const settings: ChatSettings = {
+    room: room ?? d.room,
+    password: password === "" ? undefined : password,
+    passTries: passTries ?? d.passTries,
+    passTimeoutMs: passTimeoutMs ?? d.passTimeoutMs,
+    motd: motd === "" ? undefined : motd,
+    echoSelf: echoSelf ?? d.echoSelf,
+    maxMessageBytes: maxMessageBytes ?? d.maxMessageBytes,
+    flood: { ...d.flood, ...flood },
+    instance: randomBytes(4).toString("hex"),
+  };
+  const logger = (engine.logger ?? silentLogger()).child({ service: "chat" });
+  const shared =
+    transport ??
+    (redis === undefined
+      ? new MemoryTransport({ historySize: history ?? CHAT_DEFAULT_HISTORY })
+      : new RedisTransport({
+          url: redis,
+          historySize: history ?? CHAT_DEFAULT_HISTORY,
+          ttlMs: redisTtlMs,
+          prefix: redisPrefix,
+          logger,
+        }));
+  const hub = new ChatHub(shared, settings, logger);
+  const server = createServer<ChatSession>({
+    ...engine,
+    limits: {
+      maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES,
+      idleTimeoutMs: CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+      ...engine.limits,
+    },
+    service: "chat",
+    summary: chatSummary(framing ?? "lines", settings, transport === undefined ? redis : undefined),
+    framing: framingFor(framing ?? "lines", maxLineBytes),
+    handler: chatHandler(hub),
+  });
+  hub.countError = (code) => server.countError(code);
+  return new ChatServer(server, hub);
+}
+
+/** The start-up line's words: `lines, room #lobby, password required, shared through redis://…`. */
+function chatSummary(framing: string, settings: ChatSettings, redis: string | undefined): string {
+  const parts = [framing, `room ${settings.room}`];
+  if (settings.password !== undefined) parts.push("password required");
+  if (redis !== undefined) parts.push(`shared through ${checkRedisUrl(redis)}`);
+  return parts.join(", ");
+}

@@ -20,8 +20,8 @@ import { HttpConnections } from "./connections.js";
 import { answerAfterHalfClose } from "./half-close.js";
 import { IdleGuard } from "./idle-guard.js";
 import { Lingerer } from "./linger.js";
-import { formatMs } from "./plan.js";
 import { type HttpPeer, HttpStats } from "./peer.js";
+import { formatMs } from "./plan.js";
 import { RequestPath } from "./requests.js";
 import {
   type HttpResponderOptions,

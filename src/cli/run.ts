@@ -84,11 +84,12 @@ export async function runGroup(
   for (const run of runnables) {
     try {
       const doors: ListenInfo[] = [];
-      // A service that fails on its second door still has its first open: shut it down too.
-      const entry: Started = { run, info: undefined as unknown as ListenInfo, doors };
-      started.push(entry);
-      for (const address of run.addresses) doors.push(await run.service.listen(address));
-      entry.info = doors[0]!;
+      try {
+        for (const address of run.addresses) doors.push(await run.service.listen(address));
+      } finally {
+        // A service that fails on its second door has its first open: it is shut down too.
+        if (doors.length > 0) started.push({ run, info: doors[0]!, doors });
+      }
     } catch (err) {
       await Promise.all(started.map((s) => s.run.service.shutdown({ drainTimeoutMs: 0 })));
       throw err;

@@ -10,6 +10,7 @@ import { addDeclaredOptions, valuesFromCommand } from "./option-commander.js";
 import { cliLogger, resolveListenAddresses, type TlsFlags, tlsFromFlags } from "./options.js";
 import { runServers } from "./run.js";
 import { isClusterWorker } from "./supervisor.js";
+import { argumentAfterBooleanFlag } from "./usage.js";
 
 /** What a factory gets besides its options: the shared logger, and TLS when configured. */
 export interface ServiceContext {
@@ -67,6 +68,15 @@ export function serviceCommand(def: ServiceDefinition): Command {
   addDeclaredOptions(cmd, def.options);
   cmd.addHelpText("after", def.examples);
   return cmd.action(async (positional: string[]) => {
+    // Any number of addresses: `--raw 7` would silently listen on port 7 too.
+    // Commander keeps the parsed argv on the program as `rawArgs` (not in its typings).
+    const argv = (cmd.parent as (Command & { rawArgs?: string[] }) | null)?.rawArgs ?? process.argv;
+    if (argumentAfterBooleanFlag(cmd, positional, argv) !== undefined) {
+      cmd.error("an argument after a flag that takes no value", {
+        code: "commander.excessArguments",
+        exitCode: 2,
+      });
+    }
     const values = valuesFromCommand(cmd, def.options);
     const logger = cliLogger(values.logLevel as LogLevel, values.logFormat as LogFormat);
     def.checkCommand?.(values);

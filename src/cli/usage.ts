@@ -35,15 +35,34 @@ function excessArguments(command: Command, argv: string[]): { message: string; h
     .map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`))
     .join(" ");
   const message = `too many arguments for '${command.name()}': expected ${expected}, got ${command.args.join(" ")}`;
-  // `--raw 7` reads as "--raw takes 7" but --raw takes nothing: 7 became an argument.
-  const extra = new Set(command.args.slice(command.registeredArguments.length));
+  const variadic = command.registeredArguments.at(-1)?.variadic === true;
+  const extra = variadic ? command.args : command.args.slice(command.registeredArguments.length);
+  const misplaced = argumentAfterBooleanFlag(command, extra, argv);
+  if (misplaced === undefined) return { message };
+  const hint = `(${misplaced.flag} takes no value)`;
+  // A command taking any number of arguments has no "too many": the value is in the wrong place.
+  return variadic
+    ? { message: `unexpected argument '${misplaced.value}' after ${misplaced.flag}`, hint }
+    : { message, hint };
+}
+
+/**
+ * `--raw 7` reads as "--raw takes 7", but --raw takes nothing: 7 became an argument.
+ * Returns the first of `args` that directly follows a boolean flag in `argv`.
+ */
+export function argumentAfterBooleanFlag(
+  command: Command,
+  args: readonly string[],
+  argv: readonly string[],
+): { value: string; flag: string } | undefined {
+  const candidates = new Set(args);
   for (let i = 1; i < argv.length; i++) {
-    if (!extra.has(argv[i]!)) continue;
+    if (!candidates.has(argv[i]!)) continue;
     const flag = argv[i - 1]!;
     const option = command.options.find((o) => o.long === flag || o.short === flag);
-    if (option?.isBoolean()) return { message, hint: `(${option.long ?? flag} takes no value)` };
+    if (option?.isBoolean()) return { value: argv[i]!, flag: option.long ?? flag };
   }
-  return { message };
+  return undefined;
 }
 
 /** What `echoplex` alone prints: the commands, one line each, and where the rest is. */

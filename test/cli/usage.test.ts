@@ -26,8 +26,8 @@ describe("echoplex usage errors", () => {
     ],
     [
       "too many arguments",
-      ["echo", "127.0.0.1:9000", "extra"],
-      "echoplex: error: too many arguments for 'echo': expected [address], got 127.0.0.1:9000 extra (ERR_USAGE)",
+      ["client", "127.0.0.1:9000", "extra"],
+      "echoplex: error: too many arguments for 'client': expected <address>, got 127.0.0.1:9000 extra (ERR_USAGE)",
     ],
     ["an unknown command", ["nonsense"], "echoplex: error: unknown command 'nonsense' (ERR_USAGE)"],
     ["a missing argument", ["client"], "echoplex: error: missing required argument 'address' (ERR_USAGE)"],
@@ -55,7 +55,7 @@ describe("echoplex usage errors", () => {
     // --raw takes no value: what follows it is a second address.
     [
       ["echo", "127.0.0.1:9000", "--raw", "7"],
-      "too many arguments for 'echo': expected [address], got 127.0.0.1:9000 7",
+      "unexpected argument '7' after --raw",
       "(--raw takes no value)",
     ],
   ])("reports echoplex %j as one line and a hint, exit 2", async (args, message, hint) => {

@@ -85,7 +85,9 @@ describe("echoplex client unix:", () => {
     expect(existsSync(stale)).toBe(true);
     const refused = await runCli(["client", `unix:${stale}`], { input: "a\n" });
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toBe(`echoplex: error: connection to unix:${stale} refused (ERR_CONNECTION_REFUSED)\n`);
+    expect(refused.stderr).toBe(
+      `echoplex: error: connection to unix:${stale} refused (ERR_CONNECTION_REFUSED)\n`,
+    );
   });
 });
 
@@ -137,7 +139,9 @@ describe("echoplex client ws://", () => {
     const path = await runCli(["client", `ws://127.0.0.1:${port}/nope`], { input: "a\n" });
     expect(path.code).toBe(1);
     expect(path.stderr).toMatch(ERROR_LINE);
-    expect(path.stderr).toMatch(/^echoplex: error: WebSocket handshake refused: HTTP 404 Not Found: no WebSocket/);
+    expect(path.stderr).toMatch(
+      /^echoplex: error: WebSocket handshake refused: HTTP 404 Not Found: no WebSocket/,
+    );
     const origin = await runCli(["client", `ws://127.0.0.1:${port}/echo`], { input: "a\n" });
     expect(origin.code).toBe(1);
     expect(origin.stderr).toMatch(ERROR_LINE);
@@ -171,7 +175,9 @@ describe("echoplex client wss://", () => {
       createEchoServer({ tls: { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) } }),
     );
     const { port } = await server.listen("wss://127.0.0.1:0/");
-    const ok = await runCli(["client", `wss://localhost:${port}/`, "--ca", certs.caCert], { input: "safe\n" });
+    const ok = await runCli(["client", `wss://localhost:${port}/`, "--ca", certs.caCert], {
+      input: "safe\n",
+    });
     expect(ok).toEqual({ code: 0, stdout: "ECHO: safe\n", stderr: "" });
     const untrusted = await runCli(["client", `wss://localhost:${port}/`], { input: "safe\n" });
     expect(untrusted.code).toBe(7);

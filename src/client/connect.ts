@@ -1,10 +1,10 @@
-// Opens a client socket (TCP or TLS) to a server, bounded by a connect timeout,
-// and turns every way that can fail into an EchoplexError with a stable code.
+// Opens a client stream socket (TCP, TLS or Unix) to a server, bounded by a connect
+// timeout, and turns every way that can fail into an EchoplexError with a stable code.
 import { readFileSync } from "node:fs";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { formatAddress } from "../core/address.js";
 import { EchoplexError } from "../errors.js";
+import { type ClientTransport, targetName } from "./target.js";
 
 export interface ClientTlsOptions {
   /** PEM file(s) of the certificate authorities to trust instead of the system's. */
@@ -25,8 +25,16 @@ export interface ClientTlsOptions {
 }
 
 export interface ConnectOptions {
+  /** The server's host and port (unused for `transport: "unix"`). */
   host: string;
   port: number;
+  /**
+   * Which door: `tcp` (the default; TLS with `tls`), `unix` (a stream socket at `path`),
+   * `ws` (WebSocket at the URL path `path`; wss with `tls`), `udp` (a datagram per message).
+   */
+  transport?: ClientTransport;
+  /** The Unix socket's path (a leading NUL: abstract), or the WebSocket URL path (default `/`). */
+  path?: string;
   /** Bound on TCP connect plus TLS handshake, in ms (0: none). Default 10 s. */
   timeoutMs?: number;
   /** Connect over TLS. */
@@ -39,10 +47,17 @@ const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|CERT_|E
 
 /** Maps a socket error (connect, TLS or later) to a typed error that names the server. */
 export function socketError(err: NodeJS.ErrnoException, where: string): EchoplexError {
+  // The message doors type their own errors (a WebSocket handshake refused, a close code).
+  if (EchoplexError.is(err)) return err;
   const code = err.code ?? "";
   switch (code) {
     case "ECONNREFUSED":
       return new EchoplexError("ERR_CONNECTION_REFUSED", `connection to ${where} refused`, { cause: err });
+    case "ENOENT":
+      // A Unix socket path with no socket file: nothing listens there either.
+      return new EchoplexError("ERR_CONNECTION_REFUSED", `connection to ${where} refused: no such socket`, {
+        cause: err,
+      });
     case "ENOTFOUND":
     case "EAI_AGAIN":
     case "EAI_NONAME":
@@ -105,7 +120,7 @@ export function tlsReason(err: NodeJS.ErrnoException): string {
 
 /** Resolves with a connected (and, for TLS, handshaken) socket, or rejects with a typed error. */
 export function openSocket(options: ConnectOptions): Promise<Socket> {
-  const where = formatAddress(options.host, options.port);
+  const where = targetName(options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return new Promise<Socket>((resolve, reject) => {
     let socket: Socket;
@@ -150,6 +165,7 @@ export function openSocket(options: ConnectOptions): Promise<Socket> {
 }
 
 function plainSocket(options: ConnectOptions): Socket {
+  if (options.transport === "unix") return netConnect({ path: options.path ?? "" });
   return netConnect({ host: options.host, port: options.port, noDelay: true });
 }
 
@@ -164,7 +180,17 @@ export function readPemFile(flag: string, file: string): Buffer {
   }
 }
 
-function tlsSocket(options: ConnectOptions, tls: ClientTlsOptions): Socket {
+/** What node:tls (or the WebSocket client) needs to verify the server and show a client certificate. */
+export interface TlsMaterial {
+  ca: string | Buffer | undefined;
+  cert: string | Buffer | undefined;
+  key: string | Buffer | undefined;
+  servername: string | undefined;
+  rejectUnauthorized: boolean;
+}
+
+/** Reads the files the TLS flags name; a missing file or a half client certificate is a usage error. */
+export function tlsMaterial(host: string, tls: ClientTlsOptions): TlsMaterial {
   const ca = tls.ca ?? (tls.caFile === undefined ? undefined : readPemFile("--ca", tls.caFile));
   const cert = tls.cert ?? (tls.certFile === undefined ? undefined : readPemFile("--cert", tls.certFile));
   const key = tls.key ?? (tls.keyFile === undefined ? undefined : readPemFile("--key", tls.keyFile));
@@ -172,25 +198,26 @@ function tlsSocket(options: ConnectOptions, tls: ClientTlsOptions): Socket {
     throw new EchoplexError("ERR_BAD_OPTION", "a client certificate needs both --cert and --key");
   }
   // SNI takes names only; an IP literal is checked against the certificate's IP SANs instead.
-  const servername = tls.servername ?? (isIP(options.host) === 0 ? options.host : undefined);
+  const servername = tls.servername ?? (isIP(host) === 0 ? host : undefined);
+  return { ca, cert, key, servername, rejectUnauthorized: tls.insecure !== true };
+}
+
+/** Bad PEM, or a key that does not belong to the certificate: node throws before connecting. */
+export function unusableTlsFiles(err: unknown): EchoplexError {
+  const reason = tlsReason(err as NodeJS.ErrnoException);
+  const what = /key values mismatch/.test(reason)
+    ? "--key does not belong to --cert"
+    : "cannot use the TLS files";
+  return new EchoplexError("ERR_BAD_OPTION", `${what}: ${reason}`, { cause: err });
+}
+
+function tlsSocket(options: ConnectOptions, tls: ClientTlsOptions): Socket {
+  const material = tlsMaterial(options.host, tls);
   let socket: Socket;
   try {
-    socket = tlsConnect({
-      host: options.host,
-      port: options.port,
-      ca,
-      cert,
-      key,
-      servername,
-      rejectUnauthorized: tls.insecure !== true,
-    });
+    socket = tlsConnect({ host: options.host, port: options.port, ...material });
   } catch (err) {
-    // Bad PEM, or a key that does not belong to the certificate: node throws before connecting.
-    const reason = tlsReason(err as NodeJS.ErrnoException);
-    const what = /key values mismatch/.test(reason)
-      ? "--key does not belong to --cert"
-      : "cannot use the TLS files";
-    throw new EchoplexError("ERR_BAD_OPTION", `${what}: ${reason}`, { cause: err });
+    throw unusableTlsFiles(err);
   }
   socket.setNoDelay(true);
   return socket;

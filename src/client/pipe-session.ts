@@ -1,17 +1,17 @@
 // The client in a pipe: each input line goes to the server as a message, each reply
 // is printed as is; after the input ends, half-close and wait (bounded) for the rest.
 // A plain connection that gets nothing back may be talking to a TLS port: that is
-// checked before the session reports success (see tls-detect.ts).
-import type { Socket } from "node:net";
+// checked before the session reports success (see tls-detect.ts). On the message doors
+// (WebSocket, UDP) each line is one message and the link's end() waits for the last answers.
+import type { Duplex } from "node:stream";
 import { lines } from "../codecs/lines.js";
-import { formatAddress } from "../core/address.js";
 import { EchoplexError } from "../errors.js";
 import { socketError } from "./connect.js";
-import { frameMessage, replyDecoder } from "./message-framing.js";
+import { frameMessage, replyDecoder, replyLine } from "./message-framing.js";
+import { MessageLink } from "./message-link.js";
 import type { SessionOptions } from "./session.js";
+import { targetName } from "./target.js";
 import { PlainTextWatch, speaksTls, tlsExpected } from "./tls-detect.js";
-
-const LF = Buffer.from("\n");
 
 /**
  * While nothing has come back, the half-close waits this long after the input ends: a
@@ -22,9 +22,9 @@ const LF = Buffer.from("\n");
 export const SILENT_HALF_CLOSE_DELAY_MS = 500;
 
 /** Runs until the server closes (or `waitMs` after the input ended); resolves with the exit code. */
-export function runPipeSession(socket: Socket, options: SessionOptions): Promise<number> {
+export function runPipeSession(socket: Duplex, options: SessionOptions): Promise<number> {
   const { input, output, framing, maxLineBytes, waitMs } = options;
-  const where = formatAddress(options.host, options.port);
+  const where = targetName(options, options.tls !== undefined);
   return new Promise<number>((resolve, reject) => {
     let done = false;
     let inputEnded = false;
@@ -35,9 +35,11 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
     let holdTimer: NodeJS.Timeout | undefined;
     // Silence is a sign on a plain connection (a TLS port?) and after offering a client
     // certificate (node:tls servers close without an alert when they refuse one).
+    // Only a TCP port can be a TLS port in disguise.
+    const tcp = (options.transport ?? "tcp") === "tcp";
     const plain = options.tls === undefined;
     const clientCert = options.tls?.cert !== undefined || options.tls?.certFile !== undefined;
-    const watch = plain || clientCert ? new PlainTextWatch() : undefined;
+    const watch = tcp && (plain || clientCert) ? new PlainTextWatch() : undefined;
     const replies: Buffer[] = [];
     const requests: Buffer[] = [];
 
@@ -55,7 +57,7 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
     };
 
     const decoder = replyDecoder(framing, maxLineBytes, (reply) => {
-      replies.push(reply, LF);
+      replyLine(framing, reply, replies);
     });
     // Replies are written once per chunk received, not once per line.
     const writeReplies = () => {
@@ -121,7 +123,9 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
       if (!decode(() => decoder.end())) return;
       writeReplies();
       const closed = () => {
-        if (!inputEnded) options.notice(`connection closed by ${where} before the input ended`);
+        const reason = socket instanceof MessageLink ? socket.closeReason : undefined;
+        if (reason !== undefined) options.notice(`closed by server: ${reason}`);
+        else if (!inputEnded) options.notice(`connection closed by ${where} before the input ended`);
         finish();
       };
       // After our FIN, a silent close is what a sink does too: only an earlier one is a sign.
@@ -143,7 +147,10 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
     const sendRequests = () => {
       if (requests.length === 0) return;
       sentAny = true;
-      const ok = socket.write(Buffer.concat(requests));
+      let ok = true;
+      // A message door sends each line as a message of its own; a stream takes them in one write.
+      if (framing === "messages") for (const message of requests) ok = socket.write(message);
+      else ok = socket.write(Buffer.concat(requests));
       requests.length = 0;
       if (!ok) {
         input.pause();
@@ -182,12 +189,18 @@ export function runPipeSession(socket: Socket, options: SessionOptions): Promise
       if (halfClosed || done) return;
       halfClosed = true;
       socket.end();
-      waitTimer = setTimeout(() => {
-        unlessSilent("quiet", () => {
-          options.notice(`no close from ${where} within ${waitMs} ms after the input ended; exiting`);
-          finish();
-        });
-      }, waitMs);
+      const bound = () => {
+        if (done) return;
+        waitTimer = setTimeout(() => {
+          unlessSilent("quiet", () => {
+            options.notice(`no close from ${where} within ${waitMs} ms after the input ended; exiting`);
+            finish();
+          });
+        }, waitMs);
+      };
+      // A message link hangs up once the server is quiet (--udp-wait): --wait bounds the close after that.
+      if (socket instanceof MessageLink) socket.once("finish", bound);
+      else bound();
     };
     // stdout closed early (`| head -1`): nobody reads the replies any more; stop quietly.
     output.once("error", () => finish());

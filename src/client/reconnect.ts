@@ -26,13 +26,18 @@ function isRetryable(err: unknown): err is EchoplexError {
 }
 
 /** openSocket, retried with backoff when `retry` is given; otherwise one attempt. */
-export async function connectWithRetry(options: ConnectOptions, retry?: RetryOptions): Promise<Socket> {
+export function connectWithRetry(options: ConnectOptions, retry?: RetryOptions): Promise<Socket> {
+  return withRetry(() => openSocket(options), retry);
+}
+
+/** Runs `open`, retried with backoff on a network failure when `retry` is given; otherwise once. */
+export async function withRetry<T>(open: () => Promise<T>, retry?: RetryOptions): Promise<T> {
   const backoff = retry?.backoff ?? new Backoff();
   for (;;) {
     try {
-      const socket = await openSocket(options);
+      const link = await open();
       backoff.reset();
-      return socket;
+      return link;
     } catch (err) {
       if (retry === undefined || !isRetryable(err)) throw err;
       if (retry.retries > 0 && backoff.attempts >= retry.retries) throw err;

@@ -1,16 +1,17 @@
 // `echoplex client` as a library call: connect (with optional retries), then run the
 // interactive session at a terminal or the pipe session otherwise.
 import type { Readable, Writable } from "node:stream";
-import { formatAddress } from "../core/address.js";
-import type { EchoplexError } from "../errors.js";
+import { EchoplexError } from "../errors.js";
 import { Backoff } from "./backoff.js";
-import type { ConnectOptions } from "./connect.js";
 import type { ClientFraming } from "./message-framing.js";
+import { type LinkOptions, openLink } from "./open-link.js";
 import { runPipeSession } from "./pipe-session.js";
-import { connectWithRetry } from "./reconnect.js";
+import { withRetry } from "./reconnect.js";
+import { carriesMessages, targetName } from "./target.js";
 import { runTtySession } from "./tty-session.js";
 
-export interface SessionOptions extends ConnectOptions {
+export interface SessionOptions extends LinkOptions {
+  /** Stream doors: `lines` or `length`. WebSocket and UDP carry whole messages: `messages` (`lines` is taken as that). */
   framing: ClientFraming;
   /** Longest reply (and input line) accepted, in bytes. */
   maxLineBytes: number;
@@ -30,13 +31,14 @@ export const DEFAULT_WAIT_MS = 5_000;
 export const DEFAULT_CLIENT_MAX_LINE = 1024 * 1024;
 
 /** Runs a client session; resolves with the exit code, rejects with a typed error. */
-export async function runClientSession(options: SessionOptions): Promise<number> {
-  const where = formatAddress(options.host, options.port);
+export async function runClientSession(given: SessionOptions): Promise<number> {
+  const options = { ...given, framing: sessionFraming(given) };
+  const where = targetName(options, options.tls !== undefined);
   const backoff = new Backoff();
   // Retry notices go to stderr before the session starts, and above the prompt during it.
   const connect = (notify: (text: string) => void) =>
-    connectWithRetry(
-      options,
+    withRetry(
+      () => openLink(options),
       options.retries === undefined
         ? undefined
         : {
@@ -50,4 +52,22 @@ export async function runClientSession(options: SessionOptions): Promise<number>
   if (!options.interactive) return runPipeSession(socket, options);
   options.notice(`connected to ${where} (${options.framing}); /quit or Ctrl-D to leave`);
   return runTtySession(socket, options, options.retries === undefined ? undefined : connect);
+}
+
+/** The framing a session speaks: a message door has its own, and a byte framing makes no sense there. */
+function sessionFraming(options: SessionOptions): ClientFraming {
+  const messageDoor = carriesMessages(options.transport);
+  if (!messageDoor) {
+    if (options.framing === "messages") {
+      throw new EchoplexError("ERR_BAD_OPTION", "framing messages is for ws:// and udp:// addresses");
+    }
+    return options.framing;
+  }
+  if (options.framing === "length") {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      `--framing length is for stream addresses (tcp, tls://, unix:); ${targetName(options)} carries whole messages`,
+    );
+  }
+  return "messages";
 }

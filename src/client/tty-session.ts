@@ -1,14 +1,14 @@
 // The client at a terminal: a `> ` prompt with line editing and history (node:readline);
 // lines from the server, at any time, are printed above the prompt as `< …` and the
 // line being typed is redrawn, so it is never garbled.
-import type { Socket } from "node:net";
 import { clearLine, createInterface, cursorTo, type Interface } from "node:readline";
-import type { Writable } from "node:stream";
-import { formatAddress } from "../core/address.js";
+import type { Duplex, Writable } from "node:stream";
 import { EchoplexError } from "../errors.js";
 import { socketError } from "./connect.js";
-import { frameMessage, replyDecoder } from "./message-framing.js";
+import { frameMessage, replyDecoder, replyText } from "./message-framing.js";
+import { MessageLink } from "./message-link.js";
 import type { SessionOptions } from "./session.js";
+import { targetName } from "./target.js";
 import { PlainTextWatch, speaksTls, tlsExpected } from "./tls-detect.js";
 
 const PROMPT = "> ";
@@ -38,15 +38,17 @@ function printAbove(rl: Interface | undefined, output: Writable, text: string): 
 }
 
 export function runTtySession(
-  first: Socket,
+  first: Duplex,
   options: SessionOptions,
   /** Connects again (with retries), telling the user about each retry; undefined: no reconnecting. */
-  reconnect: ((notify: (text: string) => void) => Promise<Socket>) | undefined,
+  reconnect: ((notify: (text: string) => void) => Promise<Duplex>) | undefined,
 ): Promise<number> {
   const { input, output, framing, maxLineBytes, waitMs } = options;
-  const where = formatAddress(options.host, options.port);
+  const where = targetName(options, options.tls !== undefined);
+  // Only a plain TCP port can be a TLS port in disguise.
+  const plainTcp = (options.transport ?? "tcp") === "tcp" && options.tls === undefined;
   return new Promise<number>((resolve, reject) => {
-    let socket: Socket | undefined;
+    let socket: Duplex | undefined;
     let rl: Interface | undefined;
     let leaving = false;
     let done = false;
@@ -109,11 +111,13 @@ export function runTtySession(
       );
     };
 
-    const attach = (s: Socket) => {
+    const attach = (s: Duplex) => {
       socket = s;
-      const decoder = replyDecoder(framing, maxLineBytes, (reply) => say(`< ${visible(reply)}`));
+      const decoder = replyDecoder(framing, maxLineBytes, (reply) =>
+        say(`< ${visible(replyText(framing, reply))}`),
+      );
       // A plain connection closed before a single byte came back may have met a TLS port.
-      const watch = options.tls === undefined ? new PlainTextWatch() : undefined;
+      const watch = plainTcp ? new PlainTextWatch() : undefined;
       current = watch;
       let probing = false;
       const closedSilently = (why: string) => {
@@ -149,7 +153,9 @@ export function runTtySession(
         } catch {
           // a cut-off frame at the end of the stream is not a reply
         }
-        if (socket === s && !probing) closedSilently(`connection closed by ${where}`);
+        const reason = s instanceof MessageLink ? s.closeReason : undefined;
+        const why = reason === undefined ? `connection closed by ${where}` : `closed by server: ${reason}`;
+        if (socket === s && !probing) closedSilently(why);
       });
       s.on("error", (err: NodeJS.ErrnoException) => {
         const e = socketError(err, where);

@@ -1,57 +1,28 @@
 // The client at a real terminal: tmux gives it a pseudo-terminal; keys are sent
 // with send-keys and the screen is read with capture-pane.
-import { execFileSync } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Connection } from "../../src/core/connection.js";
 import { createServer, type EchoplexServer } from "../../src/core/server.js";
 import { cmdHandler } from "../../src/services/cmd/index.js";
 import { CLI, startCli } from "../helpers/cli.js";
+import { type TmuxTerminal, tail, tmuxTerminal } from "../helpers/tmux.js";
 
 let sockets = 0;
-let SOCKET = "";
 const SESSION = "client";
+let term: TmuxTerminal;
 
-function tmux(...args: string[]): string {
-  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
-}
-
-function screen(): string[] {
-  return tmux("capture-pane", "-p", "-t", SESSION)
-    .split("\n")
-    .map((l) => l.trimEnd())
-    .filter((l, i, all) => l !== "" || all.slice(i).some((x) => x.trim() !== ""));
-}
-
-// 20 s: the client is a node process started in tmux, slow to start on a loaded machine.
-async function waitForScreen(predicate: (lines: string[]) => boolean, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lines = screen();
-    if (predicate(lines)) return lines;
-    if (Date.now() > deadline) throw new Error(`screen never showed ${what}:\n${lines.join("\n")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A screen predicate: the last lines are exactly `want`. */
-function tail(want: string[]): (lines: string[]) => boolean {
-  return (lines) => JSON.stringify(lines.slice(-want.length)) === JSON.stringify(want);
-}
-
-/** Waits for the client to exit and returns its exit status, which the wrapper shell prints. */
-async function exitStatus(): Promise<string> {
-  const exited = /client exited: (\d+)$/;
-  const lines = await waitForScreen((l) => l.some((x) => exited.test(x)), "the client exiting");
-  return exited.exec(lines.find((x) => exited.test(x))!)![1]!;
-}
+const tmux = (...args: string[]) => term.tmux(...args);
+const screen = () => term.screen();
+const waitForScreen = (predicate: (lines: string[]) => boolean, what: string) =>
+  term.waitForScreen(predicate, what);
+const exitStatus = () => term.exitStatus();
 
 let server: EchoplexServer<undefined>;
 let peers: Connection<undefined>[];
 
 async function startClient(...flags: string[]): Promise<number> {
   const { port } = await server.listen("127.0.0.1:0");
-  const command = `"${process.execPath}" "${CLI}" client 127.0.0.1:${port} ${flags.join(" ")}; echo "client exited: $?"; sleep 60`;
-  tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "20", `sh -c '${command}'`);
+  term.start(`"${process.execPath}" "${CLI}" client 127.0.0.1:${port} ${flags.join(" ")}`);
   return port;
 }
 
@@ -70,17 +41,13 @@ function newServer(): EchoplexServer<undefined> {
 
 beforeEach(() => {
   // A tmux server of our own per test, apart from anyone else's.
-  SOCKET = `echoplex-test-${process.pid}-${++sockets}`;
+  term = tmuxTerminal(`echoplex-test-${process.pid}-${++sockets}`, SESSION);
   peers = [];
   server = newServer();
 });
 
 afterEach(async () => {
-  try {
-    tmux("kill-server");
-  } catch {
-    // already gone
-  }
+  term.kill();
   await server.shutdown({ drainTimeoutMs: 500 });
 });
 
@@ -187,8 +154,7 @@ describe("echoplex client at a terminal, plain, at a TLS port", () => {
   it("a line typed gets the port closed without a word: says it speaks TLS, prompt taken down, exit 7", async () => {
     const tls = await startCli(["echo", "127.0.0.1:0", "--tls-self-signed", "--log-level", "warn"]);
     try {
-      const command = `"${process.execPath}" "${CLI}" client 127.0.0.1:${tls.port}; echo "client exited: $?"; sleep 60`;
-      tmux("new-session", "-d", "-s", SESSION, "-x", "200", "-y", "20", `sh -c '${command}'`);
+      term.start(`"${process.execPath}" "${CLI}" client 127.0.0.1:${tls.port}`, 200);
       await waitForScreen((l) => l.at(-1) === ">", "the prompt");
       tmux("send-keys", "-t", SESSION, "-l", "hello world");
       tmux("send-keys", "-t", SESSION, "Enter");

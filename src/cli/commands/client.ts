@@ -1,15 +1,20 @@
-// `echoplex client HOST:PORT`: an interactive client at a terminal, a line pipe otherwise.
+// `echoplex client ADDRESS`: an interactive client at a terminal, a line pipe otherwise,
+// on every door (TCP, TLS, Unix, WebSocket, UDP).
 import { Command, Option } from "commander";
 import type { ClientTlsOptions } from "../../client/connect.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS } from "../../client/connect.js";
+import { DEFAULT_UDP_WAIT_MS } from "../../client/message-link.js";
 import { DEFAULT_CLIENT_MAX_LINE, DEFAULT_WAIT_MS, runClientSession } from "../../client/session.js";
-import { parseAddress } from "../../core/address.js";
+import { parseClientTarget } from "../../client/target.js";
+import { EchoplexError } from "../../errors.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
 
 interface ClientFlags {
   framing: "lines" | "length";
   timeout: number;
   wait: number;
+  udpWait: number;
+  binary?: boolean;
   reconnect?: boolean;
   retries: number;
   maxLine: number;
@@ -26,9 +31,15 @@ const DEFAULT_RETRIES = 10;
 export function clientCommand(): Command {
   const cmd = new Command("client")
     .description("connect to a line (or length-prefixed) server: interactive at a terminal, a pipe otherwise")
-    .argument("<address>", "server to connect to: HOST:PORT, [IPv6]:PORT, or PORT for localhost")
+    .argument(
+      "<address>",
+      "server to connect to: HOST:PORT, [IPv6]:PORT, PORT for localhost, tls://, unix:/path, unix:@name, udp://HOST:PORT, ws://HOST:PORT/path, wss://",
+    )
     .addOption(
-      new Option("--framing <framing>", "message framing: LF-terminated lines or 4-byte length prefix")
+      new Option(
+        "--framing <framing>",
+        "message framing on stream addresses: LF-terminated lines or 4-byte length prefix (ws:// and udp:// carry whole messages)",
+      )
         .choices(["lines", "length"])
         .default("lines"),
     )
@@ -42,6 +53,15 @@ export function clientCommand(): Command {
         .argParser((v) => parseDuration(v, "--wait"))
         .default(DEFAULT_WAIT_MS, `${DEFAULT_WAIT_MS / 1000}s`),
     )
+    .addOption(
+      new Option(
+        "--udp-wait <duration>",
+        "udp:// and ws://: after the input ends, hang up once no message has come for this long",
+      )
+        .argParser((v) => parseDuration(v, "--udp-wait"))
+        .default(DEFAULT_UDP_WAIT_MS, `${DEFAULT_UDP_WAIT_MS / 1000}s`),
+    )
+    .option("--binary", "ws://: send each line as a binary message instead of text")
     .option("--reconnect", "retry a failed connect with backoff (at a terminal, also a lost connection)")
     .addOption(
       new Option("--retries <n>", "with --reconnect: attempts after the first (0: no limit)")
@@ -77,13 +97,19 @@ Examples:
   echoplex client localhost:8082                          interactive: "> " prompt, replies as "< …"
   printf 'ECHO a\\nUPPER b\\n' | echoplex client localhost:8082   prints the two replies, exits 0
   echoplex client localhost:8080 --framing length         length-prefixed frames
+  echoplex client unix:/run/echoplex.sock                 a Unix socket
+  printf 'a\nb\n' | echoplex client ws://localhost:8090/    a WebSocket message per line
+  echo hello | echoplex client udp://localhost:8080       a datagram per line
   echoplex client example.org:8443 --tls --ca ca.pem      TLS, trusting ca.pem
   echoplex client localhost:8443 --ca ca.pem --cert client.crt --key client.key   mutual TLS`,
   );
   return cmd.action(async (address: string, flags: ClientFlags) => {
-    const target = parseAddress(address);
-    const host = target.host ?? "localhost";
+    const target = parseClientTarget(address);
+    if (flags.binary === true && target.transport !== "ws") {
+      throw new EchoplexError("ERR_BAD_OPTION", "--binary is for WebSocket addresses (ws://, wss://)");
+    }
     const useTls =
+      target.tls ||
       flags.tls === true ||
       flags.ca !== undefined ||
       flags.insecure === true ||
@@ -100,8 +126,12 @@ Examples:
       if (flags.key !== undefined) tls.keyFile = flags.key;
     }
     const code = await runClientSession({
-      host,
+      host: target.host,
       port: target.port,
+      transport: target.transport,
+      ...(target.path === undefined ? {} : { path: target.path }),
+      binary: flags.binary === true,
+      udpWaitMs: flags.udpWait,
       timeoutMs: flags.timeout,
       tls,
       framing: flags.framing,

@@ -139,3 +139,23 @@ describe("the udp:// door", () => {
     await again.shutdown();
   });
 });
+
+describe("cmd over udp://", () => {
+  it("answers a command datagram typed at nc -u (its newline is not part of the command)", async () => {
+    const { createCmdServer } = await import("../../src/services/cmd/index.js");
+    const server = createCmdServer();
+    servers.push(server as unknown as EchoplexServer<undefined>);
+    const { port } = await server.listen("udp://127.0.0.1:0");
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = execFile(
+        "nc",
+        ["-u", "-w", "1", "127.0.0.1", String(port)],
+        { timeout: 10_000 },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      );
+      child.stdin?.end("UPPER hello\n");
+    });
+    // One answer datagram, without a line end (a message, as over WebSocket).
+    expect(out).toBe("HELLO");
+  });
+});

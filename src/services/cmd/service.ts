@@ -24,7 +24,10 @@ export function cmdHandler(): Handler<undefined> {
   const scan = newScan();
   return {
     createState: () => undefined,
-    onMessage(conn, payload) {
+    onMessage(conn, message) {
+      // A datagram or WebSocket message typed at nc -u or a browser ends in a newline
+      // that a line codec would have taken off: take it off here.
+      const payload = conn.transport === "udp" || conn.transport === "ws" ? withoutLineEnd(message) : message;
       scanRequest(payload, scan);
       if (scan.kind === "empty") return;
       if (scan.kind === "unknown") {
@@ -48,4 +51,11 @@ export function createCmdServer(options: CmdOptions = {}): EchoplexServer<undefi
     framing: framingFor(framing ?? "lines", maxLineBytes ?? maxMessageBytes),
     handler: cmdHandler(),
   });
+}
+
+/** `payload` without one trailing LF or CRLF. */
+function withoutLineEnd(payload: Buffer): Buffer {
+  const n = payload.length;
+  if (n === 0 || payload[n - 1] !== 0x0a) return payload;
+  return payload.subarray(0, n >= 2 && payload[n - 2] === 0x0d ? n - 2 : n - 1);
 }

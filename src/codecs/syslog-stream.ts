@@ -192,7 +192,10 @@ class SyslogStreamCodec implements Codec {
 export function syslogStream(options: SyslogStreamOptions = {}): Framing {
   const maxLength = options.maxLength ?? DEFAULT_MAX_LINE_BYTES;
   if (!Number.isInteger(maxLength) || maxLength < 1) {
-    throw new EchoplexError("ERR_BAD_OPTION", `max message length must be a positive integer, got ${maxLength}`);
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      `max message length must be a positive integer, got ${maxLength}`,
+    );
   }
   return {
     name: "syslog",

@@ -88,14 +88,19 @@ describe("syslog stream codec (properties)", () => {
 
   it("any bytes: the same as the spec, and no error but the codec's own", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 600 }), cutPoints, fc.integer({ min: 1, max: 3000 }), (bytes, points, max) => {
-        const input = Buffer.from(bytes);
-        const out = decode(cut(input, points), max);
-        expect(out).toEqual(reference(input, max));
-        if (out.error !== undefined) {
-          expect(["ERR_LINE_TOO_LONG", "ERR_FRAME_TOO_LARGE", "ERR_SYSLOG_FRAME"]).toContain(out.error);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        cutPoints,
+        fc.integer({ min: 1, max: 3000 }),
+        (bytes, points, max) => {
+          const input = Buffer.from(bytes);
+          const out = decode(cut(input, points), max);
+          expect(out).toEqual(reference(input, max));
+          if (out.error !== undefined) {
+            expect(["ERR_LINE_TOO_LONG", "ERR_FRAME_TOO_LARGE", "ERR_SYSLOG_FRAME"]).toContain(out.error);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

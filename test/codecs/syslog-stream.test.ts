@@ -30,7 +30,10 @@ describe("syslog stream codec", () => {
   });
 
   it("reads logger's LF-terminated messages", () => {
-    expect(decode(LOGGER_LINES)).toEqual(["<13>Dec  4 19:05:07 vm root: l1", "<13>Dec  4 19:05:07 vm root: l2"]);
+    expect(decode(LOGGER_LINES)).toEqual([
+      "<13>Dec  4 19:05:07 vm root: l1",
+      "<13>Dec  4 19:05:07 vm root: l2",
+    ]);
   });
 
   it("keeps LF inside a counted frame (the point of octet counting)", () => {

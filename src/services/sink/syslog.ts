@@ -273,6 +273,7 @@ function messageOf(bytes: Buffer, at: number): { message: string } | { messageBa
 /** Drops the line ending or NUL that many senders put after a datagram's message. */
 function trimEnd(payload: Buffer): Buffer {
   let end = payload.length;
-  while (end > 0 && (payload[end - 1] === 0x0a || payload[end - 1] === 0x0d || payload[end - 1] === 0x00)) end--;
+  while (end > 0 && (payload[end - 1] === 0x0a || payload[end - 1] === 0x0d || payload[end - 1] === 0x00))
+    end--;
   return payload.subarray(0, end);
 }

@@ -36,7 +36,13 @@ describe("syslog parser: RFC 5424", () => {
     const f = fields(
       '<156>1 2026-12-04T19:05:07.664630+00:00 vm myapp 42 MSG1 [timeQuality tzKnown="1"][zoo@123 tiger="hungry"] with sd',
     );
-    expect(f).toMatchObject({ facility: "local3", severity: "warning", app: "myapp", procid: "42", msgid: "MSG1" });
+    expect(f).toMatchObject({
+      facility: "local3",
+      severity: "warning",
+      app: "myapp",
+      procid: "42",
+      msgid: "MSG1",
+    });
     expect(f.structuredData).toEqual({ timeQuality: { tzKnown: "1" }, "zoo@123": { tiger: "hungry" } });
     expect(f.message).toBe("with sd");
   });
@@ -45,7 +51,13 @@ describe("syslog parser: RFC 5424", () => {
     const f = fields(
       "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u{feff}'su root' failed for lonvick on /dev/pts/8",
     );
-    expect(f).toMatchObject({ facility: "auth", severity: "crit", host: "mymachine.example.com", app: "su", msgid: "ID47" });
+    expect(f).toMatchObject({
+      facility: "auth",
+      severity: "crit",
+      host: "mymachine.example.com",
+      app: "su",
+      msgid: "ID47",
+    });
     expect(f.procid).toBeUndefined();
     expect(f.structuredData).toBeUndefined();
     expect(f.message).toBe("'su root' failed for lonvick on /dev/pts/8");
@@ -63,11 +75,24 @@ describe("syslog parser: RFC 5424", () => {
   });
 
   it("every field nil", () => {
-    expect(fields("<0>1 - - - - - -")).toMatchObject({ facility: "kern", severity: "emerg", time: null, host: null, app: null, message: "" });
+    expect(fields("<0>1 - - - - - -")).toMatchObject({
+      facility: "kern",
+      severity: "emerg",
+      time: null,
+      host: null,
+      app: null,
+      message: "",
+    });
   });
 
   it("a message that is not UTF-8 keeps its bytes as base64; a trailing LF or NUL is not part of it", () => {
-    const f = fields(Buffer.concat([Buffer.from("<14>1 - h a - - - "), Buffer.from([0xe9, 0x74, 0xe9]), Buffer.from("\n\0")]));
+    const f = fields(
+      Buffer.concat([
+        Buffer.from("<14>1 - h a - - - "),
+        Buffer.from([0xe9, 0x74, 0xe9]),
+        Buffer.from("\n\0"),
+      ]),
+    );
     expect(f.message).toBeUndefined();
     expect(f.messageBase64).toBe(Buffer.from([0xe9, 0x74, 0xe9]).toString("base64"));
   });
@@ -103,7 +128,9 @@ describe("syslog parser: RFC 3164", () => {
   });
 
   it("a tag with a pid (sshd)", () => {
-    expect(fields("<38>Feb 11 09:41:02 gw sshd[1234]: Accepted publickey for ops from 10.0.0.5")).toMatchObject({
+    expect(
+      fields("<38>Feb 11 09:41:02 gw sshd[1234]: Accepted publickey for ops from 10.0.0.5"),
+    ).toMatchObject({
       facility: "auth",
       severity: "info",
       host: "gw",
@@ -123,7 +150,9 @@ describe("syslog parser: RFC 3164", () => {
   });
 
   it("no tag (a device that sends only text after its name)", () => {
-    expect(fields("<189>Dec  4 18:59:59 switch01 %LINK-3-UPDOWN Interface Gi0/1, changed state to up")).toMatchObject({
+    expect(
+      fields("<189>Dec  4 18:59:59 switch01 %LINK-3-UPDOWN Interface Gi0/1, changed state to up"),
+    ).toMatchObject({
       facility: "local7",
       severity: "notice",
       host: "switch01",

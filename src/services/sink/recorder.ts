@@ -167,9 +167,10 @@ export class FileRecorder {
     return this.overSize(next);
   }
 
+  /** True when `bytes` more would take the current file past --rotate SIZE. */
   private overSize(bytes: number): boolean {
     const max = this.options.rotation?.maxBytes;
-    return max !== undefined && this.size > 0 && this.size + bytes > max;
+    return max !== undefined && this.size + bytes > max;
   }
 
   /** FILE → FILE.1 (…), then a new FILE. The old descriptor writes nothing after the rename. */

@@ -57,7 +57,10 @@ export const commonEntryShape = {
   /** false: listed but not started. */
   enabled: z.boolean().optional(),
   /** As on the command line: 8080, ":8080", "127.0.0.1:8080", "[::1]:0". */
-  address: z.union([z.string(), z.number().int()]).optional(),
+  /** One door, or several (`[":8080", "udp://:8080", "unix:/run/echo.sock"]`). */
+  address: z
+    .union([z.string(), z.number().int(), z.array(z.union([z.string(), z.number().int()])).min(1)])
+    .optional(),
 };
 
 const commonEntry = z.object(commonEntryShape);

@@ -2,7 +2,9 @@
 // the engine takes: limits, the PROXY protocol, TLS, the listen address, the logger.
 import type { TlsOptions } from "node:tls";
 import { type Address, parseAddress } from "../core/address.js";
+import type { TransportOptions } from "../core/contract.js";
 import type { Limits } from "../core/limits.js";
+import { parseListenAddress } from "../core/listen-address.js";
 import { createLogger, type LogFormat, type Logger, type LogLevel } from "../core/logger.js";
 import {
   type ClientCertPolicy,
@@ -50,6 +52,11 @@ export interface CommonServiceFlags extends ListenFlags, TlsFlags, AdminFlags {
   rateBurst: number;
   rateGrace: number;
   lineTimeout: number;
+  unixMode?: string;
+  udpIdle: number;
+  wsMaxMessage?: number;
+  wsPing: number;
+  wsOrigin?: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -126,6 +133,28 @@ export async function tlsFromFlags(flags: TlsFlags, service: string): Promise<Tl
   return config === undefined ? undefined : (await loadAndAnnounceTls(config, service)).options;
 }
 
+/**
+ * Where a service listens, from its address arguments and --host/--port: each bare form
+ * (`8080`, `:8080`, `host:port`) becomes an Address that --host/--port adjust; a URL form
+ * (`tcp://`, `tls://`, `unix:`, `udp://`, `ws://`, `wss://`) is checked and kept as written.
+ */
+export function resolveListenAddresses(
+  addresses: readonly string[],
+  flags: { port?: string; host?: string },
+  defaultPort: number,
+): Array<Address | string> {
+  if (addresses.length === 0) return [resolveListenAddress(undefined, flags, defaultPort)];
+  return addresses.map((address) => {
+    if (!isUrlForm(address)) return resolveListenAddress(address, flags, defaultPort);
+    parseListenAddress(address, defaultPort);
+    return address;
+  });
+}
+
+function isUrlForm(address: string): boolean {
+  return address.startsWith("unix:") || /^[a-z]+:\/\//i.test(address);
+}
+
 /** The listen address from the positional argument and --host/--port. */
 export function resolveListenAddress(
   address: string | undefined,
@@ -160,10 +189,25 @@ function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
   };
 }
 
-/** The engine options every service takes from the shared flags: limits and the PROXY protocol. */
+/** The engine options every service takes from the shared flags: limits, the PROXY protocol, the doors' settings. */
 export function engineOptionsFromFlags(flags: CommonServiceFlags): {
   limits: Partial<Limits>;
   proxyProtocol: boolean;
-} {
-  return { limits: limitsFromFlags(flags), proxyProtocol: flags.proxyProtocol === true };
+} & TransportOptions {
+  return {
+    limits: limitsFromFlags(flags),
+    proxyProtocol: flags.proxyProtocol === true,
+    udpIdleMs: flags.udpIdle,
+    wsPingMs: flags.wsPing,
+    ...(flags.unixMode === undefined ? {} : { unixMode: Number.parseInt(flags.unixMode, 8) }),
+    ...(flags.wsMaxMessage === undefined ? {} : { wsMaxMessageBytes: flags.wsMaxMessage }),
+    ...(flags.wsOrigin === undefined
+      ? {}
+      : {
+          wsOrigins: flags.wsOrigin
+            .split(",")
+            .map((origin) => origin.trim())
+            .filter((o) => o !== ""),
+        }),
+  };
 }

@@ -22,7 +22,15 @@ import {
 export interface Runnable {
   /** Its start-up line comes from `service.describe()`; the admin endpoint reads it as it is. */
   service: Service;
-  address: Address;
+  /** Its doors: each an Address (a bare form) or an address as written (`udp://…`, `unix:…`). */
+  addresses: ReadonlyArray<Address | string>;
+}
+
+/** A runnable once it listens: where, door by door (`info` is its first door). */
+interface Started {
+  run: Runnable;
+  info: ListenInfo;
+  doors: ListenInfo[];
 }
 
 export interface RunFlags extends AdminFlags {
@@ -72,10 +80,15 @@ export async function runGroup(
     onPrimaryShutdown(() => drain());
     process.on("disconnect", () => drain()); // the primary is gone
   }
-  const started: Array<{ run: Runnable; info: ListenInfo }> = [];
+  const started: Started[] = [];
   for (const run of runnables) {
     try {
-      started.push({ run, info: await run.service.listen(run.address) });
+      const doors: ListenInfo[] = [];
+      // A service that fails on its second door still has its first open: shut it down too.
+      const entry: Started = { run, info: undefined as unknown as ListenInfo, doors };
+      started.push(entry);
+      for (const address of run.addresses) doors.push(await run.service.listen(address));
+      entry.info = doors[0]!;
     } catch (err) {
       await Promise.all(started.map((s) => s.run.service.shutdown({ drainTimeoutMs: 0 })));
       throw err;
@@ -132,9 +145,13 @@ export async function runGroup(
   process.on("SIGTERM", onSignal);
   // Only now say where we listen: whoever reads that line may signal at once, and a
   // signal before the handlers exist would kill the process without a drain.
-  const rows: ListeningRow[] = started.map(({ run, info }) => {
+  const rows: ListeningRow[] = started.flatMap(({ run, doors }) => {
     const { name, summary } = run.service.describe();
-    return { name, address: info.display, details: info.tls ? `${summary}, TLS` : summary };
+    return doors.map((info) => ({
+      name,
+      address: info.display,
+      details: info.tls ? `${summary}, TLS` : summary,
+    }));
   });
   // A worker's primary runs the admin endpoint and prints the group's rows.
   if (isClusterWorker()) {

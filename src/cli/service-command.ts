@@ -7,7 +7,7 @@ import type { LogFormat, Logger, LogLevel } from "../core/logger.js";
 import type { Service } from "../core/service.js";
 import type { OptionSpec, OptionValues } from "../options/spec.js";
 import { addDeclaredOptions, valuesFromCommand } from "./option-commander.js";
-import { cliLogger, resolveListenAddress, type TlsFlags, tlsFromFlags } from "./options.js";
+import { cliLogger, resolveListenAddresses, type TlsFlags, tlsFromFlags } from "./options.js";
 import { runServers } from "./run.js";
 import { isClusterWorker } from "./supervisor.js";
 
@@ -36,12 +36,16 @@ export interface ServiceDefinition {
   create(values: OptionValues, ctx: ServiceContext): Service;
 }
 
-/** Where a service listens, from its `[address]` (or config `address`) and --port/--host. */
-export function listenAddressOf(def: ServiceDefinition, address: string | undefined, values: OptionValues) {
+/** Where a service listens, from its `[addresses...]` (or config `address`) and --port/--host. */
+export function listenAddressesOf(
+  def: ServiceDefinition,
+  addresses: readonly string[],
+  values: OptionValues,
+) {
   const port = values.port;
   const host = values.host as string | undefined;
-  return resolveListenAddress(
-    address,
+  return resolveListenAddresses(
+    addresses,
     { ...(port === undefined ? {} : { port: String(port) }), ...(host === undefined ? {} : { host }) },
     def.defaultPort,
   );
@@ -57,16 +61,16 @@ export function serviceCommand(def: ServiceDefinition): Command {
   const cmd = new Command(def.name)
     .description(def.description)
     .argument(
-      "[address]",
-      `where to listen: PORT, :PORT, HOST:PORT, [IPv6]:PORT (default :${def.defaultPort})`,
+      "[addresses...]",
+      `where to listen, one or more doors: PORT, :PORT, HOST:PORT, [IPv6]:PORT, tcp://…, tls://…, unix:/path, udp://…, ws://HOST:PORT/path, wss://… (default :${def.defaultPort})`,
     );
   addDeclaredOptions(cmd, def.options);
   cmd.addHelpText("after", def.examples);
-  return cmd.action(async (positional: string | undefined) => {
+  return cmd.action(async (positional: string[]) => {
     const values = valuesFromCommand(cmd, def.options);
     const logger = cliLogger(values.logLevel as LogLevel, values.logFormat as LogFormat);
     def.checkCommand?.(values);
-    const address = listenAddressOf(def, positional, values);
+    const addresses = listenAddressesOf(def, positional, values);
     const run = {
       workers: values.workers as number,
       ...(values.admin === undefined ? {} : { admin: values.admin as string }),
@@ -77,6 +81,6 @@ export function serviceCommand(def: ServiceDefinition): Command {
       return;
     }
     const service = def.create(values, { logger, tls: await tlsOf(def, values) });
-    await runServers([{ service, address }], logger, run);
+    await runServers([{ service, addresses }], logger, run);
   });
 }

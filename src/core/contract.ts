@@ -40,6 +40,11 @@ export interface Handler<S = undefined> {
 /** Receives sampled request-to-reply latencies, in milliseconds. */
 export type LatencyRecorder = (ms: number) => void;
 
+/** How long a silent UDP peer is remembered, by default. */
+export const UDP_DEFAULT_IDLE_MS = 60_000;
+/** How often WebSocket peers are pinged, by default. */
+export const WS_DEFAULT_PING_MS = 30_000;
+
 /** Settings of the doors other than TCP (each applies to the addresses of its kind). */
 export interface TransportOptions {
   /** File mode of Unix socket doors (`unix:/path`), e.g. 0o660. Default: as the umask leaves it. */

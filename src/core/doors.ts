@@ -10,10 +10,10 @@ import type { Limits } from "./limits.js";
 import { parseListenAddress } from "./listen-address.js";
 import type { Logger } from "./logger.js";
 import type { ServerStats } from "./stats.js";
-import type { Listener } from "./transport.js";
+import type { Gate, Listener } from "./transport.js";
 import { StreamListener } from "./transports/stream.js";
 import { UdpListener } from "./transports/udp.js";
-import { WsListener } from "./transports/ws.js";
+import type { WsListener, WsListenerOptions } from "./transports/ws.js";
 
 /** The most an IPv4 UDP datagram carries. */
 const MAX_UDP_PAYLOAD = 65_507;
@@ -68,7 +68,7 @@ export function listenerFor(input: string | number | Address, settings: DoorSett
         logger,
       });
     case "ws":
-      return new WsListener({
+      return new LazyWsListener({
         address: target.address,
         path: target.path,
         tls: tlsFor(target.tls),
@@ -80,5 +80,30 @@ export function listenerFor(input: string | number | Address, settings: DoorSett
         stats,
         logger,
       });
+  }
+}
+
+/**
+ * The WebSocket door, loaded on first use: a server without a ws:// address does not
+ * load the `ws` package (nor pay its memory).
+ */
+class LazyWsListener implements Listener {
+  readonly transport = "ws" as const;
+  private inner: WsListener | undefined;
+
+  constructor(private readonly options: WsListenerOptions) {}
+
+  get acceptCount(): number {
+    return this.inner?.acceptCount ?? 0;
+  }
+
+  async open(gate: Gate) {
+    const { WsListener } = await import("./transports/ws.js");
+    this.inner = new WsListener(this.options);
+    return this.inner.open(gate);
+  }
+
+  close(): Promise<void> {
+    return this.inner?.close() ?? Promise.resolve();
   }
 }

@@ -91,7 +91,7 @@ export class ReadPath<S> extends Outbox<S> {
     socket.on("error", onSocketError);
     socket.on("close", onSocketClose);
     ctx.connections.set(conn.id, conn);
-    ctx.stats.connectionsOpened++;
+    ctx.stats.countOpened(arrival.transport);
     if (ctx.proxyProtocol) {
       const via = (socket as PeerStream & { remoteAddress?: string }).remoteAddress;
       ctx.logger.info({ conn: conn.id, remote: remoteAddress, port: remotePort, via }, "connect");

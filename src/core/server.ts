@@ -113,6 +113,8 @@ export class EchoplexServer<S = undefined> implements Service {
       errors: r.errors,
       backpressurePauses: r.backpressurePauses,
       tlsHandshakeFailures: r.tlsHandshakeFailures,
+      activeByTransport: countByTransport(this.connections.values()),
+      openedByTransport: r.openedByTransport,
       ...r.totals(this.connections.values()),
     };
   }
@@ -196,6 +198,12 @@ export class EchoplexServer<S = undefined> implements Service {
     }
     return this.shutdownPromise;
   }
+}
+
+function countByTransport(connections: Iterable<Connection<unknown>>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const conn of connections) counts.set(conn.transport, (counts.get(conn.transport) ?? 0) + 1);
+  return counts;
 }
 
 function isListener(value: unknown): value is Listener {

@@ -17,6 +17,10 @@ export interface ServiceCounters extends TrafficTotals {
   /** Times reading from a peer stopped because it did not read its replies (HTTP: at --max-pipeline). */
   backpressurePauses: number;
   tlsHandshakeFailures: number;
+  /** Connections open now, by transport (tcp, tls, unix, ws, udp): one service may have several doors. */
+  activeByTransport: ReadonlyMap<string, number>;
+  /** Connections accepted since start, by transport. */
+  openedByTransport: ReadonlyMap<string, number>;
 }
 
 /** What a service is, in words: the start-up line and the status page show it. */

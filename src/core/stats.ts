@@ -61,11 +61,18 @@ export class ServerStats {
   tlsHandshakeFailures = 0;
   readonly rejected = new Map<string, number>();
   readonly errors = new Map<string, number>();
+  /** Connections accepted since start, by transport. */
+  readonly openedByTransport = new Map<string, number>();
   /** Traffic of connections that have closed. */
   readonly retired: TrafficTotals = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
 
   countRejected(reason: string): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  countOpened(transport: string): void {
+    this.connectionsOpened++;
+    this.openedByTransport.set(transport, (this.openedByTransport.get(transport) ?? 0) + 1);
   }
 
   countError(code: string): void {

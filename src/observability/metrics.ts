@@ -77,7 +77,34 @@ export function createMetricsRegistry(servers: readonly Service[], options: Metr
       },
     });
   };
+  const gaugeByLabel = (name: string, help: string, label: string, read: ReadByLabel): void => {
+    new Gauge({
+      name: METRIC_PREFIX + name,
+      help,
+      labelNames: ["service", label],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of servers) {
+          for (const [key, value] of read(s.stats())) this.inc({ service: s.service, [label]: key }, value);
+        }
+      },
+    });
+  };
   counter("connections_opened_total", "Connections accepted since start", (c) => c.connectionsOpened);
+  counterByLabel(
+    "transport_connections_opened_total",
+    "Connections accepted since start, by transport (tcp, tls, unix, ws, udp)",
+    "transport",
+    (c) => c.openedByTransport,
+    [],
+  );
+  gaugeByLabel(
+    "transport_connections_active",
+    "Connections open now, by transport (tcp, tls, unix, ws, udp)",
+    "transport",
+    (c) => c.activeByTransport,
+  );
   gaugeOf("connections_active", "Connections open now", (c) => c.connectionsActive);
   counterByLabel(
     "connections_rejected_total",

@@ -77,7 +77,7 @@ export const STATUS_PAGE = `<!doctype html>
   <h2>Services</h2>
   <div class="table-box"><table id="services"><thead><tr><th>service</th><th>address</th><th class="num">connections</th><th class="num">opened</th><th class="num">rejected</th><th class="num">errors</th><th class="num">msgs in</th><th class="num">msgs out</th><th class="num">bytes in</th><th class="num">bytes out</th><th>service metrics</th></tr></thead><tbody></tbody></table></div>
   <h2>Peers</h2>
-  <div class="table-box"><table id="peers"><thead><tr><th class="num">id</th><th>service</th><th>remote</th><th>connected</th><th class="num">idle</th><th class="num">bytes in</th><th class="num">bytes out</th><th class="num">msgs in</th><th class="num">msgs out</th><th>tls</th><th>details</th></tr></thead><tbody></tbody></table></div>
+  <div class="table-box"><table id="peers"><thead><tr><th class="num">id</th><th>service</th><th>remote</th><th>connected</th><th class="num">idle</th><th class="num">bytes in</th><th class="num">bytes out</th><th class="num">msgs in</th><th class="num">msgs out</th><th>transport</th><th>details</th></tr></thead><tbody></tbody></table></div>
   <div id="note"></div>
 </main>
 <script>
@@ -200,7 +200,8 @@ function renderPeers(p) {
     cell(tr, ago(x.idleMs), "num");
     cell(tr, bytes(x.bytesIn), "num"); cell(tr, bytes(x.bytesOut), "num");
     cell(tr, fmt(x.messagesIn), "num"); cell(tr, fmt(x.messagesOut), "num");
-    cell(tr, x.tls ? "yes" : "no");
+    // wss:// is the ws transport with TLS; tls already says it.
+    cell(tr, (x.transport || (x.tls ? "tls" : "tcp")) + (x.tls && x.transport !== "tls" ? " + TLS" : ""));
     pairs(tr, x.details ? Object.keys(x.details).map(function (k) { return k + "=" + x.details[k]; }) : []);
     rows.appendChild(tr);
   });

@@ -1,5 +1,7 @@
 // The options every TCP service shares: where it listens, framing, the engine's limits,
 // the PROXY protocol, TLS, and the process-wide admin endpoint, workers and logging.
+
+import { UDP_DEFAULT_IDLE_MS, WS_DEFAULT_PING_MS } from "../core/contract.js";
 import { DEFAULT_LIMITS } from "../core/limits.js";
 import { LOG_LEVELS } from "../core/logger.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../core/tls.js";
@@ -260,6 +262,46 @@ export const LOGGING_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/** The doors other than TCP: Unix sockets, UDP and WebSocket (each applies to its own addresses). */
+export const TRANSPORT_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "unixMode",
+    flag: "--unix-mode",
+    kind: "string",
+    placeholder: "mode",
+    help: "file mode of unix: socket files, in octal (0660); default: as the umask leaves it",
+    check: (value) => {
+      if (!/^0?[0-7]{3}$/.test(value)) {
+        throw new EchoplexError(
+          "ERR_BAD_OPTION",
+          `--unix-mode "${value}": expected an octal mode such as 0660`,
+        );
+      }
+    },
+  },
+  duration("udpIdle", "--udp-idle", UDP_DEFAULT_IDLE_MS, "forget a udp:// peer silent this long"),
+  {
+    name: "wsMaxMessage",
+    flag: "--ws-max-message",
+    kind: "size",
+    placeholder: "size",
+    help: "largest WebSocket message (bytes; k/m suffixes); a larger one closes with 1009 (default: --max-line)",
+  },
+  duration(
+    "wsPing",
+    "--ws-ping",
+    WS_DEFAULT_PING_MS,
+    "ping WebSocket peers this often; drop one silent since the last ping (0: never)",
+  ),
+  {
+    name: "wsOrigin",
+    flag: "--ws-origin",
+    kind: "string",
+    placeholder: "origins",
+    help: "comma-separated Origins a WebSocket handshake may come from (default: any)",
+  },
+];
+
 /** What every service command takes besides its own options and limits. */
 export const PROCESS_OPTIONS: readonly OptionSpec[] = [WORKERS_OPTION, ...ADMIN_OPTIONS, ...LOGGING_OPTIONS];
 
@@ -268,6 +310,7 @@ export const LINE_SERVICE_OPTIONS: readonly OptionSpec[] = [
   ...LISTEN_OPTIONS,
   ...FRAMING_OPTIONS,
   ...LIMIT_OPTIONS,
+  ...TRANSPORT_OPTIONS,
   ...TLS_OPTIONS,
   ...PROCESS_OPTIONS,
 ];

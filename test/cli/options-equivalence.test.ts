@@ -17,6 +17,8 @@ function sample(spec: OptionSpec): { text: string | undefined; config: unknown }
     host: { text: "127.0.0.1", config: "127.0.0.1" },
     status: { text: "503", config: 503 },
     redisTtl: { text: "2s", config: "2s" },
+    unixMode: { text: "0640", config: "0640" },
+    wsOrigin: { text: "https://a.example,https://b.example", config: "https://a.example,https://b.example" },
   };
   if (special[spec.name] !== undefined) return special[spec.name]!;
   switch (spec.kind) {

@@ -10,7 +10,7 @@ import { valuesFromEntry } from "../option-schema.js";
 import { cliLogger, resolveListenAddress } from "../options.js";
 import { type RegisteredService, SERVICES } from "../registry.js";
 import { type Runnable, runGroup } from "../run.js";
-import { listenAddressOf, tlsOf } from "../service-command.js";
+import { listenAddressesOf, tlsOf } from "../service-command.js";
 
 interface ServeFlags {
   config?: string;
@@ -77,16 +77,21 @@ async function prepare(
 ): Promise<Runnable> {
   const def = service.definition;
   const values = valuesFromEntry(def.options, entry as Record<string, unknown>);
-  let address: Runnable["address"];
+  let addresses: Runnable["addresses"];
+  const written = entry.address === undefined ? [] : [entry.address].flat().map(String);
   try {
-    address = listenAddressOf(def, entry.address === undefined ? undefined : String(entry.address), values);
+    addresses = listenAddressesOf(def, written, values).map((address) =>
+      // --host: where a bare address listens when its entry names no host.
+      typeof address === "object" && address.host === undefined && defaultHost !== undefined
+        ? { ...address, host: defaultHost }
+        : address,
+    );
   } catch (err) {
     throw new EchoplexError("ERR_CONFIG", `services.${service.name}.address: ${(err as Error).message}`, {
       cause: err,
     });
   }
-  if (address.host === undefined && defaultHost !== undefined) address = { ...address, host: defaultHost };
-  return { service: def.create(values, { logger, tls: await tlsOf(def, values) }), address };
+  return { service: def.create(values, { logger, tls: await tlsOf(def, values) }), addresses };
 }
 
 export function serveCommand(registry: readonly RegisteredService[] = SERVICES): Command {

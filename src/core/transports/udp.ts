@@ -9,12 +9,12 @@ import { Duplex } from "node:stream";
 import { messages } from "../../codecs/messages.js";
 import { listenError } from "../../errors.js";
 import { type Address, formatAddress } from "../address.js";
+import { UDP_DEFAULT_IDLE_MS } from "../contract.js";
 import type { BoundAddress } from "../listen.js";
 import { everyTick, type TickTask } from "../ticker.js";
 import type { Gate, Listener } from "../transport.js";
 import { WarnThrottle } from "../warn-throttle.js";
 
-export const UDP_DEFAULT_IDLE_MS = 60_000;
 /** Bytes an answer may exceed its request by, per datagram received (a reply prefix, "ECHO: "). */
 export const UDP_ANSWER_ALLOWANCE_BYTES = 64;
 /** Datagrams held for a peer the engine is not reading (backpressure) before more are dropped. */

@@ -16,6 +16,7 @@ import type { TlsOptions } from "node:tls";
 import { type WebSocket, WebSocketServer } from "ws";
 import { messages } from "../../codecs/messages.js";
 import type { Address } from "../address.js";
+import { WS_DEFAULT_PING_MS } from "../contract.js";
 import { type BoundAddress, bindServer } from "../listen.js";
 import { formatListenAddress } from "../listen-address.js";
 import type { Logger } from "../logger.js";
@@ -23,8 +24,6 @@ import { everyTick, type TickTask } from "../ticker.js";
 import { withTlsDefaults } from "../tls.js";
 import type { Gate, Listener } from "../transport.js";
 import { WarnThrottle } from "../warn-throttle.js";
-
-export const WS_DEFAULT_PING_MS = 30_000;
 
 export interface WsListenerOptions {
   address: Address;

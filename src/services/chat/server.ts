@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { framingFor } from "../../codecs/framing-for.js";
 import type { Address } from "../../core/address.js";
 import { EngineService } from "../../core/engine-service.js";
+import { parseListenAddress } from "../../core/listen-address.js";
 import { silentLogger } from "../../core/logger.js";
 import {
   createServer,
@@ -16,6 +17,7 @@ import {
   type ServerOptions,
 } from "../../core/server.js";
 import { counter, gauge } from "../../core/stats.js";
+import { EchoplexError } from "../../errors.js";
 import type { FloodLimits } from "./flood.js";
 import {
   ChatHub,
@@ -93,6 +95,12 @@ export class ChatServer extends EngineService<ChatSession> {
   }
 
   override async listen(address: string | number | Address = 0): Promise<ListenInfo> {
+    if (typeof address === "string" && parseListenAddress(address).transport === "udp") {
+      throw new EchoplexError(
+        "ERR_BAD_ADDRESS",
+        `chat cannot listen on ${address}: a chat user needs a connection (tcp://, tls://, unix:, ws://, wss://)`,
+      );
+    }
     await this.hub.ready();
     return this.server.listen(address);
   }

@@ -162,6 +162,9 @@ export class HttpConnections {
       errors: stats.errors,
       backpressurePauses: stats.pipelinePauses,
       tlsHandshakeFailures: stats.tlsHandshakeFailures,
+      // One door, TCP or TLS.
+      activeByTransport: new Map([[this.ctx.tls ? "tls" : "tcp", this.registry.size]]),
+      openedByTransport: new Map([[this.ctx.tls ? "tls" : "tcp", stats.connectionsOpened]]),
     };
   }
 

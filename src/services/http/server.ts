@@ -5,9 +5,10 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import { type Address, parseAddress } from "../../core/address.js";
+import type { Address } from "../../core/address.js";
 import type { PeerInfo } from "../../core/connection.js";
 import { bindServer } from "../../core/listen.js";
+import { parseListenAddress } from "../../core/listen-address.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
 import type { Service, ServiceCounters, ServiceDescription } from "../../core/service.js";
@@ -15,6 +16,7 @@ import { counter, gauge, type ServiceMetric } from "../../core/stats.js";
 import { withTlsDefaults } from "../../core/tls.js";
 import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import { WarnThrottle } from "../../core/warn-throttle.js";
+import { EchoplexError } from "../../errors.js";
 import { onClientError } from "./client-error.js";
 import { HttpConnections } from "./connections.js";
 import { answerAfterHalfClose } from "./half-close.js";
@@ -178,7 +180,13 @@ export class HttpResponder implements Service {
   }
 
   async listen(address: string | number | Address = 0): Promise<ListenInfo> {
-    const addr = typeof address === "object" ? address : parseAddress(address);
+    const addr = httpAddress(address, this.tls);
+    if (this.listenInfo !== undefined) {
+      throw new EchoplexError(
+        "ERR_BAD_ADDRESS",
+        `the HTTP responder listens on one address (${this.listenInfo.display})`,
+      );
+    }
     const bound = await bindServer(this.server, addr, (err) =>
       this.warnings.warn("accept", { code: err.code, err: err.message }),
     );
@@ -211,4 +219,24 @@ export class HttpResponder implements Service {
 
 export function createHttpResponder(options: HttpResponderOptions = {}): HttpResponder {
   return new HttpResponder(options);
+}
+
+/** The TCP address of a listen form; the HTTP responder has no other door (yet). */
+function httpAddress(address: string | number | Address, tls: boolean): Address {
+  const target = parseListenAddress(address);
+  if (target.transport !== "tcp") {
+    throw new EchoplexError(
+      "ERR_BAD_ADDRESS",
+      `the HTTP responder cannot listen on ${String(address)}: it listens on TCP (HOST:PORT, tcp://, tls://)`,
+    );
+  }
+  if (target.tls !== undefined && target.tls !== tls) {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      target.tls
+        ? `${String(address)}: tls:// needs --tls-cert and --tls-key (or --tls-self-signed)`
+        : `${String(address)}: tcp:// on a TLS responder; use tls://`,
+    );
+  }
+  return target.address;
 }

@@ -159,11 +159,15 @@ export class SinkServer extends EngineService<SinkPeer> {
     });
   }
 
+  private opened: Promise<void> | undefined;
+
   override async listen(address: string | number | Address = 0): Promise<ListenInfo> {
-    await this.recorder?.open();
+    // Each door is one more listen(): the file opens with the first.
+    this.opened ??= this.recorder?.open() ?? Promise.resolve();
+    await this.opened;
     const info = await this.server.listen(address);
     const every = this.options.statusIntervalMs ?? 0;
-    if (every > 0) {
+    if (every > 0 && this.statusTimer === undefined) {
       this.statusTimer = setInterval(() => this.logStatus("status"), every);
       this.statusTimer.unref();
     }

@@ -19,6 +19,7 @@ import {
 import { counter } from "../../core/stats.js";
 import { WarnThrottle } from "../../core/warn-throttle.js";
 import { EchoplexError } from "../../errors.js";
+import { durationText, sizeText } from "../../options/spec.js";
 import { connectionMeta, encodeRecord, isPlainText, TimestampCache } from "./record.js";
 import { type Batch, FileRecorder } from "./recorder.js";
 import { rotationOf, SINK_DEFAULT_KEEP } from "./rotation.js";
@@ -398,8 +399,8 @@ function sinkSummary(options: SinkOptions): string {
   const parts = [framing, options.out === undefined ? "log only" : `out ${options.out}`];
   const r = options.rotate;
   if (r !== undefined) {
-    const at = [r.maxBytes && `${r.maxBytes} bytes`, r.everyMs && `${r.everyMs / 1000} s`].filter(Boolean);
-    parts.push(`rotate at ${at.join(" or ")}, keep ${r.keep ?? SINK_DEFAULT_KEEP}`);
+    const at = [r.maxBytes && sizeText(r.maxBytes), r.everyMs && durationText(r.everyMs)].filter(Boolean);
+    parts.push(`rotate ${at.join(" or ")}, keep ${r.keep ?? SINK_DEFAULT_KEEP}`);
   }
   if (options.fsync === true) parts.push("fsync");
   if (options.ack === true) parts.push("ack");

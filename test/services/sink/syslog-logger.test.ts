@@ -10,12 +10,14 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readServiceMetric } from "../../../src/core/stats.js";
 import { createSinkServer, type SinkServer } from "../../../src/services/sink/index.js";
+import { jsonLogs, type RunningCli, startCli } from "../../helpers/cli.js";
 import { connectClient } from "../../helpers/net.js";
 
 type Rec = Record<string, unknown> & { structuredData?: Record<string, Record<string, string>> };
 
 let dir: string;
 let sink: SinkServer | undefined;
+let cli: RunningCli | undefined;
 let logs: Array<Record<string, unknown>>;
 
 beforeEach(() => {
@@ -25,6 +27,8 @@ beforeEach(() => {
 afterEach(async () => {
   await sink?.shutdown({ drainTimeoutMs: 1000 });
   sink = undefined;
+  await cli?.stop("SIGKILL");
+  cli = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -77,9 +81,39 @@ const recordsFor = (out: string, n: number) =>
     `${n} records`,
   );
 
-describe("sink --format syslog, fed by logger(1)", () => {
+describe("echoplex sink udp://… tcp://… --format syslog, fed by logger(1)", () => {
+  /** The real CLI with a UDP and a TCP door; their ports as it prints them. */
+  async function cliSink(): Promise<{ udp: number; tcp: number; out: string }> {
+    const out = join(dir, "syslog.jsonl");
+    cli = await startCli(
+      [
+        "sink",
+        "udp://127.0.0.1:0",
+        "tcp://127.0.0.1:0",
+        "--format",
+        "syslog",
+        "--out",
+        out,
+        "--log-format",
+        "json",
+      ],
+      { count: 1 },
+    );
+    const doors = await until(
+      () => [...cli!.stdout().matchAll(/listening on (\S+)/g)].map((m) => m[1]!),
+      (d) => d.length === 2,
+      "two doors",
+    );
+    const port = (door: string | undefined) => Number(/:(\d+)$/.exec(door ?? "")?.[1]);
+    return {
+      udp: port(doors.find((d) => d.startsWith("udp://"))),
+      tcp: port(doors.find((d) => !d.startsWith("udp://"))),
+      out,
+    };
+  }
+
   it("UDP, RFC 5424: facility, severity, host, app, procid, msgid, time, structured data, message", async () => {
-    const { udp, out } = await start();
+    const { udp, out } = await cliSink();
     await logger(
       udp,
       "-d",
@@ -116,7 +150,7 @@ describe("sink --format syslog, fed by logger(1)", () => {
   });
 
   it("UDP, RFC 3164", async () => {
-    const { udp, out } = await start();
+    const { udp, out } = await cliSink();
     await logger(udp, "-d", "--rfc3164", "-t", "cron", "-p", "cron.info", "bsd over udp");
     const [r] = await recordsFor(out, 1);
     expect(r).toMatchObject({
@@ -131,7 +165,7 @@ describe("sink --format syslog, fed by logger(1)", () => {
   });
 
   it("TCP with octet counting (--octet-count), RFC 5424 and RFC 3164", async () => {
-    const { tcp, out } = await start();
+    const { tcp, out } = await cliSink();
     await logger(tcp, "-T", "--octet-count", "--rfc5424", "counted 5424");
     await logger(tcp, "-T", "--octet-count", "--rfc3164", "counted 3164");
     const got = await recordsFor(out, 2);
@@ -141,8 +175,8 @@ describe("sink --format syslog, fed by logger(1)", () => {
     ]);
   });
 
-  it("TCP with LF framing: several messages on one connection, each a record", async () => {
-    const { tcp, out } = await start();
+  it("TCP with LF framing: several messages on one connection, each a record; UDP and TCP into one file", async () => {
+    const { tcp, udp, out } = await cliSink();
     await run(
       "logger",
       ["-n", "127.0.0.1", "-P", String(tcp), "-T", "--rfc3164", "-t", "batch"],
@@ -151,22 +185,25 @@ describe("sink --format syslog, fed by logger(1)", () => {
     const got = await recordsFor(out, 3);
     expect(got.map((r) => r.message)).toEqual(["one", "two", "three"]);
     expect(new Set(got.map((r) => r.conn)).size).toBe(1);
+    await logger(udp, "-d", "--rfc5424", "four");
+    expect((await recordsFor(out, 4)).map((r) => r.message)).toEqual(["one", "two", "three", "four"]);
+    // Everything received is in the file at a clean stop, and the file is whole.
+    expect(await cli!.stop("SIGTERM")).toBe(0);
+    expect(records(out)).toHaveLength(4);
   });
 
-  it("a datagram that is not syslog is recorded raw with its parse error, logged and counted — not dropped", async () => {
-    const { udp, out } = await start();
+  it("a datagram that is not syslog is recorded raw with its parse error and logged — not dropped", async () => {
+    const { udp, out } = await cliSink();
     await run("nc", ["-u", "-w", "1", "127.0.0.1", String(udp)], "just some text");
     const [r] = await recordsFor(out, 1);
     expect(r).toMatchObject({ raw: "just some text", parseError: "no <PRI> at the start", bytes: 14 });
     expect(r!.message).toBeUndefined();
     const line = await until(
-      () => logs.find((l) => l.msg === "message is not syslog, recorded raw"),
+      () => jsonLogs(cli!).find((l) => l.msg === "message is not syslog, recorded raw"),
       Boolean,
-      "log line",
+      "the log line",
     );
     expect(line).toMatchObject({ level: 40, parseError: "no <PRI> at the start" });
-    const metric = sink!.metrics.find((m) => m.name === "sink_syslog_parse_errors_total")!;
-    expect(readServiceMetric(metric)?.[0]?.value).toBe(1);
   });
 });
 
@@ -179,7 +216,7 @@ describe("sink --format syslog: over the limits", () => {
     return c.received.toString();
   }
 
-  async function logged(code: string): Promise<Record<string, unknown>> {
+  async function logged(code: string): Promise<Record<string, unknown> | undefined> {
     return until(() => logs.find((l) => l.code === code), Boolean, `${code} log line`);
   }
 
@@ -193,6 +230,17 @@ describe("sink --format syslog: over the limits", () => {
     });
     expect(sink!.stats().errors.get("ERR_FRAME_TOO_LARGE")).toBe(1);
     expect((await recordsFor(out, 1)).map((r) => r.raw ?? r.message)).toEqual(["<13>1 - -"]);
+  });
+
+  it("a message that is not syslog is counted (sink_syslog_parse_errors_total) and logged once a second at most", async () => {
+    const { tcp, out } = await start();
+    const c = await connectClient(tcp);
+    c.socket.write("<13>not a header\n<13>nor this\n");
+    await recordsFor(out, 2);
+    const metric = sink!.metrics.find((m) => m.name === "sink_syslog_parse_errors_total")!;
+    expect(readServiceMetric(metric)?.[0]?.value).toBe(2);
+    expect(logs.filter((l) => l.msg === "message is not syslog, recorded raw")).toHaveLength(1);
+    c.destroy();
   });
 
   it("a count not followed by a space: ERR_SYSLOG_FRAME", async () => {

@@ -4,6 +4,7 @@
 import { open, readdir, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { EchoplexError } from "../../errors.js";
+import { SIZE_UNITS } from "../../options/spec.js";
 
 /** Old files kept by default. */
 export const SINK_DEFAULT_KEEP = 10;
@@ -17,18 +18,6 @@ export interface Rotation {
   keep: number;
 }
 
-const SIZE_UNITS: Record<string, number> = {
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3,
-};
 const DURATION_UNITS: Record<string, number> = { s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**

@@ -124,10 +124,13 @@ export {
 export {
   createSinkServer,
   FileRecorder,
+  parseSyslog,
   SINK_DEFAULT_MAX_BUFFERED,
   SINK_DEFAULT_PORT,
   type SinkOptions,
   type SinkPeer,
   SinkServer,
   type SinkStatus,
+  type SyslogFields,
+  type SyslogResult,
 } from "./services/sink/index.js";

@@ -1,19 +1,6 @@
 // Human units on the command line: sizes (64k, 1MiB) and durations (250ms, 2s, 1m).
 import { EchoplexError } from "../errors.js";
-
-const SIZE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3,
-};
+import { SIZE_UNITS } from "../options/spec.js";
 
 /** Parses `65536`, `64k`, `64KiB`, `1m` into bytes (binary multiples). */
 export function parseSize(text: string, what = "size"): number {

@@ -10,4 +10,5 @@ export {
 export { DEFAULT_MAX_LINE_BYTES, type LinesOptions, lines } from "./lines.js";
 export { DEFAULT_MAX_MESSAGE_BYTES, messages } from "./messages.js";
 export { raw } from "./raw.js";
+export { type SyslogStreamOptions, syslogStream } from "./syslog-stream.js";
 export type { Codec, Framing, FramingKind, FramingName, MessageCallback } from "./types.js";

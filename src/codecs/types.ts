@@ -24,9 +24,12 @@ export interface Codec {
   encode(out: Buffer[], payload: Buffer, prefix?: Buffer): number;
 }
 
-/** The framings a user picks by name; "messages" is chosen by a message transport, not by a flag. */
+/**
+ * The framings a user picks by name; "messages" is chosen by a message transport, and
+ * "syslog" by the sink's --format syslog, not by a flag.
+ */
 export type FramingName = "lines" | "length" | "raw";
-export type FramingKind = FramingName | "messages";
+export type FramingKind = FramingName | "messages" | "syslog";
 
 /** A framing: the factory of per-connection codecs, with its limit. */
 export interface Framing {

@@ -19,6 +19,7 @@ function sample(spec: OptionSpec): { text: string | undefined; config: unknown }
     redisTtl: { text: "2s", config: "2s" },
     unixMode: { text: "0640", config: "0640" },
     wsOrigin: { text: "https://a.example,https://b.example", config: "https://a.example,https://b.example" },
+    rotate: { text: "100m", config: "100m" },
   };
   if (special[spec.name] !== undefined) return special[spec.name]!;
   switch (spec.kind) {

@@ -10,3 +10,4 @@ export {
   SinkServer,
   type SinkStatus,
 } from "./server.js";
+export { parseSyslog, type SyslogFields, type SyslogResult } from "./syslog.js";

@@ -1,8 +1,10 @@
 // The sink server: `echoplex sink`. Records every line (or frame) peers send —
 // to the log and, with an output file, as JSON lines — tracks the peers, and
-// optionally acknowledges each message once it is recorded.
+// optionally acknowledges each message once it is recorded. With format "syslog" the
+// messages are syslog (RFC 6587 framing on streams) recorded as parsed fields.
 
 import { framingFor } from "../../codecs/framing-for.js";
+import { syslogStream } from "../../codecs/syslog-stream.js";
 import type { Address } from "../../core/address.js";
 import type { Connection } from "../../core/connection.js";
 import { EngineService } from "../../core/engine-service.js";
@@ -15,9 +17,13 @@ import {
   type ServerOptions,
 } from "../../core/server.js";
 import { counter } from "../../core/stats.js";
-import type { EchoplexError } from "../../errors.js";
+import { WarnThrottle } from "../../core/warn-throttle.js";
+import { EchoplexError } from "../../errors.js";
+import { durationText, sizeText } from "../../options/spec.js";
 import { connectionMeta, encodeRecord, isPlainText, TimestampCache } from "./record.js";
 import { type Batch, FileRecorder } from "./recorder.js";
+import { rotationOf, SINK_DEFAULT_KEEP } from "./rotation.js";
+import { encodeSyslogRecord } from "./syslog-record.js";
 
 export const SINK_DEFAULT_PORT = 3000;
 /** Bytes of records waiting for the disk beyond which the sink stops reading from peers. */
@@ -40,6 +46,13 @@ export interface SinkOptions
   framing?: "lines" | "length";
   /** Longest line or frame, in bytes. Default 64 KiB. */
   maxLineBytes?: number;
+  /**
+   * "raw" (default): each message as it came. "syslog": each message parsed (RFC 5424 or
+   * 3164) into fields; on streams RFC 6587 framing (octet counting or LF) replaces `framing`.
+   */
+  format?: "raw" | "syslog";
+  /** Rotate the `out` file by size and/or age, keeping `keep` old files (default 10). */
+  rotate?: { maxBytes?: number; everyMs?: number; keep?: number };
 }
 
 /** What the sink knows about one peer (`conn.state`). */
@@ -95,25 +108,54 @@ export class SinkServer extends EngineService<SinkPeer> {
   private readonly logEach: boolean;
   private retiredMessages = 0;
   private retiredBytes = 0;
+  private readonly syslog: boolean;
+  private syslogErrors = 0;
+  private readonly warnings: WarnThrottle;
 
   constructor(private readonly options: SinkOptions) {
     super();
-    const { out, fsync, ack, statusIntervalMs, maxBufferedBytes, framing, maxLineBytes, ...engine } = options;
+    const {
+      out,
+      fsync,
+      ack,
+      statusIntervalMs,
+      maxBufferedBytes,
+      framing,
+      maxLineBytes,
+      format,
+      rotate,
+      ...engine
+    } = options;
     this.logger = (engine.logger ?? silentLogger()).child({ service: "sink" });
+    this.warnings = new WarnThrottle(this.logger);
+    this.syslog = format === "syslog";
+    if (this.syslog && framing !== undefined && framing !== "lines") {
+      throw new EchoplexError(
+        "ERR_BAD_OPTION",
+        "--format syslog brings its own framing: drop --framing length",
+      );
+    }
     this.logEach = this.logger.isLevelEnabled("debug");
     this.ack = ack === true;
     this.maxBuffered = maxBufferedBytes ?? SINK_DEFAULT_MAX_BUFFERED;
     if (out !== undefined) {
-      const recorder = new FileRecorder(out, { fsync: fsync === true });
+      const rotation = rotationOf(rotate);
+      const recorder = new FileRecorder(out, { fsync: fsync === true, ...(rotation && { rotation }) });
       recorder.onWritten = () => this.written();
       recorder.onError = (err) => this.writeFailed(err);
+      recorder.onRotated = (to, bytes) => this.logger.info({ file: out, to, bytes }, "rotated output file");
+      recorder.onRotateError = (err) => this.writeFailed(err, "cannot rotate the output file");
       this.recorder = recorder;
+    } else if (rotate !== undefined) {
+      throw new EchoplexError("ERR_BAD_OPTION", "--rotate needs --out: there is no file to rotate");
     }
     this.server = createServer<SinkPeer>({
       ...engine,
       service: "sink",
       summary: sinkSummary(options),
-      framing: framingFor(framing ?? "lines", maxLineBytes),
+      framing: this.syslog
+        ? syslogStream(maxLineBytes === undefined ? {} : { maxLength: maxLineBytes })
+        : framingFor(framing ?? "lines", maxLineBytes),
       handler: this.handler(),
     });
   }
@@ -183,6 +225,12 @@ export class SinkServer extends EngineService<SinkPeer> {
           "records written to the --out file",
           () => this.recorder?.recordsWritten ?? 0,
         ),
+        counter("sink_rotations_total", "rotations of the --out file", () => this.recorder?.rotations ?? 0),
+        counter(
+          "sink_syslog_parse_errors_total",
+          "messages that did not parse as syslog (recorded raw, with parseError)",
+          () => this.syslogErrors,
+        ),
       ],
       createState: () => ({
         peer: "",
@@ -224,12 +272,13 @@ export class SinkServer extends EngineService<SinkPeer> {
     s.bytes += payload.length;
     s.lastMessageAt = Date.now();
     if (this.logEach) this.logMessage(conn, payload);
+    const syslog = this.syslog ? this.syslogRecord(conn, payload) : undefined;
     const recorder = this.recorder;
     if (recorder === undefined) {
       if (this.ack) conn.send(`OK ${++s.acked}`);
       return;
     }
-    const batch = recorder.append(encodeRecord(this.timestamps.now(), s.meta, payload));
+    const batch = recorder.append(syslog ?? encodeRecord(this.timestamps.now(), s.meta, payload));
     if (recorder.bufferedBytes > this.maxBuffered && !s.held && !this.shuttingDown) {
       s.held = true;
       this.held.add(conn);
@@ -283,6 +332,25 @@ export class SinkServer extends EngineService<SinkPeer> {
     s.acked = upTo;
   }
 
+  /** The message as a syslog record; one that does not parse is counted and logged (throttled), and recorded raw. */
+  private syslogRecord(conn: SinkConn, payload: Buffer): Buffer {
+    const { record, parseError } = encodeSyslogRecord(
+      this.timestamps.now(),
+      conn.state.meta,
+      payload,
+      new Date(),
+    );
+    if (parseError !== undefined) {
+      this.syslogErrors++;
+      this.warnings.warn(
+        "syslog parse error",
+        { conn: conn.id, peer: conn.state.peer, parseError },
+        "message is not syslog, recorded raw",
+      );
+    }
+    return record;
+  }
+
   private logMessage(conn: SinkConn, payload: Buffer): void {
     const plain = isPlainText(payload);
     const preview = plain
@@ -311,9 +379,9 @@ export class SinkServer extends EngineService<SinkPeer> {
     this.held.clear();
   }
 
-  private writeFailed(err: EchoplexError): void {
+  private writeFailed(err: EchoplexError, msg = "cannot write records"): void {
     this.server.countError(err.code);
-    this.logger.error({ code: err.code, err: err.message }, "cannot write records");
+    this.logger.error({ code: err.code, err: err.message }, msg);
   }
 
   private logStatus(msg: string): void {
@@ -325,9 +393,15 @@ export function createSinkServer(options: SinkOptions = {}): SinkServer {
   return new SinkServer(options);
 }
 
-/** The start-up line's words: `lines, out log.jsonl, fsync, ack`. */
+/** The start-up line's words: `lines, out log.jsonl, fsync, ack` (`syslog` for the syslog format). */
 function sinkSummary(options: SinkOptions): string {
-  const parts = [options.framing ?? "lines", options.out === undefined ? "log only" : `out ${options.out}`];
+  const framing = options.format === "syslog" ? "syslog" : (options.framing ?? "lines");
+  const parts = [framing, options.out === undefined ? "log only" : `out ${options.out}`];
+  const r = options.rotate;
+  if (r !== undefined) {
+    const at = [r.maxBytes && sizeText(r.maxBytes), r.everyMs && durationText(r.everyMs)].filter(Boolean);
+    parts.push(`rotate ${at.join(" or ")}, keep ${r.keep ?? SINK_DEFAULT_KEEP}`);
+  }
   if (options.fsync === true) parts.push("fsync");
   if (options.ack === true) parts.push("ack");
   return parts.join(", ");

@@ -103,11 +103,12 @@ beforeAll(async () => {
         ...c.args,
       ]);
       const deadline = Date.now() + 10_000;
-      let lines: string[] = [];
-      while ((lines = [...cli.stdout().matchAll(/listening on (\S+)/g)].map((m) => m[1]!)).length < 6) {
+      const printed = () => [...cli.stdout().matchAll(/listening on (\S+)/g)].map((m) => m[1]!);
+      while (printed().length < 6) {
         if (Date.now() > deadline) throw new Error(`${c.service}: ${cli.stdout()}`);
         await new Promise((r) => setTimeout(r, 20));
       }
+      const lines = printed();
       const doors = Object.fromEntries(DOORS.map((d, i) => [d, lines[i]!])) as Record<Door, string>;
       running.set(c.service, { cli, doors });
     }),

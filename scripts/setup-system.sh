@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive as real peers (nc, curl, ab, openssl,
-# redis-server, chromium, jq, haproxy, logger), from Debian's packages, only when one is missing.
+# redis-server, chromium, jq, haproxy, logger, socat), from Debian's packages, only when one is missing.
 # Idempotent and quiet when everything is there. Never downloads anything else.
 set -euo pipefail
 
@@ -16,6 +16,7 @@ declare -A NEED=(
   [script]=bsdutils
   [logger]=bsdutils
   [haproxy]=haproxy
+  [socat]=socat
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -315,7 +315,72 @@ try {
   console.log(`FAIL chat --redis (two servers): ${(err as Error).message}`);
 }
 
+// Every door of one echo on this runtime: UDP, a Unix socket and WebSocket (the
+// runtime's own WebSocket client), then one shutdown for all of them.
+async function doors(): Promise<void> {
+  const { createEchoServer } = (await import(
+    new URL("../dist/index.js", import.meta.url).href
+  )) as typeof import("../src/index.js");
+  const { createSocket } = await import("node:dgram");
+  const server = createEchoServer();
+  const sock = `/tmp/echoplex-smoke-${process.pid}.sock`;
+  const udp = await server.listen("udp://127.0.0.1:0");
+  await server.listen(`unix:${sock}`);
+  const ws = await server.listen("ws://127.0.0.1:0/");
+  const within = <T>(what: string, p: Promise<T>) =>
+    Promise.race([
+      p,
+      new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer`)), 5000)),
+    ]);
+  const dgram = createSocket("udp4");
+  const overUdp = await within(
+    "udp",
+    new Promise<string>((resolve) => {
+      dgram.on("message", (m) => resolve(m.toString()));
+      dgram.send("u", udp.port, "127.0.0.1");
+    }),
+  );
+  dgram.close();
+  const overUnix = await within(
+    "unix",
+    new Promise<string>((resolve) => {
+      const c = connect({ path: sock });
+      c.on("data", (d) => {
+        resolve(d.toString());
+        c.end();
+      });
+      c.write("x\n");
+    }),
+  );
+  const overWs = await within(
+    "ws",
+    new Promise<string>((resolve) => {
+      const c = new WebSocket(`ws://127.0.0.1:${ws.port}/`);
+      c.onopen = () => c.send("w");
+      c.onmessage = (e) => {
+        resolve(String(e.data));
+        c.close();
+      };
+    }),
+  );
+  await server.shutdown({ drainTimeoutMs: 2000 });
+  const got = JSON.stringify([overUdp, overUnix, overWs]);
+  if (got !== JSON.stringify(["ECHO: u", "ECHO: x\n", "ECHO: w"])) throw new Error(`answers ${got}`);
+}
+// Node 20 has no global WebSocket without a flag: the door is still tested by `npm test` there.
+if (typeof WebSocket === "function") {
+  try {
+    await doors();
+    console.log("ok   doors (udp, unix, ws)");
+  } catch (err) {
+    failed++;
+    console.log(`FAIL doors (udp, unix, ws): ${(err as Error).message}`);
+  }
+} else {
+  console.log("skip doors (no global WebSocket on this runtime)");
+}
+
 console.log(
-  `${cases.length + benchCases.length + 2 - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
+  `${cases.length + benchCases.length + 2 + (typeof WebSocket === "function" ? 1 : 0) - failed} passed, ${failed} failed (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`})`,
 );
 process.exit(failed === 0 ? 0 : 1);

@@ -28,8 +28,8 @@ export abstract class EngineService<S> implements Service {
     return this.server.metrics;
   }
 
-  listen(address: string | number | Address = 0): Promise<ListenInfo> {
-    return this.server.listen(address);
+  listen(...addresses: Array<string | number | Address>): Promise<ListenInfo> {
+    return this.server.listen(...addresses);
   }
 
   shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {

@@ -161,10 +161,19 @@ export class EchoplexServer<S = undefined> implements Service {
    * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
    * `[::1]:8080`, `localhost:8080`, `tcp://…`, `tls://…`, `unix:/path`, `unix:@name`,
    * `udp://…`, `ws://host:port/path`, `wss://…`; port 0 picks a free port (see the
-   * result). Pass a Listener to open a door of a transport of your own. Call it again to open more doors:
-   * every door feeds the same registry, limits, metrics and shutdown.
+   * result). Pass a Listener to open a door of a transport of your own. Give several
+   * addresses (or call it again) to open more doors: every door feeds the same
+   * registry, limits, metrics and shutdown. Resolves with the first door; all of them
+   * are in `addresses`.
    */
-  async listen(address: string | number | Address | Listener = 0): Promise<ListenInfo> {
+  async listen(...addresses: Array<string | number | Address | Listener>): Promise<ListenInfo> {
+    const opened: ListenInfo[] = [];
+    // Doors open in order; if one fails, those before it stay open (shutdown() closes them).
+    for (const address of addresses.length === 0 ? [0] : addresses) opened.push(await this.openDoor(address));
+    return opened[0]!;
+  }
+
+  private async openDoor(address: string | number | Address | Listener): Promise<ListenInfo> {
     if (this.draining) throw new EchoplexError("ERR_BAD_OPTION", "listen() after shutdown()");
     const listener = isListener(address) ? address : listenerFor(address, this.doorSettings);
     const bound = await listener.open(this.admission);

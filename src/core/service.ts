@@ -48,7 +48,7 @@ export interface Service {
    * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
    * `[::1]:8080`, `localhost:8080`; port 0 picks a free port (see the result).
    */
-  listen(address?: string | number | Address): Promise<ListenInfo>;
+  listen(...addresses: Array<string | number | Address>): Promise<ListenInfo>;
   /**
    * Graceful shutdown: stop accepting, answer what was received, tell the peers, wait for
    * the replies to leave; force-close what is left after `drainTimeoutMs`. Safe to call twice.

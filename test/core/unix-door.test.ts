@@ -141,3 +141,14 @@ describe("the unix: door", () => {
     await expect(server.listen("ftp://127.0.0.1:0")).rejects.toThrow(/unknown scheme "ftp"/);
   });
 });
+
+describe("listen(...addresses)", () => {
+  it("opens every door given at once and resolves with the first", async () => {
+    const path = join(dir, "many.sock");
+    const server = echo();
+    const first = await server.listen("127.0.0.1:0", `unix:${path}`, "udp://127.0.0.1:0");
+    expect(first.transport).toBe("tcp");
+    expect(server.addresses.map((a) => a.transport)).toEqual(["tcp", "unix", "udp"]);
+    expect(await ncUnix(path, "many\n")).toBe("ECHO: many\n");
+  });
+});

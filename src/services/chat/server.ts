@@ -94,15 +94,17 @@ export class ChatServer extends EngineService<ChatSession> {
     super();
   }
 
-  override async listen(address: string | number | Address = 0): Promise<ListenInfo> {
-    if (typeof address === "string" && parseListenAddress(address).transport === "udp") {
-      throw new EchoplexError(
-        "ERR_BAD_ADDRESS",
-        `chat cannot listen on ${address}: a chat user needs a connection (tcp://, tls://, unix:, ws://, wss://)`,
-      );
+  override async listen(...addresses: Array<string | number | Address>): Promise<ListenInfo> {
+    for (const address of addresses) {
+      if (typeof address === "string" && parseListenAddress(address).transport === "udp") {
+        throw new EchoplexError(
+          "ERR_BAD_ADDRESS",
+          `chat cannot listen on ${address}: a chat user needs a connection (tcp://, tls://, unix:, ws://, wss://)`,
+        );
+      }
     }
     await this.hub.ready();
-    return this.server.listen(address);
+    return this.server.listen(...addresses);
   }
 
   override async shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {

@@ -179,12 +179,13 @@ export class HttpResponder implements Service {
     this.requests.latencyRecorder = record;
   }
 
-  async listen(address: string | number | Address = 0): Promise<ListenInfo> {
+  async listen(...addresses: Array<string | number | Address>): Promise<ListenInfo> {
+    const [address = 0, ...more] = addresses;
     const addr = httpAddress(address, this.tls);
-    if (this.listenInfo !== undefined) {
+    if (this.listenInfo !== undefined || more.length > 0) {
       throw new EchoplexError(
         "ERR_BAD_ADDRESS",
-        `the HTTP responder listens on one address (${this.listenInfo.display})`,
+        `the HTTP responder listens on one address${this.listenInfo === undefined ? "" : ` (${this.listenInfo.display})`}`,
       );
     }
     const bound = await bindServer(this.server, addr, (err) =>

@@ -162,11 +162,11 @@ export class SinkServer extends EngineService<SinkPeer> {
 
   private opened: Promise<void> | undefined;
 
-  override async listen(address: string | number | Address = 0): Promise<ListenInfo> {
+  override async listen(...addresses: Array<string | number | Address>): Promise<ListenInfo> {
     // Each door is one more listen(): the file opens with the first.
     this.opened ??= this.recorder?.open() ?? Promise.resolve();
     await this.opened;
-    const info = await this.server.listen(address);
+    const info = await this.server.listen(...addresses);
     const every = this.options.statusIntervalMs ?? 0;
     if (every > 0 && this.statusTimer === undefined) {
       this.statusTimer = setInterval(() => this.logStatus("status"), every);

@@ -75,6 +75,13 @@ export class Recorder {
     }
   }
 
+  /** A reply that answers no request this run sent (a message transport matches by content, not order). */
+  unmatched(describe: () => string): void {
+    this.replies++;
+    this.mismatches++;
+    this.mismatch(describe);
+  }
+
   mismatch(describe: () => string): void {
     if (this.firstMismatch === undefined) this.firstMismatch = describe().slice(0, MAX_MISMATCH_SAMPLE);
   }
@@ -118,6 +125,7 @@ export class Recorder {
 
   result(base: {
     mode: BenchMode;
+    transport: string;
     target: string;
     conns: number;
     pipeline: number;

@@ -5,6 +5,7 @@ import { connect as netConnect, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { socketError } from "../client/connect.js";
+import { formatAddress } from "../core/address.js";
 import { EchoplexError } from "../errors.js";
 import { type BenchTarget, type ConnTarget, formatTarget } from "./options.js";
 import { dialWs } from "./ws-link.js";
@@ -115,9 +116,10 @@ export function clientCertOf(target: ConnTarget): string | undefined {
   return target.transport === "unix" ? undefined : target.tls?.cert;
 }
 
-/** A target as people write it, for messages. */
+/** Where a target is, for messages: `host:port` over TCP (TLS or not), else its address form. */
 export function whereOf(target: BenchTarget): string {
-  return formatTarget(target);
+  const tcp = target.transport === undefined || target.transport === "tcp";
+  return tcp ? formatAddress(target.host, target.port) : formatTarget(target);
 }
 
 /**

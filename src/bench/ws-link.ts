@@ -59,7 +59,10 @@ export function dialWs(target: WsTarget, timeoutMs: number): Promise<WsLink> {
             ...(tls.servername === undefined ? {} : { servername: tls.servername }),
           }),
     });
+    let refused = false;
     const onError = (err: Error) => {
+      // After a refused handshake, terminate() reports the abort here: already said.
+      if (refused) return;
       ws.terminate();
       reject(
         /timed out/i.test(err.message)
@@ -67,7 +70,18 @@ export function dialWs(target: WsTarget, timeoutMs: number): Promise<WsLink> {
           : err,
       );
     };
-    ws.once("error", onError);
+    // A server that answers the upgrade with a plain HTTP status: say which, once.
+    ws.once("unexpected-response", (_req, res) => {
+      refused = true;
+      ws.terminate();
+      reject(
+        new EchoplexError(
+          "ERR_CONNECT_FAILED",
+          `cannot connect to ${wsUrl(target)}: the server answered the WebSocket handshake with HTTP ${res.statusCode ?? "?"} (is the path right?)`,
+        ),
+      );
+    });
+    ws.on("error", onError);
     ws.once("open", () => {
       ws.off("error", onError);
       resolve(new WsLink(ws));

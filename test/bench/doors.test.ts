@@ -138,6 +138,15 @@ describe("bench over WebSocket", () => {
     expect(result.firstMismatch).toContain('"PONG"');
   });
 
+  it("names a WebSocket path the server does not serve in one line", async () => {
+    const out = await runCli(["bench", "echo", `${wsUrl}elsewhere`, "--requests", "10"]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toBe("");
+    expect(out.stderr).toBe(
+      `echoplex: error: cannot connect to ${wsUrl}elsewhere: the server answered the WebSocket handshake with HTTP 404 (is the path right?) (ERR_CONNECT_FAILED)\n`,
+    );
+  });
+
   it("refuses chat over ws:// in one line", async () => {
     const out = await runCli(["bench", "chat", wsUrl, "--requests", "1"]);
     expect(out.code).toBe(2);

@@ -132,7 +132,16 @@ describe("bench over WebSocket", () => {
   });
 
   it("counts a wrong reply over ws:// as a mismatch", async () => {
-    const { code, result } = await bench(["cmd", cmdWsUrl, "--message", "PING", "--expect", "PANG", "-n", "10"]);
+    const { code, result } = await bench([
+      "cmd",
+      cmdWsUrl,
+      "--message",
+      "PING",
+      "--expect",
+      "PANG",
+      "-n",
+      "10",
+    ]);
     expect(code).toBe(1);
     expect(result.mismatches).toBe(10);
     expect(result.firstMismatch).toContain('"PONG"');

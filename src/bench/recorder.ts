@@ -133,6 +133,8 @@ export class Recorder {
   }): BenchResult {
     const seconds = this.seconds();
     const per = (n: number) => (seconds > 0 ? n / seconds : 0);
+    // Read once: two reads differ by the CPU spent between them, and cpuUsPerReply must be cpuUs / replies.
+    const cpuUs = this.cpuUs();
     const result: BenchResult = {
       ...base,
       workers: 1,
@@ -150,8 +152,8 @@ export class Recorder {
       latencyUs: summarize(this.histogram),
       errors: { ...this.errors },
       cpuPercent: this.cpuPercent(),
-      cpuUs: this.cpuUs(),
-      cpuUsPerReply: perReply(this.cpuUs(), this.replies),
+      cpuUs,
+      cpuUsPerReply: perReply(cpuUs, this.replies),
       histogram: encodeHistogram(this.histogram),
     };
     if (this.firstMismatch !== undefined) result.firstMismatch = this.firstMismatch;

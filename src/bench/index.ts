@@ -6,14 +6,16 @@ import { cmdPlan } from "./modes/cmd.js";
 import { runConnect } from "./modes/connect.js";
 import { echoPlan, probePrefix } from "./modes/echo.js";
 import { runHttp } from "./modes/http.js";
-import { type BenchOptions, describeTarget } from "./options.js";
+import { probeUdpPrefix, runUdpEcho } from "./modes/udp-echo.js";
+import { type BenchOptions, describeTarget, transportOf } from "./options.js";
 import type { ProgressSnapshot, Recorder } from "./recorder.js";
-import { runRequestReply } from "./request-reply.js";
+import { framingOver, runRequestReply } from "./request-reply.js";
 import type { BenchResult } from "./result.js";
 
 export * from "./options.js";
 export type { ProgressSnapshot } from "./recorder.js";
 export { type BenchResult, errorTotal, mergeResults } from "./result.js";
+export { checkModeFits, parseBenchTarget } from "./target.js";
 
 export interface BenchHandle {
   /** Cumulative counters so far (zero until connected). */
@@ -26,7 +28,12 @@ export interface BenchHandle {
 /** Resolves what must be known before load starts (echo: the reply prefix, by a probe). */
 export async function prepareBench(options: BenchOptions): Promise<BenchOptions> {
   if (options.mode === "echo" && options.prefix === undefined) {
-    return { ...options, prefix: await probePrefix(options.target, options.framing) };
+    const target = options.target;
+    const prefix =
+      target.transport === "udp"
+        ? await probeUdpPrefix(target)
+        : await probePrefix(target, framingOver(target, options.framing));
+    return { ...options, prefix };
   }
   return options;
 }
@@ -48,6 +55,7 @@ function pipelineOf(options: BenchOptions): number {
 export function startBench(options: BenchOptions): BenchHandle {
   const base = {
     mode: options.mode,
+    transport: transportOf(options),
     target: describeTarget(options),
     conns: options.conns,
     pipeline: pipelineOf(options),
@@ -59,7 +67,19 @@ export function startBench(options: BenchOptions): BenchHandle {
     case "echo": {
       const prefix = options.prefix;
       if (prefix === undefined) throw new Error("echo prefix not resolved: call prepareBench first");
-      const run = runRequestReply(echoPlan({ ...options, prefix }));
+      const target = options.target;
+      if (target.transport === "udp") {
+        const run = runUdpEcho({ ...options, target, prefix });
+        return {
+          progress: progressOf(run.recorder),
+          halt: run.halt,
+          result: run.done.then((rec) => {
+            const udp = run.extras();
+            return { ...rec.result(base), lost: udp.lost, prefix, udp };
+          }),
+        };
+      }
+      const run = runRequestReply(echoPlan({ ...options, target, prefix }));
       return {
         progress: progressOf(run.recorder),
         halt: run.halt,

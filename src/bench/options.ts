@@ -1,6 +1,9 @@
 // What a benchmark run is asked to do: one plain, serialisable object per mode, so
 // the same options can be handed to worker processes unchanged.
 
+import { formatAddress } from "../core/address.js";
+import { formatUnixPath } from "../core/listen-address.js";
+
 export type BenchMode = "echo" | "cmd" | "chat" | "connect" | "http";
 export const BENCH_MODES: readonly BenchMode[] = ["echo", "cmd", "chat", "connect", "http"];
 
@@ -23,11 +26,43 @@ export interface BenchTls {
 }
 
 export interface TcpTarget {
+  /** Absent in options written before the other doors: TCP. */
+  transport?: "tcp";
   host: string;
   port: number;
   /** TLS (node:tls) on top of TCP. */
   tls?: BenchTls;
 }
+
+/** A Unix stream socket: the same bytes as TCP, through a path (`\0name`: abstract). */
+export interface UnixTarget {
+  transport: "unix";
+  path: string;
+}
+
+/** A WebSocket server: one request per message, one reply per message, no line framing. */
+export interface WsTarget {
+  transport: "ws";
+  host: string;
+  port: number;
+  /** Starts with a slash. */
+  path: string;
+  /** wss://. */
+  tls?: BenchTls;
+}
+
+/** A UDP server: one request per datagram (echo only). */
+export interface UdpTarget {
+  transport: "udp";
+  host: string;
+  port: number;
+}
+
+/** Byte streams: every stream mode (echo, cmd, chat, connect) runs over them. */
+export type StreamTarget = TcpTarget | UnixTarget;
+/** What a connection is opened to: a byte stream or a WebSocket. */
+export type ConnTarget = StreamTarget | WsTarget;
+export type BenchTarget = ConnTarget | UdpTarget;
 
 interface Common {
   /** Connections (chat: receivers). */
@@ -41,7 +76,8 @@ interface Common {
 
 export interface EchoBenchOptions extends Common {
   mode: "echo";
-  target: TcpTarget;
+  target: BenchTarget;
+  /** Ignored over ws:// and udp://, where a message is a request. */
   framing: "lines" | "length";
   pipeline: number;
   /** Payload: `size` bytes of sequence number and letters, or the sequence number then `message`. */
@@ -52,7 +88,8 @@ export interface EchoBenchOptions extends Common {
 
 export interface CmdBenchOptions extends Common {
   mode: "cmd";
-  target: TcpTarget;
+  target: ConnTarget;
+  /** Ignored over ws://, where a message is a request. */
   framing: "lines" | "length";
   pipeline: number;
   /** The request line (or frame) sent again and again, e.g. `PING`. */
@@ -63,7 +100,7 @@ export interface CmdBenchOptions extends Common {
 
 export interface ChatBenchOptions extends Common {
   mode: "chat";
-  target: TcpTarget;
+  target: StreamTarget;
   senders: number;
   /** Messages each sender keeps undelivered (to every receiver) at once in closed loop. */
   pipeline: number;
@@ -75,7 +112,7 @@ export interface ChatBenchOptions extends Common {
 
 export interface ConnectBenchOptions extends Common {
   mode: "connect";
-  target: TcpTarget;
+  target: ConnTarget;
   /** Dials in flight at once (closed loop). */
   parallel: number;
 }
@@ -102,8 +139,34 @@ export type BenchOptions =
 
 /** A short description of where the load goes, for reports. */
 export function describeTarget(options: BenchOptions): string {
-  if (options.mode === "http") return options.url;
-  const { host, port, tls } = options.target;
-  const hostPart = host.includes(":") ? `[${host}]` : host;
-  return `${tls ? "tls://" : ""}${hostPart}:${port}`;
+  return options.mode === "http" ? options.url : formatTarget(options.target);
+}
+
+/** How the load travels: the door's kind (`tls`, `wss`: with TLS). */
+export function transportOf(options: BenchOptions): string {
+  if (options.mode === "http") return new URL(options.url).protocol.replace(":", "");
+  const target = options.target;
+  switch (target.transport) {
+    case undefined:
+    case "tcp":
+      return target.tls ? "tls" : "tcp";
+    case "ws":
+      return target.tls ? "wss" : "ws";
+    default:
+      return target.transport;
+  }
+}
+
+/** A target as people write it: `tls://host:port`, `unix:/path`, `ws://host:port/path`, `udp://…`. */
+export function formatTarget(target: BenchTarget): string {
+  if (target.transport === "unix") return formatUnixPath(target.path);
+  const where = formatAddress(target.host, target.port);
+  switch (target.transport) {
+    case "ws":
+      return `${target.tls ? "wss" : "ws"}://${where}${target.path}`;
+    case "udp":
+      return `udp://${where}`;
+    default:
+      return `${target.tls ? "tls://" : ""}${where}`;
+  }
 }

@@ -75,6 +75,13 @@ export class Recorder {
     }
   }
 
+  /** A reply that answers no request this run sent (a message transport matches by content, not order). */
+  unmatched(describe: () => string): void {
+    this.replies++;
+    this.mismatches++;
+    this.mismatch(describe);
+  }
+
   mismatch(describe: () => string): void {
     if (this.firstMismatch === undefined) this.firstMismatch = describe().slice(0, MAX_MISMATCH_SAMPLE);
   }
@@ -118,6 +125,7 @@ export class Recorder {
 
   result(base: {
     mode: BenchMode;
+    transport: string;
     target: string;
     conns: number;
     pipeline: number;
@@ -125,6 +133,8 @@ export class Recorder {
   }): BenchResult {
     const seconds = this.seconds();
     const per = (n: number) => (seconds > 0 ? n / seconds : 0);
+    // Read once: two reads differ by the CPU spent between them, and cpuUsPerReply must be cpuUs / replies.
+    const cpuUs = this.cpuUs();
     const result: BenchResult = {
       ...base,
       workers: 1,
@@ -142,8 +152,8 @@ export class Recorder {
       latencyUs: summarize(this.histogram),
       errors: { ...this.errors },
       cpuPercent: this.cpuPercent(),
-      cpuUs: this.cpuUs(),
-      cpuUsPerReply: perReply(this.cpuUs(), this.replies),
+      cpuUs,
+      cpuUsPerReply: perReply(cpuUs, this.replies),
       histogram: encodeHistogram(this.histogram),
     };
     if (this.firstMismatch !== undefined) result.firstMismatch = this.firstMismatch;

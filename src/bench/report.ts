@@ -27,7 +27,7 @@ export function formatResult(r: BenchResult): string {
   const rows: Array<[string, string]> = [
     [
       "run",
-      `${r.mode} ${r.target}, ${int(r.conns)} conns, pipeline ${r.pipeline}, ${loop}, ${r.workers} worker${r.workers > 1 ? "s" : ""}`,
+      `${r.mode} ${r.target} over ${r.transport}, ${int(r.conns)} ${r.transport === "udp" ? "sockets" : "conns"}, pipeline ${r.pipeline}, ${loop}, ${r.workers} worker${r.workers > 1 ? "s" : ""}`,
     ],
   ];
   if (r.prefix !== undefined) rows.push(["prefix", JSON.stringify(r.prefix)]);
@@ -40,6 +40,13 @@ export function formatResult(r: BenchResult): string {
     rows.push([
       "fan-out",
       `${int(c.receivers)} receivers (${int(c.receiversSynced)} synced) x ${int(c.senders)} senders: ${int(c.delivered)}/${int(c.expectedDeliveries)} delivered, missing ${int(c.missing)}, duplicate/reordered ${int(c.duplicateOrReordered)}${c.floodNotices > 0 ? `, flood-control notices ${int(c.floodNotices)}` : ""}`,
+    ]);
+  }
+  if (r.udp) {
+    const u = r.udp;
+    rows.push([
+      "datagrams",
+      `sent ${int(u.sent)}, received ${int(u.received)}, lost ${int(u.lost)}, duplicated ${int(u.duplicated)}, reordered ${int(u.reordered)}`,
     ]);
   }
   if (r.connect) {

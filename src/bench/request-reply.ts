@@ -3,15 +3,19 @@
 // intended times from the pacer (open loop). Requests are written into a reused
 // buffer and sent with one write per connection per read or pacer tick; replies
 // are split by the project's codecs and checked in order against what was sent.
-import type { Socket } from "node:net";
+// Over a WebSocket each request is its own message and each message a reply.
+
 import { performance } from "node:perf_hooks";
+import type { Duplex } from "node:stream";
 import { framingFor } from "../codecs/framing-for.js";
+import { messages } from "../codecs/messages.js";
 import type { Codec } from "../codecs/types.js";
-import type { StopRule, TcpTarget } from "./options.js";
+import type { ConnTarget, StopRule } from "./options.js";
 import { Budget, startPacer } from "./pacing.js";
 import { Recorder } from "./recorder.js";
 import {
   certificateRefused,
+  clientCertOf,
   closeHard,
   connectFailure,
   dialAll,
@@ -31,9 +35,17 @@ export interface Exchange {
   describeMismatch(reply: Buffer, seq: number): string;
 }
 
+/** How requests and replies are delimited: a whole message each over WebSocket. */
+export type PlanFraming = "lines" | "length" | "messages";
+
+/** The framing a target imposes: a message transport has its own, whatever --framing says. */
+export function framingOver(target: ConnTarget, framing: "lines" | "length"): PlanFraming {
+  return target.transport === "ws" ? "messages" : framing;
+}
+
 export interface RequestReplyPlan {
-  target: TcpTarget;
-  framing: "lines" | "length";
+  target: ConnTarget;
+  framing: PlanFraming;
   conns: number;
   pipeline: number;
   rate: number;
@@ -77,9 +89,11 @@ class Pipe {
   };
   private readonly codec: Codec;
   private readonly framingBytes: number;
+  /** Each request leaves at once as one message (a WebSocket): no batching. */
+  private readonly messageMode: boolean;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: Duplex,
     private readonly exchange: Exchange,
     private readonly run: RunState,
     plan: RequestReplyPlan,
@@ -89,8 +103,13 @@ class Pipe {
     this.sentAt = new Float64Array(size);
     this.mask = size - 1;
     this.out = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, exchange.maxRequestBytes * plan.pipeline));
-    this.framingBytes = plan.framing === "length" ? 4 : 1;
-    this.codec = framingFor(plan.framing, plan.maxReplyBytes).create((reply) => this.onReply(reply));
+    this.messageMode = plan.framing === "messages";
+    this.framingBytes = plan.framing === "length" ? 4 : plan.framing === "lines" ? 1 : 0;
+    const framing =
+      plan.framing === "messages"
+        ? messages(plan.maxReplyBytes)
+        : framingFor(plan.framing, plan.maxReplyBytes);
+    this.codec = framing.create((reply) => this.onReply(reply));
   }
 
   /** Requests are waiting for the next flush. */
@@ -105,8 +124,14 @@ class Pipe {
   /** Queues request `sendSeq`, stamped with its (intended) send time. */
   issue(at: number): void {
     if (this.inflight > this.mask) this.grow();
-    if (this.outLen + this.exchange.maxRequestBytes > this.out.length) this.flush();
-    this.outLen += this.exchange.writeRequest(this.out, this.outLen, this.sendSeq);
+    if (this.messageMode) {
+      // The message owns its bytes: the link may still hold it when the next request is written.
+      const len = this.exchange.writeRequest(this.out, 0, this.sendSeq);
+      if (this.alive) this.socket.write(Buffer.from(this.out.subarray(0, len)));
+    } else {
+      if (this.outLen + this.exchange.maxRequestBytes > this.out.length) this.flush();
+      this.outLen += this.exchange.writeRequest(this.out, this.outLen, this.sendSeq);
+    }
     this.sentAt[this.sendSeq & this.mask] = at;
     this.sendSeq++;
     this.run.outstanding++;
@@ -204,7 +229,7 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
       sinks,
     );
     const where = whereOf(plan.target);
-    const connected = sockets.filter((s): s is Socket => s !== undefined);
+    const connected = sockets.filter((s): s is Duplex => s !== undefined);
     if (connected.length === 0) throw connectFailure(firstFailure ?? "no connection", where);
     const rec = new Recorder(plan.stop);
     recorder = rec;
@@ -230,7 +255,7 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
             reject(connectFailure(tlsRefusal, where));
             return;
           }
-          if (plan.target.tls?.cert !== undefined) {
+          if (clientCertOf(plan.target) !== undefined) {
             reject(certificateRefused(where));
             return;
           }

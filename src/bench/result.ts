@@ -33,8 +33,23 @@ export interface ConnectExtras {
   holdSeconds: number;
 }
 
+/** UDP echo: what became of the datagrams. sent = received + lost. */
+export interface UdpExtras {
+  sent: number;
+  /** Requests answered (each counted once, however many answers came). */
+  received: number;
+  /** Requests never answered. */
+  lost: number;
+  /** Answers beyond the first to the same request. */
+  duplicated: number;
+  /** Answers that came after the answer to a later request on the same socket. */
+  reordered: number;
+}
+
 export interface BenchResult {
   mode: BenchMode;
+  /** How the load travelled: tcp, tls, unix, ws, wss, udp, http or https. */
+  transport: string;
   target: string;
   conns: number;
   pipeline: number;
@@ -77,6 +92,7 @@ export interface BenchResult {
   prefix?: string;
   chat?: ChatExtras;
   connect?: ConnectExtras;
+  udp?: UdpExtras;
   /** The latency histogram, compressed (workers send it to the parent for merging). */
   histogram?: string;
 }
@@ -137,6 +153,17 @@ export function mergeResults(parts: readonly BenchResult[]): BenchResult {
   };
   const mismatch = parts.find((p) => p.firstMismatch !== undefined)?.firstMismatch;
   if (mismatch !== undefined) merged.firstMismatch = mismatch;
+  if (first.udp) {
+    const u = parts.map((p) => p.udp!);
+    const total = (pick: (x: UdpExtras) => number) => u.reduce((n, x) => n + pick(x), 0);
+    merged.udp = {
+      sent: total((x) => x.sent),
+      received: total((x) => x.received),
+      lost: total((x) => x.lost),
+      duplicated: total((x) => x.duplicated),
+      reordered: total((x) => x.reordered),
+    };
+  }
   if (first.connect) {
     const c = parts.map((p) => p.connect!);
     const rampSeconds = Math.max(...c.map((x) => x.rampSeconds));

@@ -1,11 +1,14 @@
-// Client sockets for the load generator: plain TCP or TLS, Nagle off, and an
-// abortive close (RST) so that thousands of benchmark connections leave no TIME_WAIT.
-import { connect as netConnect, type Socket } from "node:net";
+// Client connections for the load generator: TCP, TLS, Unix sockets and WebSockets,
+// Nagle off, and an abortive close (RST) so that thousands of benchmark connections
+// leave no TIME_WAIT.
+import { connect as netConnect, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { socketError } from "../client/connect.js";
 import { formatAddress } from "../core/address.js";
 import { EchoplexError } from "../errors.js";
-import type { TcpTarget } from "./options.js";
+import { type BenchTarget, type ConnTarget, formatTarget } from "./options.js";
+import { dialWs } from "./ws-link.js";
 
 /** Where a connection's bytes go when it reads into the shared buffer instead of emitting 'data'. */
 interface ReadSink {
@@ -22,19 +25,29 @@ let sharedReadBuffer: Buffer | undefined;
 const onreadSupported = process.versions.bun === undefined;
 
 /**
- * Opens a connection and resolves once it is usable (after the TLS handshake for TLS).
- * With `sink`, received bytes go to `sink.onData` (through the shared read buffer where possible).
+ * Opens a connection and resolves once it is usable (after the TLS or WebSocket
+ * handshake). With `sink`, received bytes (over a WebSocket: each message) go to
+ * `sink.onData` (through the shared read buffer where possible).
  */
-export function dial(target: TcpTarget, timeoutMs = 10_000, sink?: ReadSink): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const shared = sink !== undefined && !target.tls && onreadSupported;
+export async function dial(target: ConnTarget, timeoutMs = 10_000, sink?: ReadSink): Promise<Duplex> {
+  if (target.transport !== "ws") return dialStream(target, timeoutMs, sink);
+  const link = await dialWs(target, timeoutMs);
+  if (sink !== undefined) link.on("data", (message: Buffer) => sink.onData(message));
+  return link;
+}
+
+function dialStream(target: Exclude<ConnTarget, { transport: "ws" }>, timeoutMs: number, sink?: ReadSink) {
+  return new Promise<Socket>((resolve, reject) => {
+    const tls = target.transport === "unix" ? undefined : target.tls;
+    const shared = sink !== undefined && tls === undefined && onreadSupported;
     if (shared) sharedReadBuffer ??= Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES);
-    const tls = target.tls;
-    const servername = tls?.servername ?? (isIpLiteral(target.host) ? undefined : target.host);
+    const where =
+      target.transport === "unix" ? { path: target.path } : { host: target.host, port: target.port };
+    const servername =
+      tls?.servername ?? (target.transport === "unix" || isIpLiteral(target.host) ? undefined : target.host);
     const socket: Socket = tls
       ? tlsConnect({
-          host: target.host,
-          port: target.port,
+          ...where,
           rejectUnauthorized: !tls.insecure,
           ca: tls.ca,
           cert: tls.cert,
@@ -42,8 +55,7 @@ export function dial(target: TcpTarget, timeoutMs = 10_000, sink?: ReadSink): Pr
           ...(servername === undefined ? {} : { servername }),
         })
       : netConnect({
-          host: target.host,
-          port: target.port,
+          ...where,
           ...(shared
             ? {
                 onread: {
@@ -57,10 +69,10 @@ export function dial(target: TcpTarget, timeoutMs = 10_000, sink?: ReadSink): Pr
             : {}),
         });
     if (sink !== undefined && !shared) socket.on("data", (chunk: Buffer) => sink.onData(chunk));
-    const event = target.tls ? "secureConnect" : "connect";
+    const event = tls ? "secureConnect" : "connect";
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new EchoplexError("ERR_TIMEOUT", `connect to ${target.host}:${target.port} timed out`));
+      reject(new EchoplexError("ERR_TIMEOUT", `connect to ${formatTarget(target)} timed out`));
     }, timeoutMs);
     const onError = (err: Error) => {
       clearTimeout(timer);
@@ -71,7 +83,7 @@ export function dial(target: TcpTarget, timeoutMs = 10_000, sink?: ReadSink): Pr
     socket.once(event, () => {
       clearTimeout(timer);
       socket.off("error", onError);
-      socket.setNoDelay(true);
+      if (target.transport !== "unix") socket.setNoDelay(true);
       resolve(socket);
     });
   });
@@ -82,7 +94,11 @@ function isIpLiteral(host: string): boolean {
 }
 
 /** Closes with RST where the runtime can (no TIME_WAIT), else destroys. */
-export function closeHard(socket: Socket): void {
+export function closeHard(socket: Duplex): void {
+  if (!(socket instanceof Socket)) {
+    socket.destroy();
+    return;
+  }
   const withReset = socket as Socket & { resetAndDestroy?: () => Socket };
   if (typeof withReset.resetAndDestroy === "function" && !socket.destroyed && socket.readyState === "open") {
     try {
@@ -95,9 +111,15 @@ export function closeHard(socket: Socket): void {
   socket.destroy();
 }
 
-/** `host:port` of a target, for messages. */
-export function whereOf(target: TcpTarget): string {
-  return formatAddress(target.host, target.port);
+/** The client certificate a target presents, if any (a refusal of it reads differently). */
+export function clientCertOf(target: ConnTarget): string | undefined {
+  return target.transport === "unix" ? undefined : target.tls?.cert;
+}
+
+/** Where a target is, for messages: `host:port` over TCP (TLS or not), else its address form. */
+export function whereOf(target: BenchTarget): string {
+  const tcp = target.transport === undefined || target.transport === "tcp";
+  return tcp ? formatAddress(target.host, target.port) : formatTarget(target);
 }
 
 /**
@@ -156,13 +178,13 @@ export function errorKind(err: unknown): string {
 
 /** Dials `count` connections with at most `parallel` in flight; failures are reported, not thrown. */
 export async function dialAll(
-  target: TcpTarget,
+  target: ConnTarget,
   count: number,
   parallel: number,
   onFailure: (err: unknown) => void,
   sinks?: readonly ReadSink[],
-): Promise<Array<Socket | undefined>> {
-  const sockets: Array<Socket | undefined> = new Array(count);
+): Promise<Array<Duplex | undefined>> {
+  const sockets: Array<Duplex | undefined> = new Array(count);
   let next = 0;
   const lane = async () => {
     while (next < count) {

@@ -5,8 +5,8 @@
 // prefixes or other lines. In closed loop each sender keeps `pipeline` messages
 // not yet delivered to every receiver.
 import { randomBytes } from "node:crypto";
-import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
+import type { Duplex } from "node:stream";
 import { lines } from "../../codecs/lines.js";
 import { EchoplexError } from "../../errors.js";
 import type { ChatBenchOptions } from "../options.js";
@@ -16,6 +16,7 @@ import type { RunningBench } from "../request-reply.js";
 import type { ChatExtras } from "../result.js";
 import {
   certificateRefused,
+  clientCertOf,
   closeHard,
   connectFailure,
   dialAll,
@@ -52,7 +53,7 @@ class Sender {
 
   constructor(
     readonly index: number,
-    readonly socket: Socket,
+    readonly socket: Duplex,
     pipeline: number,
   ) {
     let size = 1;
@@ -100,7 +101,7 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
     sockets.forEach((s, i) => {
       if (s && options.hello !== undefined) s.write(`${options.hello.replaceAll("%d", String(i))}\n`);
     });
-    const receivers = sockets.slice(0, options.conns).filter((s): s is Socket => s !== undefined);
+    const receivers = sockets.slice(0, options.conns).filter((s): s is Duplex => s !== undefined);
     const senderSockets = sockets.slice(options.conns);
     if (senderSockets[0] === undefined || receivers.length === 0) {
       for (const s of sockets) if (s) closeHard(s);
@@ -234,10 +235,10 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
     if (extras.receiversSynced === 0) {
       for (const s of sockets) if (s) closeHard(s);
       if (tlsRefusal !== undefined) throw connectFailure(tlsRefusal, where);
-      if (options.target.tls?.cert !== undefined && alive === 0) throw certificateRefused(where);
+      if (clientCertOf(options.target) !== undefined && alive === 0) throw certificateRefused(where);
       throw new EchoplexError(
         "ERR_BAD_REPLY",
-        `chat: no receiver got the barrier line within ${options.timeoutMs / 1000} s; is ${options.target.host}:${options.target.port} a broadcast server?`,
+        `chat: no receiver got the barrier line within ${options.timeoutMs / 1000} s; is ${where} a broadcast server?`,
       );
     }
 

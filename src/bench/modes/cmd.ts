@@ -2,7 +2,7 @@
 // redis-server's inline protocol; replies are counted, and checked with --expect.
 import { encodeFrame } from "../../codecs/length-prefixed.js";
 import type { CmdBenchOptions } from "../options.js";
-import type { Exchange, RequestReplyPlan } from "../request-reply.js";
+import { type Exchange, framingOver, type RequestReplyPlan } from "../request-reply.js";
 
 const show = (b: Buffer) => JSON.stringify(b.subarray(0, 100).toString("latin1"));
 
@@ -30,12 +30,18 @@ class CmdExchange implements Exchange {
 }
 
 export function cmdPlan(options: CmdBenchOptions): RequestReplyPlan {
+  const framing = framingOver(options.target, options.framing);
   const request =
-    options.framing === "length" ? encodeFrame(options.message) : Buffer.from(`${options.message}\r\n`);
+    framing === "messages"
+      ? Buffer.from(options.message)
+      : framing === "length"
+        ? encodeFrame(options.message)
+        : Buffer.from(`${options.message}\r\n`);
   const expected = options.expect === undefined ? undefined : Buffer.from(options.expect);
   const exchange = new CmdExchange(request, expected);
   return {
     ...options,
+    framing,
     maxReplyBytes: Math.max(64 * 1024, (expected?.length ?? 0) + 1024),
     exchange: () => exchange,
   };

@@ -1,8 +1,9 @@
 // Connect mode: opens --conns connections (with a number of dials in flight, or
 // at --rate per second), measures connect latency and rate, then holds them all
 // for --duration and counts the ones the server drops.
-import type { Socket } from "node:net";
+
 import { performance } from "node:perf_hooks";
+import type { Duplex } from "node:stream";
 import type { ConnectBenchOptions } from "../options.js";
 import { Budget, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
@@ -27,7 +28,7 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
     rampSeconds: 0,
     holdSeconds: holdMs / 1000,
   };
-  const open = new Set<Socket>();
+  const open = new Set<Duplex>();
   let holding = false;
   let halted = false;
   let endHold = () => {};

@@ -4,13 +4,14 @@
 import { randomBytes } from "node:crypto";
 import { framingFor } from "../../codecs/framing-for.js";
 import { encodeFrame } from "../../codecs/length-prefixed.js";
+import { messages } from "../../codecs/messages.js";
 import { EchoplexError } from "../../errors.js";
-import type { EchoBenchOptions, TcpTarget } from "../options.js";
-import type { Exchange, RequestReplyPlan } from "../request-reply.js";
-import { certificateRefused, closeHard, connectFailure, dial, whereOf } from "../transport.js";
+import type { ConnTarget, EchoBenchOptions } from "../options.js";
+import { type Exchange, framingOver, type PlanFraming, type RequestReplyPlan } from "../request-reply.js";
+import { certificateRefused, clientCertOf, closeHard, connectFailure, dial, whereOf } from "../transport.js";
 
 /** Digits of the sequence number at the start of each payload (fixed width, wrapping). */
-const SEQ_DIGITS = 12;
+export const SEQ_DIGITS = 12;
 
 function putDigits(buf: Buffer, at: number, width: number, seq: number): void {
   for (let i = at + width - 1; i >= at; i--) {
@@ -35,7 +36,7 @@ function incrementDigits(buf: Buffer, at: number, width: number): void {
 }
 
 /** Decimal digits kept equal to a sequence number inside a buffer, stepped by one when they can be. */
-class SeqDigits {
+export class SeqDigits {
   private seq = 0;
   constructor(
     private readonly buf: Buffer,
@@ -54,7 +55,7 @@ class SeqDigits {
 }
 
 /** The payload template of connection `index`: sequence digits, then letters or the message. */
-function echoPayload(spec: EchoBenchOptions["payload"], index: number): Buffer {
+export function echoPayload(spec: EchoBenchOptions["payload"], index: number): Buffer {
   if ("message" in spec) {
     const payload = Buffer.from(`${"0".repeat(SEQ_DIGITS)} ${spec.message}`);
     return payload;
@@ -64,11 +65,12 @@ function echoPayload(spec: EchoBenchOptions["payload"], index: number): Buffer {
   return payload;
 }
 
-function frame(framing: "lines" | "length", payload: Buffer): Buffer {
+function frame(framing: PlanFraming, payload: Buffer): Buffer {
+  if (framing === "messages") return Buffer.from(payload);
   return framing === "length" ? encodeFrame(payload) : Buffer.concat([payload, Buffer.from("\n")]);
 }
 
-const show = (b: Buffer) => JSON.stringify(b.subarray(0, 100).toString("latin1"));
+export const show = (b: Buffer) => JSON.stringify(b.subarray(0, 100).toString("latin1"));
 
 class EchoExchange implements Exchange {
   readonly maxRequestBytes: number;
@@ -78,7 +80,7 @@ class EchoExchange implements Exchange {
   private readonly requestSeq: SeqDigits;
   private readonly expectedSeq: SeqDigits;
 
-  constructor(payload: Buffer, prefix: Buffer, framing: "lines" | "length") {
+  constructor(payload: Buffer, prefix: Buffer, framing: PlanFraming) {
     this.request = frame(framing, payload);
     this.maxRequestBytes = this.request.length;
     this.expected = Buffer.concat([prefix, payload]);
@@ -106,18 +108,20 @@ class EchoExchange implements Exchange {
 
 /** Sends one probe message and returns what its reply carries before it. */
 export async function probePrefix(
-  target: TcpTarget,
-  framing: "lines" | "length",
+  target: ConnTarget,
+  framing: PlanFraming,
   timeoutMs = 5000,
 ): Promise<string> {
-  const probe = Buffer.from(`probe-${randomBytes(6).toString("hex")}`);
+  const probe = probeText();
   const where = whereOf(target);
   const socket = await dial(target, timeoutMs).catch((err: unknown) => {
     throw connectFailure(err, where);
   });
   try {
     const reply = await new Promise<Buffer>((resolve, reject) => {
-      const codec = framingFor(framing).create((msg) => resolve(Buffer.from(msg)));
+      const codec = (framing === "messages" ? messages() : framingFor(framing)).create((msg) =>
+        resolve(Buffer.from(msg)),
+      );
       const timer = setTimeout(
         () => reject(new EchoplexError("ERR_TIMEOUT", "probe: no reply within 5 s")),
         timeoutMs,
@@ -132,7 +136,7 @@ export async function probePrefix(
       socket.once("close", () => {
         clearTimeout(timer);
         reject(
-          target.tls?.cert === undefined
+          clientCertOf(target) === undefined
             ? new EchoplexError("ERR_CONNECTION_CLOSED", "probe: the server closed the connection")
             : certificateRefused(where),
         );
@@ -141,25 +145,39 @@ export async function probePrefix(
       socket.once("error", (err) => reject(connectFailure(err, where)));
       socket.write(frame(framing, probe));
     });
-    const at = reply.length - probe.length;
-    if (at < 0 || !reply.subarray(at).equals(probe)) {
-      throw new EchoplexError(
-        "ERR_BAD_REPLY",
-        `probe: reply ${show(reply)} does not end with the probe ${show(probe)}; give --prefix`,
-      );
-    }
-    return reply.subarray(0, at).toString();
+    return prefixOf(reply, probe);
   } finally {
     closeHard(socket);
   }
 }
 
-export function echoPlan(options: EchoBenchOptions & { prefix: string }): RequestReplyPlan {
+/** A probe payload no server would send on its own. */
+export function probeText(): Buffer {
+  return Buffer.from(`probe-${randomBytes(6).toString("hex")}`);
+}
+
+/** What an echo reply carries before the probe it echoes. */
+export function prefixOf(reply: Buffer, probe: Buffer): string {
+  const at = reply.length - probe.length;
+  if (at < 0 || !reply.subarray(at).equals(probe)) {
+    throw new EchoplexError(
+      "ERR_BAD_REPLY",
+      `probe: reply ${show(reply)} does not end with the probe ${show(probe)}; give --prefix`,
+    );
+  }
+  return reply.subarray(0, at).toString();
+}
+
+export function echoPlan(
+  options: EchoBenchOptions & { target: ConnTarget; prefix: string },
+): RequestReplyPlan {
   const prefix = Buffer.from(options.prefix);
   const template = echoPayload(options.payload, 0);
+  const framing = framingOver(options.target, options.framing);
   return {
     ...options,
+    framing,
     maxReplyBytes: prefix.length + template.length + 1024,
-    exchange: (i) => new EchoExchange(echoPayload(options.payload, i), prefix, options.framing),
+    exchange: (i) => new EchoExchange(echoPayload(options.payload, i), prefix, framing),
   };
 }

@@ -5,17 +5,24 @@ import {
   BENCH_MODES,
   type BenchMode,
   type BenchOptions,
+  type BenchTarget,
+  checkModeFits,
+  parseBenchTarget,
   prepareBench,
   type StopRule,
   startBench,
-  type TcpTarget,
 } from "../../bench/index.js";
 import { floodHint } from "../../bench/modes/chat-flood.js";
-import type { BenchTls } from "../../bench/options.js";
+import { requireSeqRoom } from "../../bench/modes/udp-echo.js";
+import type {
+  BenchTls,
+  ChatBenchOptions,
+  CmdBenchOptions,
+  ConnectBenchOptions,
+} from "../../bench/options.js";
 import { failedSummary, formatResult, ProgressLine } from "../../bench/report.js";
 import { startWorkers } from "../../bench/workers.js";
 import { readPemFile } from "../../client/connect.js";
-import { parseAddress } from "../../core/address.js";
 import { EchoplexError } from "../../errors.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
 
@@ -77,11 +84,25 @@ function withoutInsecure({ insecure: _insecure, ...rest }: BenchTls): Omit<Bench
   return rest;
 }
 
-function tcpTarget(text: string, flags: BenchFlags): TcpTarget {
-  const address = parseAddress(text);
-  const host = address.host ?? "127.0.0.1";
-  const tls = tlsSettings(flags);
-  return tls ? { host, port: address.port, tls } : { host, port: address.port };
+/** A target the mode can use: every door's address form, refused with one line where the mode does not fit. */
+function targetFor<M extends BenchMode>(mode: M, text: string, flags: BenchFlags): BenchTarget {
+  const target = parseBenchTarget(text, tlsSettings(flags));
+  checkModeFits(mode, target, text);
+  const transport = target.transport ?? "tcp";
+  if ((transport === "ws" || transport === "udp") && flags.framing === "length") {
+    throw bad(
+      `--framing does not apply to ${text}: each ${transport === "ws" ? "message" : "datagram"} is one request`,
+    );
+  }
+  if (transport === "udp" && flags.size !== undefined) requireSeqRoom(flags.size);
+  return target;
+}
+
+/** http takes a URL; the other doors' address forms are a mistake worth naming. */
+function checkHttpTarget(text: string): void {
+  if (/^(unix:|(tcp|tls|udp|ws|wss):\/\/)/i.test(text.trim())) {
+    throw bad(`bench http takes an http:// or https:// URL, not ${text}`);
+  }
 }
 
 function stopRule(mode: BenchMode, flags: BenchFlags): StopRule {
@@ -124,7 +145,7 @@ function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): Bench
       return {
         mode,
         ...common,
-        target: tcpTarget(target, flags),
+        target: targetFor(mode, target, flags),
         framing: flags.framing,
         pipeline,
         payload:
@@ -140,7 +161,7 @@ function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): Bench
       return {
         mode,
         ...common,
-        target: tcpTarget(target, flags),
+        target: targetFor(mode, target, flags) as CmdBenchOptions["target"],
         framing: flags.framing,
         pipeline,
         message,
@@ -151,7 +172,7 @@ function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): Bench
       return {
         mode,
         ...common,
-        target: tcpTarget(target, flags),
+        target: targetFor(mode, target, flags) as ChatBenchOptions["target"],
         senders: flags.senders,
         pipeline,
         size: flags.size ?? DEFAULT_SIZE,
@@ -161,10 +182,11 @@ function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): Bench
       return {
         mode,
         ...common,
-        target: tcpTarget(target, flags),
+        target: targetFor(mode, target, flags) as ConnectBenchOptions["target"],
         parallel: flags.pipeline ?? DEFAULT_CONNECT_PARALLEL,
       };
     case "http": {
+      checkHttpTarget(target);
       if (pipeline > 1)
         throw bad("--pipeline does not apply to http (node:http sends one request at a time per connection)");
       const tls = tlsSettings(flags);
@@ -196,9 +218,14 @@ function totalMs(options: BenchOptions): number | undefined {
 
 export function benchCommand(): Command {
   const cmd = new Command("bench")
-    .description("load generator for TCP (echo, cmd, chat, connect) and HTTP servers")
+    .description(
+      "load generator for TCP, TLS, Unix, WebSocket and UDP (echo, cmd, chat, connect) and HTTP servers",
+    )
     .addArgument(new Argument("<mode>", "what load to generate").choices(BENCH_MODES))
-    .argument("<target>", "HOST:PORT (or :PORT for 127.0.0.1); for http a URL")
+    .argument(
+      "<target>",
+      "HOST:PORT (or :PORT for 127.0.0.1), tcp://, tls://, unix:/path, ws://HOST:PORT/path, wss://, udp://HOST:PORT; for http a URL",
+    )
     .addOption(
       new Option("-c, --conns <n>", "connections (chat: receivers)")
         .argParser(positive("--conns"))
@@ -284,6 +311,9 @@ Examples:
   echoplex bench cmd 127.0.0.1:6379 --message PING --expect +PONG --conns 50
   echoplex bench chat :8081 --conns 100 --senders 2 --hello '/nick u%d' --rate 8 --requests 40
   echoplex bench echo localhost:8443 --ca ca.crt --cert client.crt --key client.key   mutual TLS
+  echoplex bench echo unix:/run/echo.sock --conns 8 --requests 100000
+  echoplex bench echo ws://127.0.0.1:8090/ --conns 10 --duration 10s   one message per request
+  echoplex bench echo udp://127.0.0.1:8080 --pipeline 8 --duration 10s  counts lost, duplicated, reordered
   echoplex bench connect :8080 --conns 5000 --duration 10s
   echoplex bench http http://127.0.0.1:8000/ --conns 20 --duration 10s
 

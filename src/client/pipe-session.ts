@@ -8,7 +8,7 @@ import { formatAddress } from "../core/address.js";
 import { EchoplexError } from "../errors.js";
 import { socketError } from "./connect.js";
 import { frameMessage, replyDecoder } from "./message-framing.js";
-import type { SessionOptions } from "./session.js";
+import type { SessionOptions } from "./session-options.js";
 import { PlainTextWatch, speaksTls, tlsExpected } from "./tls-detect.js";
 
 const LF = Buffer.from("\n");

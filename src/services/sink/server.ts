@@ -15,6 +15,7 @@ import {
   type ServerOptions,
 } from "../../core/server.js";
 import { counter } from "../../core/stats.js";
+import { everyTick, type TickTask } from "../../core/ticker.js";
 import type { EchoplexError } from "../../errors.js";
 import { connectionMeta, encodeRecord, isPlainText, TimestampCache } from "./record.js";
 import { type Batch, FileRecorder } from "./recorder.js";
@@ -88,7 +89,7 @@ export class SinkServer extends EngineService<SinkPeer> {
   private readonly logger: Logger;
   private readonly timestamps = new TimestampCache();
   private readonly held = new Set<SinkConn>();
-  private statusTimer: NodeJS.Timeout | undefined;
+  private statusTask: TickTask | undefined;
   private shuttingDown = false;
   private readonly ack: boolean;
   private readonly maxBuffered: number;
@@ -122,9 +123,9 @@ export class SinkServer extends EngineService<SinkPeer> {
     await this.recorder?.open();
     const info = await this.server.listen(address);
     const every = this.options.statusIntervalMs ?? 0;
-    if (every > 0) {
-      this.statusTimer = setInterval(() => this.logStatus("status"), every);
-      this.statusTimer.unref();
+    // Once for the sink, not per door: listen() opens one door per call.
+    if (every > 0 && this.statusTask === undefined) {
+      this.statusTask = everyTick(every, () => this.logStatus("status"));
     }
     return info;
   }
@@ -134,7 +135,7 @@ export class SinkServer extends EngineService<SinkPeer> {
     // Read what is already in the kernel's buffers: held peers are released for the engine's last reads.
     this.shuttingDown = true;
     this.releaseAll();
-    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
+    this.statusTask?.stop();
     await this.server.shutdown(options);
     await this.recorder?.close();
     this.logStatus("final status");

@@ -5,12 +5,13 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Limits } from "../../src/core/limits.js";
 import type { EchoplexServer } from "../../src/core/server.js";
 import { createEchoServer } from "../../src/services/echo/index.js";
 import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
+import { captureLogs } from "../helpers/log-capture.js";
 import { sleep } from "../helpers/net.js";
 
 let server: EchoplexServer<undefined> | undefined;
@@ -21,16 +22,6 @@ afterEach(async () => {
   await server?.shutdown({ drainTimeoutMs: 500 });
   server = undefined;
 });
-
-/** A logger whose JSON lines land in `lines`. */
-function capture(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = pino(
-    { level: "info", base: undefined },
-    { write: (s: string) => lines.push(JSON.parse(s)) },
-  );
-  return { logger, lines };
-}
 
 async function start(limits: Partial<Limits>, logger?: Logger): Promise<number> {
   server = createEchoServer({ limits, ...(logger === undefined ? {} : { logger }) });
@@ -117,7 +108,7 @@ describe("closing a connection to a slow reader", () => {
   });
 
   it("resets a closing peer that does not take its replies within the idle timeout, with a warning", async () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     const port = await start(
       { lingerMs: 100, idleTimeoutMs: 1000, highWaterBytes: 32 << 20, maxPendingBytes: 64 << 20 },
       logger,
@@ -143,7 +134,7 @@ describe("drain timeout", () => {
   });
 
   it("counts the connection it resets with replies unsent (ERR_DRAIN_TIMEOUT) and names the bytes", async () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     const port = await start(STUCK_LIMITS, logger);
     const socket = await slowReader(port);
     await writeUntilStuck(socket);

@@ -1,9 +1,9 @@
 // The sink's --status-interval line runs on the shared ticker: one line per period
 // however many doors the sink listens on, and none once it has shut down.
-import { type Logger, pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { activeTickTasks } from "../../../src/core/ticker.js";
 import { createSinkServer, type SinkServer } from "../../../src/services/sink/index.js";
+import { captureLogs } from "../../helpers/log-capture.js";
 import { sleep } from "../../helpers/net.js";
 
 let sink: SinkServer | undefined;
@@ -12,19 +12,9 @@ afterEach(async () => {
   sink = undefined;
 });
 
-/** A logger whose JSON lines land in `lines`. */
-function capture(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = pino(
-    { level: "info", base: undefined },
-    { write: (s: string) => lines.push(JSON.parse(s)) },
-  );
-  return { logger, lines };
-}
-
 describe("sink status line", () => {
   it("is one task on the shared ticker for two doors, and stops at shutdown", async () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     const statusLines = () => lines.filter((l) => l.msg === "status").length;
     const before = activeTickTasks();
     sink = createSinkServer({ statusIntervalMs: 100, logger });

@@ -1,31 +1,16 @@
 // `echoplex client` as a library call: connect (with optional retries), then run the
 // interactive session at a terminal or the pipe session otherwise.
-import type { Readable, Writable } from "node:stream";
 import { EchoplexError } from "../errors.js";
 import { Backoff } from "./backoff.js";
 import type { ClientFraming } from "./message-framing.js";
-import { type LinkOptions, openLink } from "./open-link.js";
+import { openLink } from "./open-link.js";
 import { runPipeSession } from "./pipe-session.js";
 import { withRetry } from "./reconnect.js";
+import type { SessionOptions } from "./session-options.js";
 import { carriesMessages, targetName } from "./target.js";
 import { runTtySession } from "./tty-session.js";
 
-export interface SessionOptions extends LinkOptions {
-  /** Stream doors: `lines` or `length`. WebSocket and UDP carry whole messages: `messages` (`lines` is taken as that). */
-  framing: ClientFraming;
-  /** Longest reply (and input line) accepted, in bytes. */
-  maxLineBytes: number;
-  /** After the input ends (pipe, Ctrl-D), how long to wait for the server to close, in ms. */
-  waitMs: number;
-  /** Retry connecting (and, at a terminal, reconnect after a lost connection) this many times; undefined: never. */
-  retries?: number;
-  input: Readable;
-  output: Writable;
-  /** Interactive (prompt, history, `< ` replies) or pipe mode. */
-  interactive: boolean;
-  /** Notices for the user (connection state); never mixed into the replies on stdout. */
-  notice: (text: string) => void;
-}
+export type { SessionOptions } from "./session-options.js";
 
 export const DEFAULT_WAIT_MS = 5_000;
 export const DEFAULT_CLIENT_MAX_LINE = 1024 * 1024;

@@ -7,7 +7,7 @@ import { EchoplexError } from "../errors.js";
 import { socketError } from "./connect.js";
 import { frameMessage, replyDecoder, replyText } from "./message-framing.js";
 import { MessageLink } from "./message-link.js";
-import type { SessionOptions } from "./session.js";
+import type { SessionOptions } from "./session-options.js";
 import { targetName } from "./target.js";
 import { PlainTextWatch, speaksTls, tlsExpected } from "./tls-detect.js";
 

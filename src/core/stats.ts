@@ -38,9 +38,7 @@ export function gauge(
   read: ServiceMetric["read"],
   labelNames?: string[],
 ): ServiceMetric {
-  return labelNames === undefined
-    ? { name, help, type: "gauge", read }
-    : { name, help, type: "gauge", read, labelNames };
+  return serviceMetric("gauge", name, help, read, labelNames);
 }
 
 /** A counter read at scrape time; `name` should end in `_total`. */
@@ -50,9 +48,17 @@ export function counter(
   read: ServiceMetric["read"],
   labelNames?: string[],
 ): ServiceMetric {
-  return labelNames === undefined
-    ? { name, help, type: "counter", read }
-    : { name, help, type: "counter", read, labelNames };
+  return serviceMetric("counter", name, help, read, labelNames);
+}
+
+function serviceMetric(
+  type: ServiceMetric["type"],
+  name: string,
+  help: string,
+  read: ServiceMetric["read"],
+  labelNames: string[] | undefined,
+): ServiceMetric {
+  return labelNames === undefined ? { name, help, type, read } : { name, help, type, read, labelNames };
 }
 
 export class ServerStats {

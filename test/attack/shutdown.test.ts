@@ -165,20 +165,46 @@ describe("attack: SIGTERM while a peer is not reading its replies", () => {
   });
 
   it("resets a peer that never reads at --drain-timeout, logs its unsent bytes at warn, and exits 0", async () => {
+    // --high-water 8m: paused, the server holds more replies than the kernel can take
+    // for a peer that never reads (a pause at 256 KiB can be loopback lag, gone by the
+    // drain timeout), so they are still unsent when it runs out.
     const cli = await startCli(
-      ["echo", "127.0.0.1:0", "--drain-timeout", "1s", "--admin", "127.0.0.1:0", "--log-format", "json"],
+      [
+        "echo",
+        "127.0.0.1:0",
+        "--drain-timeout",
+        "1s",
+        "--high-water",
+        "8m",
+        "--max-pending",
+        "32m",
+        "--admin",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+      ],
       { count: 2 },
     );
     const socket = await rawClient(cli.ports.echo!);
-    // Write until the server stops reading: its unsent replies have passed --high-water.
+    // Write until the server stops reading. A full socket waits for 'drain' or the pause,
+    // whichever comes first: once the server stops reading, 'drain' may never come.
     const metrics = async () => parseMetrics((await adminGet(cli.ports.admin!, "/metrics")).body);
-    let sent = 0;
-    const pausedAt = async () =>
-      metric(await metrics(), "echoplex_backpressure_pauses_total", { service: "echo" }) ?? 0;
-    while ((await pausedAt()) === 0) {
-      expect(sent).toBeLessThan(1_000_000); // 100 MB: bounded
-      await writeLines(socket, sent, sent + 20_000);
-      sent += 20_000;
+    const paused = async () =>
+      (metric(await metrics(), "echoplex_backpressure_pauses_total", { service: "echo" }) ?? 0) > 0;
+    let writable = true;
+    socket.on("drain", () => {
+      writable = true;
+    });
+    const deadline = Date.now() + 30_000;
+    for (let sent = 0; !(await paused()); ) {
+      expect(Date.now()).toBeLessThan(deadline);
+      if (!writable) {
+        await sleep(20);
+        continue;
+      }
+      let burst = "";
+      for (const end = sent + 1000; sent < end; sent++) burst += request(sent);
+      writable = socket.write(burst);
     }
     const signalled = Date.now();
     expect(await cli.stop("SIGTERM")).toBe(0);

@@ -5,12 +5,13 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Limits } from "../../src/core/limits.js";
 import type { EchoplexServer } from "../../src/core/server.js";
 import { createEchoServer } from "../../src/services/echo/index.js";
 import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
+import { captureLogs } from "../helpers/log-capture.js";
 import { sleep } from "../helpers/net.js";
 
 let server: EchoplexServer<undefined> | undefined;
@@ -21,16 +22,6 @@ afterEach(async () => {
   await server?.shutdown({ drainTimeoutMs: 500 });
   server = undefined;
 });
-
-/** A logger whose JSON lines land in `lines`. */
-function capture(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = pino(
-    { level: "info", base: undefined },
-    { write: (s: string) => lines.push(JSON.parse(s)) },
-  );
-  return { logger, lines };
-}
 
 async function start(limits: Partial<Limits>, logger?: Logger): Promise<number> {
   server = createEchoServer({ limits, ...(logger === undefined ? {} : { logger }) });
@@ -54,12 +45,34 @@ async function writeLines(socket: Socket, count: number): Promise<void> {
   }
 }
 
-/** Writes until the server stops reading: its unsent replies have passed the high-water mark. */
-async function writeUntilPaused(socket: Socket): Promise<void> {
-  for (let round = 0; server!.stats().backpressurePauses === 0; round++) {
-    expect(round).toBeLessThan(50); // 100 MB: bounded
-    await writeLines(socket, 20_000);
-    await sleep(50); // lets the server read what the kernel holds
+/**
+ * Replies a drain test holds unsent: far more than the kernel can take for a peer that
+ * never reads (the server's send buffer grows to 4 MiB at most, the peer's receive buffer
+ * only grows as it reads). A pause at the default 256 KiB mark proves nothing under load:
+ * loopback delivery can lag, the server pauses, the kernel catches up and everything
+ * leaves within the drain timeout. Paused with this much unsent, most of it stays.
+ */
+const STUCK_BYTES = 8 << 20;
+const STUCK_LIMITS: Partial<Limits> = { highWaterBytes: STUCK_BYTES, maxPendingBytes: 4 * STUCK_BYTES };
+
+/**
+ * Writes until the server has paused this peer with STUCK_BYTES of replies unsent. A
+ * write that fills the socket waits for 'drain' or for that pause, whichever comes
+ * first: once the server stops reading, 'drain' may never come.
+ */
+async function writeUntilStuck(socket: Socket): Promise<void> {
+  const chunk = `${"y".repeat(99)}\n`.repeat(1000);
+  const stuck = () =>
+    server!.stats().backpressurePauses > 0 && (oneConnection()?.pendingBytes ?? 0) >= STUCK_BYTES;
+  const deadline = Date.now() + 20_000;
+  let writable = true;
+  socket.on("drain", () => {
+    writable = true;
+  });
+  while (!stuck()) {
+    expect(Date.now()).toBeLessThan(deadline);
+    if (writable) writable = socket.write(chunk);
+    else await sleep(5); // polls for the pause or 'drain'
   }
 }
 
@@ -95,7 +108,7 @@ describe("closing a connection to a slow reader", () => {
   });
 
   it("resets a closing peer that does not take its replies within the idle timeout, with a warning", async () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     const port = await start(
       { lingerMs: 100, idleTimeoutMs: 1000, highWaterBytes: 32 << 20, maxPendingBytes: 64 << 20 },
       logger,
@@ -121,10 +134,10 @@ describe("drain timeout", () => {
   });
 
   it("counts the connection it resets with replies unsent (ERR_DRAIN_TIMEOUT) and names the bytes", async () => {
-    const { logger, lines } = capture();
-    const port = await start({}, logger);
+    const { logger, lines } = captureLogs();
+    const port = await start(STUCK_LIMITS, logger);
     const socket = await slowReader(port);
-    await writeUntilPaused(socket);
+    await writeUntilStuck(socket);
     const started = Date.now();
     await server!.shutdown({ drainTimeoutMs: 500 });
     expect(Date.now() - started).toBeLessThan(5000);
@@ -137,13 +150,14 @@ describe("drain timeout", () => {
   it("ends a TLS connection with replies unsent without throwing (node cannot reset under TLS)", async () => {
     server = createEchoServer({
       tls: { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) },
+      limits: STUCK_LIMITS,
     });
     const { port } = await server.listen("127.0.0.1:0");
     const socket = tlsConnect({ port, host: "127.0.0.1", servername: "localhost", ca: certs.caPem });
     sockets.push(socket);
     await once(socket, "secureConnect");
     socket.pause();
-    await writeUntilPaused(socket);
+    await writeUntilStuck(socket);
     await server.shutdown({ drainTimeoutMs: 500 });
     expect(server.stats().errors.get("ERR_DRAIN_TIMEOUT")).toBe(1);
     expect(server.connections.size).toBe(0);

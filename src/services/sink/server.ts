@@ -17,6 +17,7 @@ import {
   type ServerOptions,
 } from "../../core/server.js";
 import { counter } from "../../core/stats.js";
+import { everyTick, type TickTask } from "../../core/ticker.js";
 import { WarnThrottle } from "../../core/warn-throttle.js";
 import { EchoplexError } from "../../errors.js";
 import { durationText, sizeText } from "../../options/spec.js";
@@ -101,7 +102,7 @@ export class SinkServer extends EngineService<SinkPeer> {
   private readonly logger: Logger;
   private readonly timestamps = new TimestampCache();
   private readonly held = new Set<SinkConn>();
-  private statusTimer: NodeJS.Timeout | undefined;
+  private statusTask: TickTask | undefined;
   private shuttingDown = false;
   private readonly ack: boolean;
   private readonly maxBuffered: number;
@@ -168,9 +169,9 @@ export class SinkServer extends EngineService<SinkPeer> {
     await this.opened;
     const info = await this.server.listen(...addresses);
     const every = this.options.statusIntervalMs ?? 0;
-    if (every > 0 && this.statusTimer === undefined) {
-      this.statusTimer = setInterval(() => this.logStatus("status"), every);
-      this.statusTimer.unref();
+    // Once for the sink, not per door: listen() may be called once per door.
+    if (every > 0 && this.statusTask === undefined) {
+      this.statusTask = everyTick(every, () => this.logStatus("status"));
     }
     return info;
   }
@@ -180,7 +181,7 @@ export class SinkServer extends EngineService<SinkPeer> {
     // Read what is already in the kernel's buffers: held peers are released for the engine's last reads.
     this.shuttingDown = true;
     this.releaseAll();
-    if (this.statusTimer !== undefined) clearInterval(this.statusTimer);
+    this.statusTask?.stop();
     await this.server.shutdown(options);
     await this.recorder?.close();
     this.logStatus("final status");

@@ -71,7 +71,8 @@ export function serviceCommand(def: ServiceDefinition): Command {
     // Any number of addresses: `--raw 7` would silently listen on port 7 too.
     // Commander keeps the parsed argv on the program as `rawArgs` (not in its typings).
     const argv = (cmd.parent as (Command & { rawArgs?: string[] }) | null)?.rawArgs ?? process.argv;
-    if (argumentAfterBooleanFlag(cmd, positional, argv) !== undefined) {
+    // The first address may follow any flag (`--tls-self-signed 127.0.0.1:0`); a further one after a boolean flag was meant as its value.
+    if (argumentAfterBooleanFlag(cmd, positional.slice(1), argv) !== undefined) {
       cmd.error("an argument after a flag that takes no value", {
         code: "commander.excessArguments",
         exitCode: 2,

@@ -36,7 +36,7 @@ function excessArguments(command: Command, argv: string[]): { message: string; h
     .join(" ");
   const message = `too many arguments for '${command.name()}': expected ${expected}, got ${command.args.join(" ")}`;
   const variadic = command.registeredArguments.at(-1)?.variadic === true;
-  const extra = variadic ? command.args : command.args.slice(command.registeredArguments.length);
+  const extra = variadic ? command.args.slice(1) : command.args.slice(command.registeredArguments.length);
   const misplaced = argumentAfterBooleanFlag(command, extra, argv);
   if (misplaced === undefined) return { message };
   const hint = `(${misplaced.flag} takes no value)`;

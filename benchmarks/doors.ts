@@ -165,7 +165,10 @@ async function runCell(cell: Cell): Promise<Sample> {
     client.stderr!.on("data", (d: Buffer) => process.stderr.write(`[client ${cell.name}] ${d}`));
     const line = await waitFor(client, "stdout", /^\{/, (WARMUP + SECONDS + 30) * 1000);
     await stop(client);
-    return JSON.parse(line) as Sample;
+    const sample = JSON.parse(line) as Sample;
+    if (sample.msgsPerSec === 0 || sample.errors > 0)
+      throw new Error(`${cell.name}: no traffic or errors: ${line}`);
+    return sample;
   } finally {
     await stop(server);
     rmSync(SOCK, { force: true });

@@ -48,8 +48,16 @@ export function createMetricsRegistry(servers: readonly Service[], options: Metr
       },
     });
   };
-  const counterByLabel = (name: string, help: string, label: string, read: ReadByLabel, known: string[]) => {
-    new Counter({
+  // One series per service and key of a map the counters hold (errors by code, connections by transport).
+  const byLabel = (
+    Metric: typeof Counter | typeof Gauge,
+    name: string,
+    help: string,
+    label: string,
+    read: ReadByLabel,
+    known: readonly string[] = [],
+  ): void => {
+    new Metric({
       name: METRIC_PREFIX + name,
       help,
       labelNames: ["service", label],
@@ -63,6 +71,8 @@ export function createMetricsRegistry(servers: readonly Service[], options: Metr
       },
     });
   };
+  const counterByLabel = (name: string, help: string, label: string, read: ReadByLabel, known: string[]) =>
+    byLabel(Counter, name, help, label, read, known);
   // `aggregator`: how the primary combines the workers' values under --workers (sum by default).
   const gaugeOf = (name: string, help: string, read: Read, aggregator: "sum" | "max" = "sum"): void => {
     new Gauge({
@@ -77,20 +87,8 @@ export function createMetricsRegistry(servers: readonly Service[], options: Metr
       },
     });
   };
-  const gaugeByLabel = (name: string, help: string, label: string, read: ReadByLabel): void => {
-    new Gauge({
-      name: METRIC_PREFIX + name,
-      help,
-      labelNames: ["service", label],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of servers) {
-          for (const [key, value] of read(s.stats())) this.inc({ service: s.service, [label]: key }, value);
-        }
-      },
-    });
-  };
+  const gaugeByLabel = (name: string, help: string, label: string, read: ReadByLabel) =>
+    byLabel(Gauge, name, help, label, read);
   counter("connections_opened_total", "Connections accepted since start", (c) => c.connectionsOpened);
   counterByLabel(
     "transport_connections_opened_total",

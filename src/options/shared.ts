@@ -262,23 +262,26 @@ export const LOGGING_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/** The file mode of `unix:` socket files (every service that takes a `unix:` address). */
+export const UNIX_MODE_OPTION: OptionSpec = {
+  name: "unixMode",
+  flag: "--unix-mode",
+  kind: "string",
+  placeholder: "mode",
+  help: "file mode of unix: socket files, in octal (0660); default: as the umask leaves it",
+  check: (value) => {
+    if (!/^0?[0-7]{3}$/.test(value)) {
+      throw new EchoplexError(
+        "ERR_BAD_OPTION",
+        `--unix-mode "${value}": expected an octal mode such as 0660`,
+      );
+    }
+  },
+};
+
 /** The doors other than TCP: Unix sockets, UDP and WebSocket (each applies to its own addresses). */
 export const TRANSPORT_OPTIONS: readonly OptionSpec[] = [
-  {
-    name: "unixMode",
-    flag: "--unix-mode",
-    kind: "string",
-    placeholder: "mode",
-    help: "file mode of unix: socket files, in octal (0660); default: as the umask leaves it",
-    check: (value) => {
-      if (!/^0?[0-7]{3}$/.test(value)) {
-        throw new EchoplexError(
-          "ERR_BAD_OPTION",
-          `--unix-mode "${value}": expected an octal mode such as 0660`,
-        );
-      }
-    },
-  },
+  UNIX_MODE_OPTION,
   duration("udpIdle", "--udp-idle", UDP_DEFAULT_IDLE_MS, "forget a udp:// peer silent this long"),
   {
     name: "wsMaxMessage",

@@ -1,5 +1,5 @@
 // `echoplex http`: the HTTP responder.
-import { LISTEN_OPTIONS, PROCESS_OPTIONS, TLS_OPTIONS } from "../../options/shared.js";
+import { LISTEN_OPTIONS, PROCESS_OPTIONS, TLS_OPTIONS, UNIX_MODE_OPTION } from "../../options/shared.js";
 import { createHttpResponder, HTTP_DEFAULT_PORT } from "../../services/http/index.js";
 import { HTTP_OPTIONS } from "../../services/http/options.js";
 import { type ServiceDefinition, serviceCommand } from "../service-command.js";
@@ -8,7 +8,7 @@ export const httpService: ServiceDefinition = {
   name: "http",
   defaultPort: HTTP_DEFAULT_PORT,
   description: "answer every HTTP request after a delay (timeouts, retries and load balancer testing)",
-  options: [...HTTP_OPTIONS, ...LISTEN_OPTIONS, ...TLS_OPTIONS, ...PROCESS_OPTIONS],
+  options: [...HTTP_OPTIONS, ...LISTEN_OPTIONS, UNIX_MODE_OPTION, ...TLS_OPTIONS, ...PROCESS_OPTIONS],
   examples: `
 Per-request overrides:
   /delay/{seconds}   answer after this delay (up to --max-delay)
@@ -22,7 +22,8 @@ Examples:
   echoplex http 127.0.0.1:0 --delay 250ms
   echoplex http --status 503 --header 'Retry-After: 5'
   echoplex http --admin 9090          metrics, peers and a status page on 127.0.0.1:9090
-  echoplex http --tls-self-signed      HTTPS with a generated certificate`,
+  echoplex http --tls-self-signed      HTTPS with a generated certificate
+  echoplex http unix:/tmp/http.sock    on a Unix socket (curl --unix-socket /tmp/http.sock http://x/)`,
   create(values, { logger, tls }) {
     return createHttpResponder({
       delayMs: values.delay as number,
@@ -37,6 +38,7 @@ Examples:
       maxConnections: values.maxConnections as number,
       maxPipeline: values.maxPipeline as number,
       ...(values.drainTimeout === undefined ? {} : { drainTimeoutMs: values.drainTimeout as number }),
+      ...(values.unixMode === undefined ? {} : { unixMode: Number.parseInt(values.unixMode as string, 8) }),
       logger,
       tls,
     });

@@ -1,12 +1,14 @@
 // The responder's connections: admission (the 503 over --max-connections), the peer
 // registry and each socket's hooks into node:http, what the admin endpoint reads of
 // them (counters, peers), and the log line of a lingering close's end.
+
 import type { Socket } from "node:net";
 import { coarseClock } from "../../core/clock.js";
 import type { PeerInfo } from "../../core/connection.js";
 import type { Logger } from "../../core/logger.js";
 import type { ServiceCounters } from "../../core/service.js";
 import { everyTick, type TickTask } from "../../core/ticker.js";
+import type { TransportKind } from "../../core/transport.js";
 import type { WarnThrottle } from "../../core/warn-throttle.js";
 import { sendErrorAnswer } from "./client-error.js";
 import { lastAnswerCloses } from "./half-close.js";
@@ -23,6 +25,8 @@ export interface ConnectionsContext {
   logger: Logger;
   warnings: WarnThrottle;
   tls: boolean;
+  /** The door's transport: tcp, tls, or unix (set by listen()). */
+  transport: TransportKind;
   /** A connection closed: the drain may be done. */
   closed(): void;
 }
@@ -68,7 +72,8 @@ export class HttpConnections {
     const now = coarseClock.now;
     const peer: HttpPeer = {
       id: this.nextId++,
-      remoteAddress: socket.remoteAddress ?? "unknown",
+      // A Unix socket's peer has no address.
+      remoteAddress: socket.remoteAddress ?? (this.ctx.transport === "unix" ? "unix" : "unknown"),
       remotePort: socket.remotePort ?? 0,
       tls: this.ctx.tls,
       connectedAt: now,
@@ -163,8 +168,8 @@ export class HttpConnections {
       backpressurePauses: stats.pipelinePauses,
       tlsHandshakeFailures: stats.tlsHandshakeFailures,
       // One door, TCP or TLS.
-      activeByTransport: new Map([[this.ctx.tls ? "tls" : "tcp", this.registry.size]]),
-      openedByTransport: new Map([[this.ctx.tls ? "tls" : "tcp", stats.connectionsOpened]]),
+      activeByTransport: new Map([[this.ctx.transport, this.registry.size]]),
+      openedByTransport: new Map([[this.ctx.transport, stats.connectionsOpened]]),
     };
   }
 
@@ -180,7 +185,7 @@ export class HttpConnections {
         remoteAddress: peer.remoteAddress,
         remotePort: peer.remotePort,
         tls: peer.tls,
-        transport: peer.tls ? "tls" : "tcp",
+        transport: this.ctx.transport,
         connectedAt: new Date(peer.connectedAt).toISOString(),
         idleMs: peer.inflight > 0 ? 0 : now - peer.lastActivity,
         bytesIn: peer.socket.bytesRead,

@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Address } from "../../core/address.js";
 import type { PeerInfo } from "../../core/connection.js";
-import { bindServer } from "../../core/listen.js";
+import { bindServer, bindUnixServer } from "../../core/listen.js";
 import { parseListenAddress } from "../../core/listen-address.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { LatencyRecorder, ListenInfo } from "../../core/server.js";
@@ -18,7 +18,7 @@ import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import { WarnThrottle } from "../../core/warn-throttle.js";
 import { EchoplexError } from "../../errors.js";
 import { onClientError } from "./client-error.js";
-import { HttpConnections } from "./connections.js";
+import { type ConnectionsContext, HttpConnections } from "./connections.js";
 import { answerAfterHalfClose } from "./half-close.js";
 import { IdleGuard } from "./idle-guard.js";
 import { Lingerer } from "./linger.js";
@@ -51,6 +51,9 @@ export class HttpResponder implements Service {
   private readonly peerSet: HttpConnections;
   private readonly requests: RequestPath;
   private readonly drain: HttpDrain;
+  /** What the connections part shares with the responder; its transport is set by listen(). */
+  private readonly doorContext: ConnectionsContext;
+  private readonly unixMode: number | undefined;
   private readonly warnings: WarnThrottle;
   private listenInfo: ListenInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -95,10 +98,17 @@ export class HttpResponder implements Service {
       if (this.draining) this.drain.check();
     };
     const { warnings, tls, lingering } = this;
-    this.peerSet = new HttpConnections(
-      { settings: s, stats, logger, warnings, tls, closed: settled },
-      lingering,
-    );
+    this.doorContext = {
+      settings: s,
+      stats,
+      logger,
+      warnings,
+      tls,
+      transport: tls ? "tls" : "tcp",
+      closed: settled,
+    };
+    this.unixMode = options.unixMode;
+    this.peerSet = new HttpConnections(this.doorContext, lingering);
     this.connections = this.peerSet.registry;
 
     if (options.tls !== undefined) {
@@ -188,10 +198,15 @@ export class HttpResponder implements Service {
         `the HTTP responder listens on one address${this.listenInfo === undefined ? "" : ` (${this.listenInfo.display})`}`,
       );
     }
-    const bound = await bindServer(this.server, addr, (err) =>
-      this.warnings.warn("accept", { code: err.code, err: err.message }),
-    );
-    this.listenInfo = { ...bound, tls: this.tls, transport: this.tls ? "tls" : "tcp" };
+    const onAcceptError = (err: NodeJS.ErrnoException) =>
+      this.warnings.warn("accept", { code: err.code, err: err.message });
+    const bound =
+      "path" in addr
+        ? await bindUnixServer(this.server, addr.path, this.unixMode, onAcceptError)
+        : await bindServer(this.server, addr, onAcceptError);
+    const transport = "path" in addr ? "unix" : this.tls ? "tls" : "tcp";
+    this.doorContext.transport = transport;
+    this.listenInfo = { ...bound, tls: this.tls, transport };
     this.peerSet.startClock();
     this.logger.info(
       { address: this.listenInfo.display, delayMs: this.settings.delayMs, tls: this.tls },
@@ -222,13 +237,14 @@ export function createHttpResponder(options: HttpResponderOptions = {}): HttpRes
   return new HttpResponder(options);
 }
 
-/** The TCP address of a listen form; the HTTP responder has no other door (yet). */
-function httpAddress(address: string | number | Address, tls: boolean): Address {
+/** The TCP address or Unix path of a listen form: HTTP is a stream protocol. */
+function httpAddress(address: string | number | Address, tls: boolean): Address | { path: string } {
   const target = parseListenAddress(address);
+  if (target.transport === "unix") return { path: target.path };
   if (target.transport !== "tcp") {
     throw new EchoplexError(
       "ERR_BAD_ADDRESS",
-      `the HTTP responder cannot listen on ${String(address)}: it listens on TCP (HOST:PORT, tcp://, tls://)`,
+      `the HTTP responder cannot listen on ${String(address)}: it listens on TCP or a Unix socket (HOST:PORT, tcp://, tls://, unix:)`,
     );
   }
   if (target.tls !== undefined && target.tls !== tls) {

@@ -39,12 +39,14 @@ export interface HttpResponderOptions {
   lingerBytes?: number;
   /** On shutdown, force-close whatever is still open after this. Default: max delay + 5 s. */
   drainTimeoutMs?: number;
+  /** File mode of a `unix:` socket (e.g. 0o660). Default: as the umask leaves it. */
+  unixMode?: number;
   logger?: Logger;
   /** Serve HTTPS with these options. */
   tls?: TlsOptions;
 }
 
-export type HttpSettings = Required<Omit<HttpResponderOptions, "logger" | "tls">>;
+export type HttpSettings = Required<Omit<HttpResponderOptions, "logger" | "tls" | "unixMode">>;
 
 export const HTTP_DEFAULTS: Readonly<Omit<HttpSettings, "drainTimeoutMs">> = Object.freeze({
   delayMs: 4000,
@@ -64,7 +66,7 @@ export const HTTP_DEFAULTS: Readonly<Omit<HttpSettings, "drainTimeoutMs">> = Obj
 
 /** The options over the defaults, checked; throws ERR_BAD_OPTION on a value it cannot serve. */
 export function resolveHttpSettings(options: HttpResponderOptions): HttpSettings {
-  const { logger: _logger, tls: _tls, ...given } = options;
+  const { logger: _logger, tls: _tls, unixMode: _unixMode, ...given } = options;
   const maxDelayMs = options.maxDelayMs ?? HTTP_DEFAULTS.maxDelayMs;
   const s = {
     ...HTTP_DEFAULTS,

@@ -2,35 +2,23 @@
 // process, users over real sockets (and a real nc), in one process and through a real redis-server.
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type RunningCli, startCli } from "../../helpers/cli.js";
 import { type RunningRedis, startRedis } from "../../helpers/redis.js";
-import { type ChatUser, joinChat } from "./chat-user.js";
+import { ChatRun, type ChatUser } from "./chat-user.js";
 
 const NO_FLOOD = ["--flood-rate", "1000", "--flood-burst", "1000"];
 const USAGE = "! usage: /history [N], /history off, /history on";
 const OFF = "* history on join: off (rooms you join from now on; /history on to restore)";
 
-const nodes: RunningCli[] = [];
-const users: ChatUser[] = [];
+const run = new ChatRun();
 const procs: ChildProcess[] = [];
 
 afterEach(async () => {
-  for (const u of users.splice(0)) u.close();
   for (const p of procs.splice(0)) p.kill("SIGKILL");
-  await Promise.all(nodes.splice(0).map((n) => n.stop("SIGKILL")));
+  await run.stop();
 });
 
-async function chat(...args: string[]): Promise<number> {
-  const cli = await startCli(["chat", "127.0.0.1:0", ...NO_FLOOD, ...args]);
-  nodes.push(cli);
-  return cli.port;
-}
-
-async function user(port: number, nick?: string): Promise<ChatUser> {
-  const u = await joinChat(port, nick);
-  users.push(u);
-  return u;
-}
+const chat = (...args: string[]) => run.server(...NO_FLOOD, ...args);
+const user = (port: number, nick?: string) => run.user(port, nick);
 
 /** Sends `line` and returns every line the server answers before a fresh /rooms round trip. */
 async function ask(u: ChatUser, line: string): Promise<string[]> {

@@ -3,6 +3,7 @@
 // parse it in commands.ts, then a case in runCommand and its function here.
 import type { Logger } from "../../core/logger.js";
 import { type ChatCommand, HELP_LINES } from "./commands.js";
+import { replay } from "./delivery.js";
 import type { LocalRooms } from "./local-rooms.js";
 import { nickError, normaliseRoom } from "./names.js";
 import { type ChatConn, type ChatSettings, userOf } from "./session.js";
@@ -38,6 +39,16 @@ export function runCommand(parts: ChatParts, conn: ChatConn, cmd: ChatCommand): 
       return;
     case "help":
       for (const line of HELP_LINES) conn.send(line);
+      return;
+    case "history":
+      return history(parts, conn, cmd.count);
+    case "replay":
+      conn.state.replayOnJoin = cmd.onJoin;
+      conn.send(
+        cmd.onJoin
+          ? "* history on join: on"
+          : "* history on join: off (rooms you join from now on; /history on to restore)",
+      );
       return;
     case "pass":
       conn.send("! already authenticated");
@@ -94,6 +105,18 @@ async function join(parts: ChatParts, conn: ChatConn, name: string): Promise<voi
   }
   await parts.rooms.leave(conn, `moved to ${room}`);
   await parts.rooms.enter(conn, room);
+}
+
+/** The room's last `count` messages (all it keeps when undefined), marked like the replay on join. */
+async function history(parts: ChatParts, conn: ChatConn, count: number | undefined): Promise<void> {
+  const room = conn.state.room;
+  const kept = await parts.transport.history(room);
+  if (conn.status !== "open" || conn.state.room !== room) return;
+  if (kept.length === 0) {
+    conn.send(`* no history in ${room}`);
+    return;
+  }
+  replay(conn, room, count === undefined ? kept : kept.slice(-count));
 }
 
 async function listRooms(parts: ChatParts, conn: ChatConn): Promise<void> {

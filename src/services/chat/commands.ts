@@ -10,6 +10,9 @@ export type ChatCommand =
   | { readonly name: "me"; readonly text: string }
   | { readonly name: "quit"; readonly reason: string }
   | { readonly name: "help" }
+  /** `count` undefined: everything the room keeps (`--history`). */
+  | { readonly name: "history"; readonly count: number | undefined }
+  | { readonly name: "replay"; readonly onJoin: boolean }
   | { readonly name: "pass"; readonly secret: string }
   | { readonly name: "error"; readonly message: string };
 
@@ -21,6 +24,8 @@ export const HELP_LINES: readonly string[] = [
   "*   /who              list the people in your room and how long they have been idle",
   "*   /msg NAME text    send a private message",
   "*   /me action        say what you do: * nick action",
+  "*   /history [N]      the last N messages of your room (default: all it keeps)",
+  "*   /history off|on   stop (or restart) the history shown when you join a room",
   "*   /quit [reason]    leave",
   "*   /help             this list",
   "* anything else is said to your room; start a line with // to say something that begins with /",
@@ -59,9 +64,25 @@ export function parseCommand(line: string): ChatCommand {
       return { name: "quit", reason: rest };
     case "help":
       return { name: "help" };
+    case "history":
+      return parseHistory(rest);
     case "pass":
       return { name: "pass", secret: rest };
     default:
       return { name: "error", message: `unknown command /${word} (try /help)` };
   }
+}
+
+const HISTORY_USAGE = "usage: /history [N], /history off, /history on";
+
+function parseHistory(rest: string): ChatCommand {
+  const arg = rest.toLowerCase();
+  if (arg === "") return { name: "history", count: undefined };
+  if (arg === "off" || arg === "on") return { name: "replay", onJoin: arg === "on" };
+  // Digits only: "2.5", "-1", "0x10" and "1e3" are not what a user means by N.
+  if (!/^[0-9]+$/.test(arg)) return { name: "error", message: HISTORY_USAGE };
+  const count = Number(arg);
+  if (count < 1) return { name: "error", message: HISTORY_USAGE };
+  // Larger than any room keeps: the handler caps it at what is stored.
+  return { name: "history", count: Math.min(count, Number.MAX_SAFE_INTEGER) };
 }

@@ -27,7 +27,7 @@ export function deliver(to: Recipients, event: ChatEvent, echoSelf: boolean): vo
   }
 }
 
-/** A room's last messages, to someone who just joined it. */
+/** A room's last messages, to someone who just joined it or asked for them (/history). */
 export function replay(conn: ChatConn, room: string, history: readonly HistoryEvent[]): void {
   conn.send(`* last ${history.length} ${history.length === 1 ? "message" : "messages"} in ${room}:`);
   for (const event of history) conn.send(renderEvent(event));

@@ -1,5 +1,5 @@
 // Room membership on this process: the local members of each room and the local
-// users by nick. Entering a room replays its history and announces the user;
+// users by nick. Entering a room replays its history (unless the user opted out) and announces the user;
 // leaving and renaming keep the transport's shared records in step.
 import { replay } from "./delivery.js";
 import { nickKey } from "./names.js";
@@ -47,7 +47,8 @@ export class LocalRooms {
   /** Replays the room's history to the user, adds them and announces them. */
   async enter(conn: ChatConn, room: string): Promise<void> {
     const s = conn.state;
-    const history = await this.transport.history(room);
+    // A user who opted out costs no history read.
+    const history = s.replayOnJoin ? await this.transport.history(room) : [];
     if (conn.status !== "open" || s.phase !== "chatting") return;
     if (history.length > 0) replay(conn, room, history);
     s.room = room;

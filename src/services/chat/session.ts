@@ -57,6 +57,8 @@ export interface ChatSession {
   leaveReason: string | undefined;
   /** A nick the transport gave to another server's user: renamed away from before the next line. */
   lostNick: string | undefined;
+  /** Whether entering a room replays its history (`/history off` turns it off, e.g. for bots). */
+  replayOnJoin: boolean;
 }
 
 export type ChatConn = Connection<ChatSession>;
@@ -74,6 +76,7 @@ export function newSession(settings: ChatSettings): ChatSession {
     busy: false,
     leaveReason: undefined,
     lostNick: undefined,
+    replayOnJoin: true,
   };
 }
 

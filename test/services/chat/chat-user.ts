@@ -1,5 +1,6 @@
 // A chat user over a real socket, for the chat tests: read lines up to a pattern,
 // and "sync" (a /rooms round trip) to collect everything received before it.
+import { type RunningCli, startCli } from "../../helpers/cli.js";
 import { connectClient, type TestClient } from "../../helpers/net.js";
 
 export class ChatUser {
@@ -52,4 +53,28 @@ export async function joinChat(port: number, nick?: string): Promise<ChatUser> {
     user.nick = nick;
   }
   return user;
+}
+
+/** Chat servers (the real CLI on loopback port 0) and users a test starts, stopped together after it. */
+export class ChatRun {
+  private readonly servers: RunningCli[] = [];
+  private readonly users: ChatUser[] = [];
+
+  /** Starts `echoplex chat` with `args`; returns its port. */
+  async server(...args: string[]): Promise<number> {
+    const cli = await startCli(["chat", "127.0.0.1:0", ...args]);
+    this.servers.push(cli);
+    return cli.port;
+  }
+
+  async user(port: number, nick?: string): Promise<ChatUser> {
+    const u = await joinChat(port, nick);
+    this.users.push(u);
+    return u;
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.users.splice(0)) u.close();
+    await Promise.all(this.servers.splice(0).map((s) => s.stop("SIGKILL")));
+  }
 }

@@ -18,6 +18,12 @@ describe("parseCommand", () => {
     ["/nick", { name: "error", message: "usage: /nick NAME" }],
     ["/msg bob", { name: "error", message: "usage: /msg NAME text" }],
     ["/bogus", { name: "error", message: "unknown command /bogus (try /help)" }],
+    ["/history", { name: "history", count: undefined }],
+    ["/history 7", { name: "history", count: 7 }],
+    ["/history Off", { name: "replay", onJoin: false }],
+    ["/history on", { name: "replay", onJoin: true }],
+    ["/history 0", { name: "error", message: "usage: /history [N], /history off, /history on" }],
+    ["/history -2", { name: "error", message: "usage: /history [N], /history off, /history on" }],
   ])("%j", (line, command) => {
     expect(parseCommand(line)).toEqual(command);
   });

@@ -82,7 +82,7 @@ describe("the ws:// door", () => {
     await expect(wsClient(`ws://127.0.0.1:${port}/other`)).rejects.toThrow("HTTP 404");
   });
 
-  it("serves a service's page (wsPage) to a GET of its path; other paths still 404, the socket still works", async () => {
+  it("serves a service's page (wsPage) to a GET of its path; other paths and methods keep the 426 page", async () => {
     const server = echo({
       wsPage: {
         contentType: "text/html; charset=utf-8",

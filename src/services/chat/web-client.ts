@@ -1,0 +1,171 @@
+// The chat page's script, as the text the browser runs: it speaks the chat's own line
+// protocol over the WebSocket door (one line per message), so the hub needs nothing
+// new. Every line from the server goes into the page with textContent only, never as
+// HTML, so markup another user sends is shown, not run. (Kept free of backticks and
+// template holes: it is embedded in a template literal.)
+export const CHAT_WEB_SCRIPT = String.raw`"use strict";
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var log = $("log"), priv = $("private"), members = $("members"), state = $("state");
+  var input = $("input"), nickInput = $("nick"), passForm = $("pass-form"), passInput = $("pass");
+  var ws = null, attempt = 0, everConnected = false, timer = 0;
+  var me = "", room = "", wantedNick = "", password = "", inHistory = false, quietWho = 0;
+  var people = [];
+  var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + location.pathname + location.search;
+
+  function setState(name, words) {
+    state.dataset.state = name;
+    state.textContent = words;
+    var open = name === "connected";
+    input.disabled = !open;
+    $("send").disabled = !open;
+  }
+  function line(where, kind, text, from) {
+    var div = document.createElement("div");
+    div.className = "line " + kind + (inHistory ? " history" : "");
+    if (from !== undefined) {
+      var who = document.createElement("span");
+      who.className = "from";
+      who.textContent = from;
+      div.appendChild(who);
+      div.appendChild(document.createTextNode(" "));
+    }
+    var body = document.createElement("span");
+    body.className = "text";
+    body.textContent = text;
+    div.appendChild(body);
+    var stick = where.scrollTop + where.clientHeight >= where.scrollHeight - 4;
+    where.appendChild(div);
+    while (where.childNodes.length > 2000) where.removeChild(where.firstChild);
+    if (stick) where.scrollTop = where.scrollHeight;
+  }
+  function showMembers() {
+    people.sort();
+    members.textContent = "";
+    $("room").textContent = room;
+    $("me").textContent = me;
+    $("count").textContent = String(people.length);
+    for (var i = 0; i < people.length; i++) {
+      var li = document.createElement("li");
+      li.textContent = people[i];
+      if (people[i] === me) li.className = "self";
+      li.title = "click to send a private message";
+      members.appendChild(li);
+    }
+  }
+  function askWho() {
+    quietWho++;
+    ws.send("/who");
+  }
+  function rename(from, to) {
+    var i = people.indexOf(from);
+    if (i >= 0) people[i] = to;
+    if (from === me) me = to;
+    showMembers();
+  }
+  // What a line says about the room, the members and this user; returns true for a
+  // line that is only bookkeeping (an automatic /who answer) and not shown.
+  function track(text) {
+    var m;
+    if ((m = /^\* Welcome to echoplex chat, ([\w-]+)! You are in (#[\w-]+)\./.exec(text))) {
+      me = m[1]; room = m[2]; attempt = 0;
+      setState("connected", everConnected ? "connected (reconnected)" : "connected");
+      if (everConnected) line(log, "local", "reconnected");
+      everConnected = true;
+      if (wantedNick !== "" && wantedNick !== me) ws.send("/nick " + wantedNick);
+      askWho();
+      return false;
+    }
+    if (/^\* Welcome to echoplex chat\. This server needs a password/.test(text)) {
+      if (password !== "") ws.send("/pass " + password);
+      else { passForm.hidden = false; passInput.focus(); }
+      setState("password", "password needed");
+      return false;
+    }
+    if (text === "* password accepted") { passForm.hidden = true; return false; }
+    if (/^! (wrong password|send \/pass)/.test(text)) {
+      password = ""; passForm.hidden = false; passInput.focus();
+      return false;
+    }
+    if (/^\* last \d+ messages? in #/.test(text)) { inHistory = true; return false; }
+    if (text === "* end of history") { inHistory = false; return false; }
+    if (inHistory) return false;
+    if ((m = /^\* (\d+) in (#[\w-]+): (.*)$/.exec(text))) {
+      room = m[2];
+      people = m[3] === "" ? [] : m[3].split(", ").map(function (p) { return p.replace(/ \(idle [^)]*\)$/, ""); });
+      showMembers();
+      if (quietWho > 0) { quietWho--; return true; }
+      return false;
+    }
+    if ((m = /^\* ([\w-]+) joined (#[\w-]+)$/.exec(text))) {
+      if (m[1] === me) { room = m[2]; people = [me]; askWho(); }
+      else if (m[2] === room && people.indexOf(m[1]) < 0) people.push(m[1]);
+      showMembers();
+      return false;
+    }
+    if ((m = /^\* ([\w-]+) left (#[\w-]+) \(/.exec(text))) {
+      people = people.filter(function (p) { return p !== m[1]; });
+      showMembers();
+      return false;
+    }
+    if ((m = /^\* ([\w-]+) is now known as ([\w-]+)$/.exec(text))) {
+      if (m[1] === me) { wantedNick = m[2]; nickInput.value = m[2]; }
+      rename(m[1], m[2]);
+    }
+    return false;
+  }
+  function received(text) {
+    if (track(text)) return;
+    var m;
+    if ((m = /^-> \*([\w-]+)\* ([\s\S]*)$/.exec(text))) line(priv, "private out", m[2], "to " + m[1] + ":");
+    else if ((m = /^\*([\w-]+)\* ([\s\S]*)$/.exec(text))) line(priv, "private in", m[2], m[1] + ":");
+    else if ((m = /^<([\w-]+)> ([\s\S]*)$/.exec(text))) line(log, m[1] === me ? "say self" : "say", m[2], "<" + m[1] + ">");
+    else if (text.charAt(0) === "!") line(log, "error", text);
+    else line(log, "notice", text);
+  }
+  function connect() {
+    timer = 0;
+    setState("connecting", everConnected ? "reconnecting…" : "connecting…");
+    var socket = new WebSocket(url);
+    ws = socket;
+    socket.onmessage = function (e) { if (typeof e.data === "string") received(e.data); };
+    socket.onclose = function () {
+      if (ws !== socket) return;
+      ws = null; people = []; quietWho = 0; inHistory = false; showMembers();
+      // Exponential backoff with jitter, capped: a restarting server is not stormed.
+      var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() / 2);
+      attempt = Math.min(attempt + 1, 10);
+      setState("offline", "disconnected; retrying in " + Math.ceil(delay / 1000) + " s");
+      timer = setTimeout(connect, delay);
+    };
+  }
+  $("say").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value;
+    if (text.trim() === "" || ws === null || ws.readyState !== 1) return;
+    ws.send(text);
+    input.value = "";
+  });
+  $("nick-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var nick = nickInput.value.trim();
+    if (nick === "") return;
+    wantedNick = nick;
+    if (ws !== null && ws.readyState === 1 && nick !== me) ws.send("/nick " + nick);
+  });
+  passForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    password = passInput.value;
+    passInput.value = "";
+    if (ws !== null && ws.readyState === 1) ws.send("/pass " + password);
+  });
+  members.addEventListener("click", function (e) {
+    var nick = e.target && e.target.textContent;
+    if (e.target.tagName === "LI" && nick !== me) { input.value = "/msg " + nick + " "; input.focus(); }
+  });
+  $("retry").addEventListener("click", function () {
+    if (timer !== 0) { clearTimeout(timer); attempt = 0; connect(); }
+  });
+  connect();
+})();
+`;

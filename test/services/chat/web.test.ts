@@ -74,11 +74,15 @@ function nc(port: number) {
 
 /** Waits until the element's text contains `text`. */
 async function shows(page: Page, selector: string, text: string): Promise<void> {
-  await page.waitForFunction(
-    ([sel, want]) => (document.querySelector(sel as string)?.textContent ?? "").includes(want as string),
-    [selector, text],
-    { timeout: WAIT },
-  );
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    const got = await page.textContent(selector);
+    if (got?.includes(text)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${selector} never showed ${JSON.stringify(text)}; it shows ${got}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function state(page: Page, wanted: string): Promise<void> {
@@ -126,7 +130,7 @@ describe("the chat in a browser", () => {
     for (const page of [alice, bob]) {
       await shows(page, "#log", `<carol> look: ${img}`);
       await shows(page, "#log", `<carol> ${script}`);
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
       expect(await page.$$("#log img, #log script")).toHaveLength(0);
     }
 

@@ -11,6 +11,8 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
   var ws = null, attempt = 0, everConnected = false, timer = 0;
   var me = "", room = "", wantedNick = "", password = "", inHistory = false, quietWho = 0;
   var people = [];
+  // Lines this page showed itself when sent; the server echoes them only with --echo-self.
+  var mine = [];
   var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + location.pathname + location.search;
 
   function setState(name, words) {
@@ -19,6 +21,7 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
     var open = name === "connected";
     input.disabled = !open;
     $("send").disabled = !open;
+    $("retry").hidden = name !== "offline";
   }
   function line(where, kind, text, from) {
     var div = document.createElement("div");
@@ -116,7 +119,8 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
   }
   function received(text) {
     if (track(text)) return;
-    var m;
+    var m, i = inHistory ? -1 : mine.indexOf(text);
+    if (i >= 0) { mine.splice(i, 1); return; }
     if ((m = /^-> \*([\w-]+)\* ([\s\S]*)$/.exec(text))) line(priv, "private out", m[2], "to " + m[1] + ":");
     else if ((m = /^\*([\w-]+)\* ([\s\S]*)$/.exec(text))) line(priv, "private in", m[2], m[1] + ":");
     else if ((m = /^<([\w-]+)> ([\s\S]*)$/.exec(text))) line(log, m[1] === me ? "say self" : "say", m[2], "<" + m[1] + ">");
@@ -145,6 +149,15 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
     if (text.trim() === "" || ws === null || ws.readyState !== 1) return;
     ws.send(text);
     input.value = "";
+    // The server does not send a user's own lines back (unless --echo-self): show them here.
+    var said = text.trim(), m = /^\/me (.+)$/.exec(said);
+    if (m) { line(log, "notice self", "* " + me + " " + m[1]); mine.push("* " + me + " " + m[1]); }
+    else if (said.charAt(0) !== "/" || said.charAt(1) === "/") {
+      if (said.charAt(0) === "/") said = said.slice(1);
+      line(log, "say self", said, "<" + me + ">");
+      mine.push("<" + me + "> " + said);
+    }
+    if (mine.length > 50) mine.shift();
   });
   $("nick-form").addEventListener("submit", function (e) {
     e.preventDefault();

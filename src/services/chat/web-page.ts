@@ -11,6 +11,7 @@ const STYLE = `
 :root { color-scheme: light dark; --fg: #1d2330; --bg: #f6f7f9; --panel: #fff; --line: #d9dde5; --dim: #6b7385; --accent: #2f6fde; --err: #b3261e; --priv: #7a3fb8; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e3e6ec; --bg: #15181e; --panel: #1d2129; --line: #2e3440; --dim: #8a93a6; --accent: #6ea0ff; --err: #ff8a80; --priv: #c69cff; } }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; height: 100vh; display: grid; grid-template-rows: auto 1fr auto; font: 14px/1.4 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
 header, footer { display: flex; gap: .75em; align-items: center; padding: .5em .75em; background: var(--panel); border-bottom: 1px solid var(--line); flex-wrap: wrap; }
 footer { border-top: 1px solid var(--line); border-bottom: 0; }
@@ -51,7 +52,7 @@ const HTML_HEAD = `<!doctype html>
 <header>
   <h1>echoplex chat</h1>
   <span id="state" data-state="connecting" role="status" aria-live="polite">connecting…</span>
-  <button id="retry" type="button">retry now</button>
+  <button id="retry" type="button" hidden>retry now</button>
   <span>you are <b id="me"></b> in <b id="room"></b></span>
   <form id="nick-form"><input id="nick" placeholder="nick" maxlength="32" autocomplete="nickname" aria-label="nick"><button>set nick</button></form>
   <form id="pass-form" hidden><input id="pass" type="password" placeholder="server password" aria-label="password"><button>enter</button></form>

@@ -122,6 +122,9 @@ describe("the chat in a browser", () => {
     await say(alice, "hello from alice");
     await carol.waitFor("<alice> hello from alice");
     await shows(bob, "#log", "<alice> hello from alice");
+    // Shown once on the sender's own page (the server does not echo it back).
+    expect((await alice.textContent("#log"))?.split("<alice> hello from alice")).toHaveLength(2);
+    expect(await alice.isVisible("#pass-form")).toBe(false);
 
     const img = `<img src=x onerror="window.__pwned=1">`;
     const script = "<script>window.__pwned=2</script>";
@@ -136,6 +139,7 @@ describe("the chat in a browser", () => {
 
     await say(bob, "/me waves");
     await shows(alice, "#log", "* bob waves");
+    await shows(bob, "#log", "* bob waves");
     await carol.waitFor("* bob waves");
 
     carol.type("/msg bob just between us");
@@ -165,6 +169,7 @@ describe("the chat in a browser", () => {
     await page.fill("#pass", "s3cret");
     await page.press("#pass", "Enter");
     await state(page, "connected");
+    expect(await page.isVisible("#pass-form")).toBe(false);
     await page.fill("#nick", "dana");
     await page.press("#nick", "Enter");
     await shows(page, "#me", "dana");
@@ -174,6 +179,7 @@ describe("the chat in a browser", () => {
     await state(page, "offline");
     await shows(page, "#state", "retrying in");
     expect(await page.isDisabled("#input")).toBe(true);
+    expect(await page.isVisible("#retry")).toBe(true);
 
     const second = await chat(["--password", "s3cret", "--log-level", "warn"], first.ws);
     await state(page, "connected");
@@ -185,5 +191,7 @@ describe("the chat in a browser", () => {
     await eve.waitFor("You are in #lobby");
     await say(page, "back again");
     await eve.waitFor("<dana> back again");
+    expect(await page.isVisible("#pass-form")).toBe(false);
+    expect(await page.isVisible("#retry")).toBe(false);
   }, 90_000);
 });

@@ -10,6 +10,9 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
   var input = $("input"), nickInput = $("nick"), passForm = $("pass-form"), passInput = $("pass");
   var ws = null, attempt = 0, everConnected = false, timer = 0;
   var me = "", room = "", wantedNick = "", password = "", inHistory = false, quietWho = 0;
+  // Another user can make a line look like a server notice ("/me" from a user called
+  // "Welcome" or "3"): the lines that steer the page count only when one is expected.
+  var welcomed = false, whoAsked = 0, expectHistory = false;
   var people = [];
   // Lines this page showed itself when sent; the server echoes them only with --echo-self.
   var mine = [];
@@ -58,6 +61,7 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
   }
   function askWho() {
     quietWho++;
+    whoAsked++;
     ws.send("/who");
   }
   function rename(from, to) {
@@ -70,30 +74,30 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
   // line that is only bookkeeping (an automatic /who answer) and not shown.
   function track(text) {
     var m;
-    if ((m = /^\* Welcome to echoplex chat, ([\w-]+)! You are in (#[\w-]+)\./.exec(text))) {
-      me = m[1]; room = m[2]; attempt = 0;
+    if (!welcomed && (m = /^\* Welcome to echoplex chat, ([\w-]+)! You are in (#[\w-]+)\./.exec(text))) {
+      me = m[1]; room = m[2]; attempt = 0; welcomed = true; expectHistory = true;
       setState("connected", everConnected ? "connected (reconnected)" : "connected");
       if (everConnected) line(log, "local", "reconnected");
       everConnected = true;
       if (wantedNick !== "" && wantedNick !== me) ws.send("/nick " + wantedNick);
-      askWho();
       return false;
     }
-    if (/^\* Welcome to echoplex chat\. This server needs a password/.test(text)) {
+    if (!welcomed && /^\* Welcome to echoplex chat\. This server needs a password/.test(text)) {
       if (password !== "") ws.send("/pass " + password);
       else { passForm.hidden = false; passInput.focus(); }
       setState("password", "password needed");
       return false;
     }
-    if (text === "* password accepted") { passForm.hidden = true; return false; }
-    if (/^! (wrong password|send \/pass)/.test(text)) {
+    if (!welcomed && text === "* password accepted") { passForm.hidden = true; return false; }
+    if (!welcomed && /^! (wrong password|send \/pass)/.test(text)) {
       password = ""; passForm.hidden = false; passInput.focus();
       return false;
     }
-    if (/^\* last \d+ messages? in #/.test(text)) { inHistory = true; return false; }
-    if (text === "* end of history") { inHistory = false; return false; }
+    if (expectHistory && /^\* last \d+ messages? in #/.test(text)) { inHistory = true; expectHistory = false; return false; }
+    if (inHistory && text === "* end of history") { inHistory = false; return false; }
     if (inHistory) return false;
-    if ((m = /^\* (\d+) in (#[\w-]+): (.*)$/.exec(text))) {
+    if (whoAsked > 0 && (m = /^\* (\d+) in (#[\w-]+): (.*)$/.exec(text))) {
+      whoAsked--;
       room = m[2];
       people = m[3] === "" ? [] : m[3].split(", ").map(function (p) { return p.replace(/ \(idle [^)]*\)$/, ""); });
       showMembers();
@@ -101,7 +105,7 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
       return false;
     }
     if ((m = /^\* ([\w-]+) joined (#[\w-]+)$/.exec(text))) {
-      if (m[1] === me) { room = m[2]; people = [me]; askWho(); }
+      if (m[1] === me) { room = m[2]; people = [me]; expectHistory = false; askWho(); }
       else if (m[2] === room && people.indexOf(m[1]) < 0) people.push(m[1]);
       showMembers();
       return false;
@@ -130,6 +134,7 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
   function connect() {
     timer = 0;
     setState("connecting", everConnected ? "reconnecting…" : "connecting…");
+    welcomed = false; whoAsked = 0; quietWho = 0; expectHistory = false;
     var socket = new WebSocket(url);
     ws = socket;
     socket.onmessage = function (e) { if (typeof e.data === "string") received(e.data); };
@@ -149,6 +154,8 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
     if (text.trim() === "" || ws === null || ws.readyState !== 1) return;
     ws.send(text);
     input.value = "";
+    if (/^\/who\s*$/.test(text.trim())) whoAsked++;
+    if (/^\/join\s/.test(text.trim())) expectHistory = true;
     // The server does not send a user's own lines back (unless --echo-self): show them here.
     var said = text.trim(), m = /^\/me (.+)$/.exec(said);
     if (m) { line(log, "notice self", "* " + me + " " + m[1]); mine.push("* " + me + " " + m[1]); }

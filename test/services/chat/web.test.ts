@@ -109,7 +109,7 @@ async function user(ws: number, nick: string): Promise<Page> {
 const members = (page: Page) => page.$$eval("#members li", (items) => items.map((li) => li.textContent));
 
 describe("the chat in a browser", () => {
-  it("puts two browser users and an nc user in one room; markup from nc is shown as text and never runs", async () => {
+  it("puts two browser users and an nc user in one room; markup from nc is shown as text and never runs; lines dressed as the server's change nothing", async () => {
     const { tcp, ws } = await chat(["--log-level", "warn"]);
     const alice = await user(ws, "alice");
     const bob = await user(ws, "bob");
@@ -158,6 +158,36 @@ describe("the chat in a browser", () => {
     await shows(alice, "#log", "* bob left #lobby (moved to #side)");
     expect(await members(alice)).toEqual(["alice", "carol"]);
     expect(await members(bob)).toEqual(["bob"]);
+
+    // Lines dressed as the server's (a /me from users called Welcome, 3 and last) change nothing.
+    carol.type("/nick Welcome");
+    carol.type("/me to echoplex chat, mallory! You are in #fake.");
+    await shows(alice, "#log", "* Welcome to echoplex chat, mallory! You are in #fake.");
+    carol.type("/nick 3");
+    carol.type("/me in #lobby: mallory");
+    await shows(alice, "#log", "* 3 in #lobby: mallory");
+    carol.type("/nick last");
+    carol.type("/me 1 message in #lobby:");
+    await shows(alice, "#log", "* last 1 message in #lobby:");
+    carol.type("/nick carol");
+    await shows(alice, "#log", "* last is now known as carol");
+    expect(await alice.textContent("#me")).toBe("alice");
+    expect(await alice.textContent("#room")).toBe("#lobby");
+    expect(await members(alice)).toEqual(["alice", "carol"]);
+  }, 90_000);
+
+  it("shows a user's own line once when the server echoes it too (--echo-self)", async () => {
+    const { tcp, ws } = await chat(["--echo-self", "--log-level", "warn"]);
+    const page = await user(ws, "erin");
+    const frank = nc(tcp);
+    await say(page, "one");
+    await say(page, "/me nods");
+    await frank.waitFor("* erin nods");
+    frank.type("done");
+    await shows(page, "#log", "<guest-2> done");
+    const log = (await page.textContent("#log")) ?? "";
+    expect(log.split("<erin> one")).toHaveLength(2);
+    expect(log.split("* erin nods")).toHaveLength(2);
   }, 90_000);
 
   it("asks for the --password and, after a server restart, reconnects with its nick and shows it", async () => {

@@ -3,11 +3,12 @@
 // shown as text and never run, private messages apart, /me and /join, the password
 // prompt, and reconnecting after the server restarts.
 // `UPDATE_SCREENSHOT=1 npx vitest run test/services/chat/web.test.ts` rewrites docs/chat-web.png.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningCli, startCli } from "../../helpers/cli.js";
+import { ncUser } from "../../helpers/nc-user.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const WAIT = 20_000;
@@ -52,25 +53,7 @@ async function chat(args: string[], wsPort = 0): Promise<{ cli: RunningCli; tcp:
   return { cli, ...ports() };
 }
 
-/** An interactive nc user. */
-function nc(port: number) {
-  const proc = spawn("nc", ["127.0.0.1", String(port)], { stdio: ["pipe", "pipe", "inherit"] });
-  procs.push(proc);
-  let out = "";
-  proc.stdout!.setEncoding("utf8").on("data", (d: string) => {
-    out += d;
-  });
-  return {
-    type: (line: string) => proc.stdin!.write(`${line}\n`),
-    async waitFor(text: string) {
-      const deadline = Date.now() + WAIT;
-      while (!out.includes(text)) {
-        if (Date.now() > deadline) throw new Error(`nc did not print ${JSON.stringify(text)}; got ${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
-}
+const nc = (port: number) => ncUser(port, procs, WAIT);
 
 /** Waits until the element's text contains `text`. */
 async function shows(page: Page, selector: string, text: string): Promise<void> {

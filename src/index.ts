@@ -17,7 +17,7 @@ export * from "./client/index.js";
 export * from "./codecs/index.js";
 export { type Address, formatAddress, parseAddress } from "./core/address.js";
 export { type CloseReason, Connection, type ConnectionStatus, type PeerInfo } from "./core/connection.js";
-export type { TransportOptions } from "./core/contract.js";
+export type { TransportOptions, WsPage } from "./core/contract.js";
 export { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
 export { type ListenAddress, parseListenAddress } from "./core/listen-address.js";
 export {

@@ -57,6 +57,16 @@ export interface TransportOptions {
   wsPingMs?: number | undefined;
   /** Origins a WebSocket handshake may come from (browsers send one). Default: any. */
   wsOrigins?: readonly string[] | undefined;
+  /** What a plain HTTP GET of a `ws://` door's path gets (the chat's web page). Default: a 426 text page. */
+  wsPage?: WsPage | undefined;
+}
+
+/** A page a WebSocket door serves to plain HTTP GETs of its path (browsers opening the URL). */
+export interface WsPage {
+  contentType: string;
+  body: string;
+  /** More response headers, e.g. a Content-Security-Policy. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface ServerOptions<S> extends TransportOptions {

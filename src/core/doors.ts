@@ -76,6 +76,7 @@ export function listenerFor(input: string | number | Address, settings: DoorSett
           settings.wsMaxMessageBytes ?? (Number.isFinite(framingMax) ? framingMax : DEFAULT_WS_MAX_MESSAGE),
         ...(settings.wsPingMs === undefined ? {} : { pingMs: settings.wsPingMs }),
         origins: settings.wsOrigins,
+        page: settings.wsPage,
         service: settings.service,
         stats,
         logger,

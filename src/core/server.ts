@@ -82,6 +82,7 @@ export class EchoplexServer<S = undefined> implements Service {
       wsMaxMessageBytes: options.wsMaxMessageBytes,
       wsPingMs: options.wsPingMs,
       wsOrigins: options.wsOrigins,
+      wsPage: options.wsPage,
     };
     this.engine = new ReadPath(this.ctx, (conn) => this.admission.release(conn));
     this.admission = new Admission(this.ctx, (arrival) => this.engine.open(arrival));

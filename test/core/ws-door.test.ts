@@ -82,6 +82,37 @@ describe("the ws:// door", () => {
     await expect(wsClient(`ws://127.0.0.1:${port}/other`)).rejects.toThrow("HTTP 404");
   });
 
+  it("serves a service's page (wsPage) to a GET of its path; other paths and methods keep the 426 page", async () => {
+    const server = echo({
+      wsPage: {
+        contentType: "text/html; charset=utf-8",
+        body: "<p>hi</p>",
+        headers: { "x-frame-options": "DENY" },
+      },
+    });
+    const { port } = await server.listen("ws://127.0.0.1:0/echo");
+    const curl = (path: string, ...flags: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          "curl",
+          ["-s", "-i", ...flags, `http://127.0.0.1:${port}${path}`],
+          { timeout: 10_000 },
+          (err, out) => (err ? reject(err) : resolve(out)),
+        ),
+      );
+    const page = await curl("/echo?x=1");
+    expect(page).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(page).toMatch(/content-type: text\/html; charset=utf-8/i);
+    expect(page).toMatch(/x-frame-options: DENY/i);
+    expect(page.endsWith("\r\n\r\n<p>hi</p>")).toBe(true);
+    expect(await curl("/other")).toMatch(/^HTTP\/1\.1 426/);
+    expect(await curl("/echo", "-X", "POST")).toMatch(/^HTTP\/1\.1 426/);
+    const client = await wsClient(`ws://127.0.0.1:${port}/echo`);
+    client.ws.send("still a door");
+    await until(() => client.got.length === 1, "the answer");
+    expect(String(client.got[0]?.data)).toBe("ECHO: still a door");
+  });
+
   it("admits only the allowed origins; a refused handshake is counted", async () => {
     const server = echo({ wsOrigins: ["https://good.example"] });
     const { port } = await server.listen("ws://127.0.0.1:0/");

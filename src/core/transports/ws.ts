@@ -16,7 +16,7 @@ import type { TlsOptions } from "node:tls";
 import { type WebSocket, WebSocketServer } from "ws";
 import { messages } from "../../codecs/messages.js";
 import type { Address } from "../address.js";
-import { WS_DEFAULT_PING_MS } from "../contract.js";
+import { WS_DEFAULT_PING_MS, type WsPage } from "../contract.js";
 import { type BoundAddress, bindServer } from "../listen.js";
 import { formatListenAddress } from "../listen-address.js";
 import type { Logger } from "../logger.js";
@@ -37,6 +37,8 @@ export interface WsListenerOptions {
   pingMs?: number;
   /** Origins allowed to connect (browsers send one); undefined: any. */
   origins?: readonly string[] | undefined;
+  /** What a plain GET of `path` gets instead of the 426 page (a browser client). */
+  page?: WsPage | undefined;
   /** The service's name, for the page a plain HTTP request gets. */
   service: string;
   stats: { countError(code: string): void; countRejected(reason: string): void };
@@ -99,8 +101,24 @@ export class WsListener implements Listener {
     });
   }
 
-  /** A plain HTTP request: a short page that says what this port is. */
+  /** A plain HTTP request: the service's page at the door's path, else a short page that says what this port is. */
   private plainRequest(req: IncomingMessage, res: ServerResponse): void {
+    const { page } = this.options;
+    const head = req.method === "HEAD";
+    if (
+      page !== undefined &&
+      (head || req.method === "GET") &&
+      (req.url ?? "/").split("?")[0] === this.options.path
+    ) {
+      res.writeHead(200, {
+        ...page.headers,
+        "content-type": page.contentType,
+        "content-length": Buffer.byteLength(page.body),
+        "cache-control": "no-cache",
+      });
+      res.end(head ? undefined : page.body);
+      return;
+    }
     const body =
       `echoplex ${this.options.service}: a WebSocket endpoint at ${this.display}\n` +
       "Connect with a WebSocket client, e.g. `echoplex client " +
@@ -111,7 +129,7 @@ export class WsListener implements Listener {
       connection: "Upgrade",
       "content-length": Buffer.byteLength(body),
     });
-    res.end(req.method === "HEAD" ? undefined : body);
+    res.end(head ? undefined : body);
   }
 
   private upgrade(gate: Gate, req: IncomingMessage, socket: Socket, head: Buffer): void {

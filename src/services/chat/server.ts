@@ -29,6 +29,7 @@ import {
 import { MemoryTransport } from "./memory-transport.js";
 import { checkRedisUrl, RedisTransport } from "./redis-transport.js";
 import type { ChatTransport } from "./transport.js";
+import { CHAT_WEB_PAGE } from "./web-page.js";
 
 export const CHAT_DEFAULT_PORT = 8081;
 /** Chat peers get less room for unread output than the engine's default: chat lines are small. */
@@ -159,6 +160,8 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
   const hub = new ChatHub(shared, settings, logger);
   const server = createServer<ChatSession>({
     ...engine,
+    // A browser opening a ws:// door's URL gets the chat's page, which talks back to that door.
+    wsPage: engine.wsPage ?? CHAT_WEB_PAGE,
     limits: {
       maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES,
       idleTimeoutMs: CHAT_DEFAULT_IDLE_TIMEOUT_MS,

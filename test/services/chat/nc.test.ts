@@ -1,7 +1,8 @@
 // Two real `nc` users chatting, as in the sample session of docs/chat.md (and the README's).
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
 import { type RunningCli, startCli } from "../../helpers/cli.js";
+import { ncUser } from "../../helpers/nc-user.js";
 
 let cli: RunningCli | undefined;
 const procs: ChildProcess[] = [];
@@ -10,27 +11,7 @@ afterEach(async () => {
   await cli?.stop("SIGKILL");
 });
 
-/** An interactive nc user: type lines, wait for output. */
-function nc(port: number) {
-  const proc = spawn("nc", ["127.0.0.1", String(port)], { stdio: ["pipe", "pipe", "inherit"] });
-  procs.push(proc);
-  let out = "";
-  proc.stdout!.setEncoding("utf8").on("data", (d: string) => {
-    out += d;
-  });
-  return {
-    type: (line: string) => proc.stdin!.write(`${line}\n`),
-    output: () => out,
-    async waitFor(text: string, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!out.includes(text)) {
-        if (Date.now() > deadline)
-          throw new Error(`nc did not print ${JSON.stringify(text)}; got ${JSON.stringify(out)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
-}
+const nc = (port: number) => ncUser(port, procs);
 
 it("two nc users chat", async () => {
   cli = await startCli(["chat", "127.0.0.1:0"]);

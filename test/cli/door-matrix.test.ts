@@ -51,6 +51,8 @@ function run(cmd: string, args: string[], input: string, env: NodeJS.ProcessEnv 
       (err, stdout, stderr) =>
         err ? reject(new Error(`${cmd} ${args.join(" ")}: ${err.message}\n${stderr}`)) : resolve(stdout),
     );
+    // A child that exits before reading all its input must not fail the run (EPIPE).
+    child.stdin?.on("error", () => {});
     child.stdin?.end(input);
   });
 }

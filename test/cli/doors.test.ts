@@ -32,6 +32,8 @@ function run(cmd: string, args: string[], input: string): Promise<string> {
     const child = execFile(cmd, args, { timeout: 10_000 }, (err, stdout) =>
       err ? reject(err) : resolve(stdout),
     );
+    // A child that exits before reading all its input must not fail the run (EPIPE).
+    child.stdin?.on("error", () => {});
     child.stdin?.end(input);
   });
 }

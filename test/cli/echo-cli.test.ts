@@ -37,6 +37,8 @@ function nc(args: string[], input: string): Promise<string> {
       clearTimeout(timer);
       resolve(out);
     });
+    // A child that exits before reading all its input must not fail the run (EPIPE).
+    proc.stdin.on("error", () => {});
     proc.stdin.end(input);
   });
 }

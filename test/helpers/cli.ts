@@ -105,6 +105,8 @@ export async function runCli(
     stderr += d;
     options.onStderr?.(stderr);
   });
+  // A child that exits before reading all its input must not fail the run (EPIPE).
+  proc.stdin.on("error", () => {});
   proc.stdin.end(options.input ?? "");
   const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 20_000);
   const [code] = (await once(proc, "close")) as [number | null];

@@ -49,6 +49,8 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
     const child = execFile(cmd, args, { timeout: 15_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${cmd} ${args.join(" ")}: ${err.message} ${stderr}`)) : resolve(stdout),
     );
+    // A child that exits before reading all its input must not fail the run (EPIPE).
+    child.stdin?.on("error", () => {});
     child.stdin?.end(input ?? "");
   });
 }

@@ -39,9 +39,11 @@ export interface PeersSnapshot {
   peers: ListedPeer[];
 }
 
-export function statsSnapshot(servers: readonly Service[], startedAt: number): StatsSnapshot {
-  const services = servers.map(serviceStats);
-  const totals = {
+type Totals = StatsSnapshot["totals"];
+
+/** The totals of a snapshot: the sum of its services' (or, under --workers, of the workers' totals). */
+export function sumTotals(rows: Iterable<Totals>): Totals {
+  const totals: Totals = {
     connectionsActive: 0,
     connectionsOpened: 0,
     bytesIn: 0,
@@ -49,14 +51,15 @@ export function statsSnapshot(servers: readonly Service[], startedAt: number): S
     messagesIn: 0,
     messagesOut: 0,
   };
-  for (const s of services) {
-    totals.connectionsActive += s.connectionsActive;
-    totals.connectionsOpened += s.connectionsOpened;
-    totals.bytesIn += s.bytesIn;
-    totals.bytesOut += s.bytesOut;
-    totals.messagesIn += s.messagesIn;
-    totals.messagesOut += s.messagesOut;
+  for (const row of rows) {
+    for (const key of Object.keys(totals) as Array<keyof Totals>) totals[key] += row[key];
   }
+  return totals;
+}
+
+export function statsSnapshot(servers: readonly Service[], startedAt: number): StatsSnapshot {
+  const services = servers.map(serviceStats);
+  const totals = sumTotals(services);
   return {
     time: new Date().toISOString(),
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),

@@ -17,6 +17,7 @@ import {
   type ServiceStats,
   type StatsSnapshot,
   statsSnapshot,
+  sumTotals,
 } from "./snapshot.js";
 
 type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
@@ -216,16 +217,8 @@ export function clusterAdminSource(group: WorkerGroup, logger?: Logger): AdminSo
 /** Sums the workers' stats per service (gauges such as active connections too). */
 export function mergeStats(parts: readonly StatsSnapshot[], startedAt: number): StatsSnapshot {
   const byService = new Map<string, ServiceStats>();
-  const totals = {
-    connectionsActive: 0,
-    connectionsOpened: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-  };
+  const totals = sumTotals(parts.map((part) => part.totals));
   for (const part of parts) {
-    for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += part.totals[key];
     for (const s of part.services) {
       const into = byService.get(s.service);
       if (into === undefined) {

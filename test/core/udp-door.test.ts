@@ -30,6 +30,21 @@ async function udpClient(): Promise<{ send(text: string | Buffer, port: number):
   return { send: (text, port) => socket.send(text, port, "127.0.0.1"), got };
 }
 
+/** `printf INPUT | nc -u -w1 127.0.0.1 PORT`: one datagram, what comes back within a second. */
+function ncUdp(port: number, input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "nc",
+      ["-u", "-w", "1", "127.0.0.1", String(port)],
+      { timeout: 10_000 },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    );
+    // A child that exits before reading all its input must not fail the run (EPIPE).
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(input);
+  });
+}
+
 async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -42,17 +57,7 @@ describe("the udp:// door", () => {
   it("answers nc -u: one datagram in, one answer out", async () => {
     const server = track(createEchoServer());
     const { port } = await server.listen("udp://127.0.0.1:0");
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = execFile(
-        "nc",
-        ["-u", "-w", "1", "127.0.0.1", String(port)],
-        { timeout: 10_000 },
-        (err, stdout) => (err ? reject(err) : resolve(stdout)),
-      );
-      // A child that exits before reading all its input must not fail the run (EPIPE).
-      child.stdin?.on("error", () => {});
-      child.stdin?.end("hello\n");
-    });
+    const out = await ncUdp(port, "hello\n");
     expect(out).toBe("ECHO: hello\n");
   });
 
@@ -148,17 +153,7 @@ describe("cmd over udp://", () => {
     const server = createCmdServer();
     servers.push(server as unknown as EchoplexServer<undefined>);
     const { port } = await server.listen("udp://127.0.0.1:0");
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = execFile(
-        "nc",
-        ["-u", "-w", "1", "127.0.0.1", String(port)],
-        { timeout: 10_000 },
-        (err, stdout) => (err ? reject(err) : resolve(stdout)),
-      );
-      // A child that exits before reading all its input must not fail the run (EPIPE).
-      child.stdin?.on("error", () => {});
-      child.stdin?.end("UPPER hello\n");
-    });
+    const out = await ncUdp(port, "UPPER hello\n");
     // One answer datagram, without a line end (a message, as over WebSocket).
     expect(out).toBe("HELLO");
   });

@@ -56,18 +56,26 @@ describe("chat timers on the shared ticker", () => {
 
     it("refreshes the node's heartbeat from a ticker task, removed with the node on shutdown", async () => {
       const before = activeTickTasks();
-      const chat = createChatServer({ redis: redis.url, redisTtlMs: 600, redisPrefix: "timers:" });
+      // A TTL a loaded machine cannot outrun (the heartbeat refreshes every TTL/3 = 1 s).
+      const chat = createChatServer({ redis: redis.url, redisTtlMs: 3000, redisPrefix: "timers:" });
       await chat.hub.ready(); // connected: the heartbeat task runs; the engine is not listening yet
       expect(activeTickTasks()).toBe(before + 1);
       await chat.listen("127.0.0.1:0");
       const node = (chat.hub.transport as RedisTransport).node;
       expect(chat.hub.transport).toBeInstanceOf(RedisTransport);
       const key = `timers:node:${node}`;
-      // The key expires 600 ms after each refresh: its TTL going back up twice is the heartbeat at work.
+      // The key expires 3 s after each refresh: its TTL going back up twice is the heartbeat at work.
+      // A rise between two readings is a refresh (comparing with the first reading alone
+      // misses a refresh when that reading came just after the previous one).
       for (let refresh = 0; refresh < 2; refresh++) {
-        const ttl = await admin.pttl(key);
-        expect(ttl).toBeGreaterThan(0);
-        await waitFor(async () => (await admin.pttl(key)) > ttl, "the heartbeat to refresh its key");
+        let last = await admin.pttl(key);
+        expect(last).toBeGreaterThan(0);
+        await waitFor(async () => {
+          const now = await admin.pttl(key);
+          const rose = now > last;
+          last = now;
+          return rose;
+        }, "the heartbeat to refresh its key");
       }
       await chat.shutdown({ drainTimeoutMs: 1000 });
       expect(activeTickTasks()).toBe(before);

@@ -84,11 +84,11 @@ export class RedisDelivery {
       p.eval(PUBLISH_PRIVATE, 1, keys.nick(event.to), keys.nodeChannel(""), envelope);
     else if (this.sharded) p.spublish(keys.roomChannel(event.room), envelope);
     else p.publish(keys.roomChannel(event.room), envelope);
-    this.published++;
     this.inFlight++;
     const done = execChecked(p).then(
       () => {
         this.inFlight--;
+        this.published++;
       },
       (err: unknown) => {
         this.inFlight--;

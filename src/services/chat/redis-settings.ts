@@ -24,7 +24,7 @@ export interface RedisTransportOptions {
 }
 
 export interface RedisTransportStats {
-  /** Events this node published to Redis. */
+  /** Events this node published to Redis (confirmed by Redis). */
   readonly published: number;
   /** Event messages this node received from Redis (its rooms' and its users' only). */
   readonly received: number;

@@ -22,6 +22,8 @@ export class RedisDelivery {
   /** Events this node sent to Redis, and event messages it received from Redis (metrics). */
   published = 0;
   received = 0;
+  /** Called with the id of each other node heard from (the outbox waits for them after an outage). */
+  heard: (node: string) => void = () => {};
   /** Room channels are published with SPUBLISH (set at connection). */
   sharded = false;
   private inFlight = 0;
@@ -50,6 +52,7 @@ export class RedisDelivery {
     }
     // Our own events were delivered locally when published.
     if (envelope.node === this.node.id) return;
+    this.heard(envelope.node);
     this.sink?.(envelope.event);
   }
 

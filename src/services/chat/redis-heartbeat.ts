@@ -83,8 +83,7 @@ export class Heartbeat {
     }
     try {
       settle(await execChecked(p));
-      // Not while starting: departures announced before this node publishes would be lost.
-      if (!full && link.up) await this.reapDeadNodes(cmd);
+      if (!full) await this.reapDeadNodes(cmd);
     } catch (err) {
       if (full) throw err;
       link.failed("heartbeat", err);
@@ -135,6 +134,8 @@ export class Heartbeat {
     const beats = await cmd.mget(others.map((n) => keys.node(n)));
     const dead = others.filter((_, i) => beats[i] === null);
     this.hooks.peers(others.filter((_, i) => beats[i] !== null));
+    // Not while starting: departures announced before this node publishes would be lost.
+    if (!this.node.link.up) return;
     for (const node of dead) {
       // SREM answers 1 to exactly one survivor: only it announces the departures.
       if ((await cmd.srem(keys.nodes, node)) !== 1) continue;

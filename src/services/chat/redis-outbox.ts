@@ -20,8 +20,8 @@ export class Outbox {
   /** Events dropped because the outbox was full, and events published late (metrics). */
   dropped = 0;
   sentLate = 0;
-  /** Other nodes alive at the last heartbeat: after an outage the outbox waits for them. */
-  peers: string[] = [];
+  /** Other nodes alive at the last heartbeat or heard from since: after an outage the outbox waits for them. */
+  readonly peers = new Set<string>();
   private readonly held: Held[] = [];
   private readonly warnings: WarnThrottle;
 
@@ -83,8 +83,8 @@ export class Outbox {
 
   private async waitForPeers(cmd: Redis): Promise<void> {
     const { keys, link } = this.node;
-    if (this.peers.length === 0) return;
-    const beats = this.peers.map((n) => keys.node(n));
+    if (this.peers.size === 0) return;
+    const beats = [...this.peers].map((n) => keys.node(n));
     const deadline = Date.now() + this.waitMs;
     while (link.up && Date.now() < deadline) {
       try {

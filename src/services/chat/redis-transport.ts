@@ -90,12 +90,14 @@ export class RedisTransport implements ChatTransport {
     if (!(Number.isInteger(outbox) && outbox >= 0))
       throw new EchoplexError("ERR_BAD_OPTION", "--redis-outbox must be a whole number");
     this.outbox = new Outbox(this.parts, outbox, ttlMs);
+    this.delivery.heard = (node) => this.outbox.peers.add(node);
     this.heartbeat = new Heartbeat(this.parts, this.claims, ttlMs, {
       publish: (event) => void this.publish(event),
       publishRemote: (cmd, event) => void this.delivery.publishRemote(cmd, event),
       nickLost: (id, nick) => this.nickLost?.(id, nick),
       peers: (alive) => {
-        this.outbox.peers = alive;
+        this.outbox.peers.clear();
+        for (const n of alive) this.outbox.peers.add(n);
       },
       resubscribe: () => this.channels.resubscribe(),
       flush: (cmd) =>

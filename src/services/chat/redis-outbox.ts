@@ -14,6 +14,8 @@ const PEER_POLL_MS = 100;
 interface Held {
   readonly event: ChatEvent;
   readonly at: number;
+  /** Accepted while Redis was unreachable (not just queued behind such events, for order, after recovery). */
+  readonly late: boolean;
 }
 
 export class Outbox {
@@ -43,9 +45,10 @@ export class Outbox {
     return this.held.length;
   }
 
-  add(event: ChatEvent): void {
+  /** Keeps `event`; `late`: accepted while Redis is unreachable (receivers see it marked). */
+  add(event: ChatEvent, late: boolean): void {
     if (this.held.length < this.limit) {
-      this.held.push({ event, at: Date.now() });
+      this.held.push({ event, at: Date.now(), late });
       return;
     }
     this.dropped++;
@@ -62,21 +65,26 @@ export class Outbox {
    * departures it carried (`room\nid`), which need no second announcement. Keeps the
    * events if Redis fails again meanwhile.
    */
-  async flush(cmd: Redis, publish: (event: ChatEvent, late: number) => void): Promise<Set<string>> {
+  async flush(
+    cmd: Redis,
+    publish: (event: ChatEvent, late: number | undefined) => void,
+  ): Promise<Set<string>> {
     const departed = new Set<string>();
     if (this.held.length === 0) return departed;
     await this.waitForPeers(cmd);
     if (!this.node.link.up) return departed;
     const now = Date.now();
     const held = this.held.splice(0);
-    for (const { event, at } of held) {
-      if (event.kind === "leave") departed.add(`${event.room}\n${event.user.id}`);
-      publish(event, now - at);
+    let late = 0;
+    for (const e of held) {
+      if (e.event.kind === "leave") departed.add(`${e.event.room}\n${e.event.user.id}`);
+      publish(e.event, e.late ? now - e.at : undefined);
+      if (e.late) late++;
     }
-    this.sentLate += held.length;
+    this.sentLate += late;
     this.node.logger.info(
-      { events: held.length },
-      "Redis outbox: events accepted during the outage sent late",
+      { late, queued: held.length - late },
+      "Redis outbox: events held during the outage sent",
     );
     return departed;
   }

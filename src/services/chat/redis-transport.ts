@@ -178,7 +178,7 @@ export class RedisTransport implements ChatTransport {
     }
     const cmd = this.link.cmd;
     if (cmd === undefined || this.outbox.holding) {
-      if (this.link.health !== "closed") this.outbox.add(event);
+      if (this.link.health !== "closed") this.outbox.add(event, cmd === undefined);
       return;
     }
     return this.delivery.publishRemote(cmd, event);

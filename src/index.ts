@@ -85,6 +85,7 @@ export {
   RedisTransport,
   type RedisTransportHealth,
   type RedisTransportOptions,
+  type RedisTransportStats,
   type RoomListing,
   renderEvent,
   sanitize,

@@ -10,6 +10,7 @@ import {
 } from "../../services/chat/index.js";
 import { normaliseRoom } from "../../services/chat/names.js";
 import { CHAT_OPTIONS } from "../../services/chat/options.js";
+import type { PubSubMode } from "../../services/chat/redis-settings.js";
 import { type CommonServiceFlags, engineOptionsFromFlags } from "../options.js";
 import { type ServiceDefinition, serviceCommand } from "../service-command.js";
 
@@ -61,6 +62,8 @@ Examples:
       history: values.history as number,
       ...(redis === undefined ? {} : { redis }),
       redisTtlMs: values.redisTtl as number,
+      redisOutbox: values.redisOutbox as number,
+      redisPubsub: values.redisPubsub as PubSubMode,
       echoSelf: values.echoSelf === true,
       maxMessageBytes: values.maxMessage as number,
       flood: {

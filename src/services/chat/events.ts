@@ -9,7 +9,17 @@ export interface UserRef {
   readonly nick: string;
 }
 
-export type ChatEvent =
+/**
+ * Set on an event that another server accepted while Redis was unreachable and
+ * published after recovery: how late it is (ms between its acceptance and its publication).
+ */
+interface LateMark {
+  readonly late?: number;
+}
+
+export type ChatEvent = ChatEventKinds & LateMark;
+
+type ChatEventKinds =
   | {
       readonly kind: "say";
       readonly room: string;
@@ -40,6 +50,11 @@ export function isHistoryEvent(event: ChatEvent): event is HistoryEvent {
 
 /** The line recipients see (without line ending). Built once per event, shared by every recipient. */
 export function renderEvent(event: ChatEvent): string {
+  const line = renderLine(event);
+  return event.late === undefined ? line : `[late ${Math.max(1, Math.round(event.late / 1000))}s] ${line}`;
+}
+
+function renderLine(event: ChatEvent): string {
   switch (event.kind) {
     case "say":
       return `<${event.from.nick}> ${event.text}`;

@@ -11,6 +11,7 @@ export {
   RedisTransport,
   type RedisTransportHealth,
   type RedisTransportOptions,
+  type RedisTransportStats,
 } from "./redis-transport.js";
 export { sanitize } from "./sanitize.js";
 export {

@@ -47,9 +47,16 @@ export class LocalRooms {
   /** Replays the room's history to the user, adds them and announces them. */
   async enter(conn: ChatConn, room: string): Promise<void> {
     const s = conn.state;
+    const user = userOf(conn);
+    // First: a shared transport listens on the room's events from here on, so nothing
+    // said after the history read below is missed.
+    await this.transport.enterRoom(room, user);
     // A user who opted out costs no history read.
     const history = s.replayOnJoin ? await this.transport.history(room) : [];
-    if (conn.status !== "open" || s.phase !== "chatting") return;
+    if (conn.status !== "open" || s.phase !== "chatting") {
+      await this.transport.leaveRoom(room, s.id);
+      return;
+    }
     if (history.length > 0) replay(conn, room, history);
     s.room = room;
     let members = this.rooms.get(room);
@@ -58,8 +65,6 @@ export class LocalRooms {
       this.rooms.set(room, members);
     }
     members.add(conn);
-    const user = userOf(conn);
-    await this.transport.enterRoom(room, user);
     await this.transport.publish({ kind: "join", room, user });
   }
 

@@ -4,7 +4,7 @@ import { EchoplexError } from "../../errors.js";
 import { durationText, type OptionSpec } from "../../options/spec.js";
 import { CHAT_DEFAULT_HISTORY } from "./index.js";
 import { normaliseRoom } from "./names.js";
-import { checkRedisUrl, REDIS_DEFAULT_TTL_MS } from "./redis-settings.js";
+import { checkRedisUrl, PUBSUB_MODES, REDIS_DEFAULT_OUTBOX, REDIS_DEFAULT_TTL_MS } from "./redis-settings.js";
 import { DEFAULT_CHAT_SETTINGS } from "./session.js";
 
 const d = DEFAULT_CHAT_SETTINGS;
@@ -83,6 +83,23 @@ export const CHAT_OPTIONS: readonly OptionSpec[] = [
     min: 300,
     minText: "300ms",
     help: "with --redis: how long a crashed server's nicks and room members outlive it",
+  },
+  {
+    name: "redisOutbox",
+    flag: "--redis-outbox",
+    kind: "count",
+    placeholder: "n",
+    default: REDIS_DEFAULT_OUTBOX,
+    help: "with --redis: events kept while Redis is unreachable, sent marked late after recovery (0: none)",
+  },
+  {
+    name: "redisPubsub",
+    flag: "--redis-pubsub",
+    kind: "choice",
+    placeholder: "mode",
+    choices: PUBSUB_MODES,
+    default: "auto",
+    help: "with --redis: room channels with sharded pub/sub when Redis has it (auto), or classic pub/sub",
   },
   {
     name: "echoSelf",

@@ -16,6 +16,12 @@ export interface HeartbeatHooks {
   publishRemote(cmd: Redis, event: ChatEvent): void;
   /** Hands a nick this node lost to the hub (registered through onNickLost). */
   nickLost(id: string, nick: string): void;
+  /** The other nodes alive at this heartbeat. */
+  peers(alive: string[]): void;
+  /** After an outage, before registering again: subscribes this node's channels again. */
+  resubscribe(): Promise<void>;
+  /** After an outage, once up: publishes the outbox; returns the departures it announced (`room\nid`). */
+  flush(cmd: Redis): Promise<Set<string>>;
 }
 
 export class Heartbeat {
@@ -77,8 +83,7 @@ export class Heartbeat {
     }
     try {
       settle(await execChecked(p));
-      // Not while starting: departures announced before this node publishes would be lost.
-      if (!full && link.up) await this.reapDeadNodes(cmd);
+      if (!full) await this.reapDeadNodes(cmd);
     } catch (err) {
       if (full) throw err;
       link.failed("heartbeat", err);
@@ -90,9 +95,12 @@ export class Heartbeat {
     if (this.recovering) return;
     this.recovering = true;
     try {
+      // Subscribed before the heartbeat says this node is back: a peer waiting for it publishes then.
+      await this.hooks.resubscribe();
       await this.beat(true);
       if (!this.node.link.recovered()) return;
-      await this.dropStaleMembers(this.node.link.anyCmd!);
+      const cmd = this.node.link.anyCmd!;
+      await this.dropStaleMembers(cmd, await this.hooks.flush(cmd));
     } catch (err) {
       this.node.logger.warn({ err }, "Redis back but re-registering failed; will retry");
     } finally {
@@ -102,14 +110,15 @@ export class Heartbeat {
   }
 
   /** Removes this node's users who left while Redis was unreachable (if Redis kept them), telling the other nodes. */
-  private async dropStaleMembers(cmd: Redis): Promise<void> {
+  private async dropStaleMembers(cmd: Redis, announced: Set<string>): Promise<void> {
     const { keys, id: node, members } = this.node;
     await forEachMember(cmd, keys, async (room, id, m) => {
       if (m.node !== node || members.get(id)?.room === room) return;
       const removed = await removeMember(cmd, keys, room, id);
-      // Local users saw this departure when it happened; only the other nodes need it.
+      // Local users saw this departure when it happened; only the other nodes need it,
+      // unless the outbox already carried it.
       const reason = "left during a Redis outage";
-      if (removed === 1)
+      if (removed === 1 && !announced.has(`${room}\n${id}`))
         this.hooks.publishRemote(cmd, { kind: "leave", room, user: { id, nick: m.nick }, reason });
     });
   }
@@ -118,9 +127,15 @@ export class Heartbeat {
   private async reapDeadNodes(cmd: Redis): Promise<void> {
     const { keys, id: self, logger } = this.node;
     const others = (await cmd.smembers(keys.nodes)).filter((n) => n !== self);
-    if (others.length === 0) return;
+    if (others.length === 0) {
+      this.hooks.peers([]);
+      return;
+    }
     const beats = await cmd.mget(others.map((n) => keys.node(n)));
     const dead = others.filter((_, i) => beats[i] === null);
+    this.hooks.peers(others.filter((_, i) => beats[i] !== null));
+    // Not while starting: departures announced before this node publishes would be lost.
+    if (!this.node.link.up) return;
     for (const node of dead) {
       // SREM answers 1 to exactly one survivor: only it announces the departures.
       if ((await cmd.srem(keys.nodes, node)) !== 1) continue;

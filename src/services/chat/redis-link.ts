@@ -50,6 +50,11 @@ export class RedisLink {
     return this.up ? this.cmdConn : undefined;
   }
 
+  /** The subscription connection (room and private channels are added and dropped on it as members come and go). */
+  get subscriber(): Redis | undefined {
+    return this.subConn;
+  }
+
   /** The command connection whatever the health (registration while starting or recovering). */
   get anyCmd(): Redis | undefined {
     return this.cmdConn;
@@ -85,6 +90,7 @@ export class RedisLink {
       conn.on("close", () => this.changed());
     }
     sub.on("message", (channel: string, text: string) => this.hooks.message(channel, text));
+    sub.on("smessage", (channel: string, text: string) => this.hooks.message(channel, text));
     try {
       await this.connectBoth(cmd, sub);
       await sub.subscribe(...channels);

@@ -4,8 +4,9 @@
 // events at once and answers on its own while Redis is unreachable (degraded:
 // users on this node still talk to each other, and are told so). This class wires
 // the parts: connections and health (redis-link.ts), heartbeat and reaper
-// (redis-heartbeat.ts), events (redis-delivery.ts), listings (redis-listings.ts),
-// nick claims (nick-claims.ts).
+// (redis-heartbeat.ts), events (redis-delivery.ts) on per-room and per-instance
+// channels (redis-channels.ts), the outbox of events accepted during an outage
+// (redis-outbox.ts), listings (redis-listings.ts), nick claims (nick-claims.ts).
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { type Logger, silentLogger } from "../../core/logger.js";
@@ -13,18 +14,22 @@ import { EchoplexError } from "../../errors.js";
 import type { ChatEvent, HistoryEvent, UserRef } from "./events.js";
 import { MemoryTransport } from "./memory-transport.js";
 import { NickClaims, type NickLostHandler } from "./nick-claims.js";
+import { hasShardedPubSub, RoomChannels } from "./redis-channels.js";
 import { RedisDelivery } from "./redis-delivery.js";
 import { Heartbeat } from "./redis-heartbeat.js";
 import { RedisLink } from "./redis-link.js";
 import { listMembers, listRooms, readHistory } from "./redis-listings.js";
 import { execChecked, type LocalMember, type RedisNode, removeMember } from "./redis-node.js";
+import { Outbox } from "./redis-outbox.js";
 import {
   checkRedisUrl,
+  REDIS_DEFAULT_OUTBOX,
   REDIS_DEFAULT_TTL_MS,
   type RedisTransportHealth,
   type RedisTransportOptions,
+  type RedisTransportStats,
 } from "./redis-settings.js";
-import { memberValue, nickFromValue, RELEASE_NICK, RedisKeys } from "./redis-wire.js";
+import { instanceOf, memberValue, nickFromValue, RELEASE_NICK, RedisKeys } from "./redis-wire.js";
 import type { ChatTransport, EventSink, MemberListing, RoomListing } from "./transport.js";
 
 export {
@@ -34,6 +39,7 @@ export {
   REDIS_DEFAULT_TTL_MS,
   type RedisTransportHealth,
   type RedisTransportOptions,
+  type RedisTransportStats,
 } from "./redis-settings.js";
 
 export class RedisTransport implements ChatTransport {
@@ -49,6 +55,8 @@ export class RedisTransport implements ChatTransport {
   private readonly claims: NickClaims;
   private readonly heartbeat: Heartbeat;
   private readonly delivery: RedisDelivery;
+  private readonly channels: RoomChannels;
+  private readonly outbox: Outbox;
   private nickLost: NickLostHandler | undefined;
   private fallbackGuests = 0;
 
@@ -77,10 +85,23 @@ export class RedisTransport implements ChatTransport {
       this.heartbeat.lost(id, nick);
     });
     this.delivery = new RedisDelivery(this.parts, this.historySize);
+    this.channels = new RoomChannels(this.keys, this.link, options.pubsub ?? "auto");
+    const outbox = options.outbox ?? REDIS_DEFAULT_OUTBOX;
+    if (!(Number.isInteger(outbox) && outbox >= 0))
+      throw new EchoplexError("ERR_BAD_OPTION", "--redis-outbox must be a whole number");
+    this.outbox = new Outbox(this.parts, outbox, ttlMs);
+    this.delivery.heard = (node) => this.outbox.peers.add(node);
     this.heartbeat = new Heartbeat(this.parts, this.claims, ttlMs, {
       publish: (event) => void this.publish(event),
       publishRemote: (cmd, event) => void this.delivery.publishRemote(cmd, event),
       nickLost: (id, nick) => this.nickLost?.(id, nick),
+      peers: (alive) => {
+        this.outbox.peers.clear();
+        for (const n of alive) this.outbox.peers.add(n);
+      },
+      resubscribe: () => this.channels.resubscribe(),
+      flush: (cmd) =>
+        this.outbox.flush(cmd, (event, late) => void this.delivery.publishRemote(cmd, event, late)),
     });
   }
 
@@ -90,6 +111,19 @@ export class RedisTransport implements ChatTransport {
 
   get health(): RedisTransportHealth {
     return this.link.health;
+  }
+
+  /** Counts for the metrics: events sent and received, room channels, the outbox. */
+  get stats(): RedisTransportStats {
+    return {
+      published: this.delivery.published,
+      received: this.delivery.received,
+      roomChannels: this.channels.roomCount,
+      sharded: this.channels.sharded,
+      outboxHeld: this.outbox.size,
+      outboxDropped: this.outbox.dropped,
+      sentLate: this.outbox.sentLate,
+    };
   }
 
   private get members(): Map<string, LocalMember> {
@@ -107,9 +141,13 @@ export class RedisTransport implements ChatTransport {
   async subscribe(sink: EventSink): Promise<void> {
     this.delivery.sink = sink;
     this.local.subscribe(sink);
-    await this.link.open([this.keys.channel, this.keys.nickChannel], () => this.heartbeat.beat());
+    await this.link.open([this.keys.nickChannel], () => this.heartbeat.beat());
     if (!this.link.up) return; // closed meanwhile: no heartbeat task left behind
-    this.logger.info({ prefix: this.keys.prefix }, "chat transport: connected to Redis");
+    const sharded = this.channels.mode === "auto" && (await hasShardedPubSub(this.link.anyCmd!));
+    this.channels.sharded = sharded;
+    this.delivery.sharded = sharded;
+    const pubsub = sharded ? "sharded" : "classic";
+    this.logger.info({ prefix: this.keys.prefix, pubsub }, "chat transport: connected to Redis");
     this.heartbeat.start();
   }
 
@@ -128,6 +166,8 @@ export class RedisTransport implements ChatTransport {
    * Delivers locally at once (and updates local state), then sends the event and its
    * state changes to Redis on the one command connection, which keeps every sender's
    * events in order. Does not wait for Redis unless many publishes are in flight.
+   * While Redis is unreachable (and until the outbox is sent after recovery) the
+   * event waits in the outbox.
    */
   publish(event: ChatEvent): void | Promise<void> {
     this.local.publish(event);
@@ -137,13 +177,18 @@ export class RedisTransport implements ChatTransport {
       if (m !== undefined) m.nick = event.user.nick;
     }
     const cmd = this.link.cmd;
-    if (cmd === undefined) return;
+    if (cmd === undefined || this.outbox.holding) {
+      if (this.link.health !== "closed") this.outbox.add(event, cmd === undefined);
+      return;
+    }
     return this.delivery.publishRemote(cmd, event);
   }
 
   // --- nicks ----------------------------------------------------------------------------------
 
   async claimNick(id: string, nick: string): Promise<boolean> {
+    // Private messages to this user's instance arrive on its channel: listen before anyone can send one.
+    await this.channels.instance(instanceOf(id));
     const previous = this.claims.nick(id);
     // Another user of this node holds it: no need to ask Redis.
     if (!this.local.claimNick(id, nick)) return false;
@@ -206,20 +251,24 @@ export class RedisTransport implements ChatTransport {
 
   // --- rooms ----------------------------------------------------------------------------------
 
-  enterRoom(room: string, user: UserRef): void {
+  /** Resolves once this node listens on the room's channel (the hub announces and replays after that). */
+  enterRoom(room: string, user: UserRef): Promise<void> {
     const now = Date.now();
     this.local.enterRoom(room, user);
     this.members.set(user.id, { room, nick: user.nick, lastActive: now, synced: now });
     const cmd = this.link.cmd;
-    if (cmd === undefined) return;
-    const p = cmd.pipeline().sadd(this.keys.rooms, room);
-    p.hset(this.keys.room(room), user.id, memberValue(this.node, now, user.nick));
-    execChecked(p).catch((err: unknown) => this.failed("room entry", err));
+    if (cmd !== undefined) {
+      const p = cmd.pipeline().sadd(this.keys.rooms, room);
+      p.hset(this.keys.room(room), user.id, memberValue(this.node, now, user.nick));
+      execChecked(p).catch((err: unknown) => this.failed("room entry", err));
+    }
+    return this.channels.enter(room);
   }
 
   leaveRoom(room: string, id: string): void {
     this.local.leaveRoom(room, id);
     this.members.delete(id);
+    this.channels.leave(room);
     const cmd = this.link.cmd;
     if (cmd === undefined) return;
     removeMember(cmd, this.keys, room, id).catch((err: unknown) => this.failed("room exit", err));

@@ -8,9 +8,13 @@ import { nickKey } from "./names.js";
 /** Key names under one prefix (several chats can share a Redis with different prefixes). */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
-  /** Pub/sub channel every node publishes to and listens on. */
-  get channel(): string {
-    return `${this.prefix}events`;
+  /** A room's events (sharded pub/sub where Redis has it): only nodes with members in the room listen. */
+  roomChannel(room: string): string {
+    return `${this.prefix}events:${room}`;
+  }
+  /** Private messages to the users of one chat instance (the part of a user id before its last `:`). */
+  nodeChannel(instance: string): string {
+    return `${this.prefix}to:${instance}`;
   }
   /** String `<holder id>\t<claimed at, ms>\n<nick as spelled>`, with an expiry refreshed by the holder's node. */
   nick(nick: string): string {
@@ -77,6 +81,25 @@ if displaced then
 end
 return 1
 `;
+
+/**
+ * Publishes envelope ARGV[2] on the private channel (prefix ARGV[1]) of the instance
+ * whose user holds nick KEYS[1], in one step so that it keeps its place among the
+ * sender's events. Returns the receivers (0 when nobody holds the nick).
+ */
+export const PUBLISH_PRIVATE = `
+local cur = redis.call("GET", KEYS[1])
+if not cur then return 0 end
+local holder = string.match(cur, "^[^\\t\\n]*")
+local instance = string.match(holder, "^(.*):[^:]*$") or holder
+return redis.call("PUBLISH", ARGV[1] .. instance, ARGV[2])
+`;
+
+/** The instance a user id belongs to (ids are `<instance>:<connection id>`). */
+export function instanceOf(id: string): string {
+  const colon = id.lastIndexOf(":");
+  return colon < 0 ? id : id.slice(0, colon);
+}
 
 /** Deletes KEYS[1] only if holder ARGV[1] has it. */
 export const RELEASE_NICK = `
@@ -152,6 +175,9 @@ function isUser(v: unknown): v is UserRef {
 function toEvent(value: unknown): ChatEvent | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const e = value as Json;
+  // A late event's delay must render as a number of seconds, never as text the publisher chose.
+  if (e.late !== undefined && !(typeof e.late === "number" && Number.isFinite(e.late) && e.late >= 0))
+    return undefined;
   switch (e.kind) {
     case "say":
     case "action":

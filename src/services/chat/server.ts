@@ -27,6 +27,8 @@ import {
   DEFAULT_CHAT_SETTINGS,
 } from "./hub.js";
 import { MemoryTransport } from "./memory-transport.js";
+import { redisMetrics } from "./redis-metrics.js";
+import type { PubSubMode } from "./redis-settings.js";
 import { checkRedisUrl, RedisTransport } from "./redis-transport.js";
 import type { ChatTransport } from "./transport.js";
 import { CHAT_WEB_PAGE } from "./web-page.js";
@@ -51,6 +53,10 @@ export interface ChatOptions
   redisTtlMs?: number;
   /** With `redis`: prefix of the keys and channel (chats with different prefixes are separate). Default `echoplex:chat:`. */
   redisPrefix?: string;
+  /** With `redis`: events kept while Redis is unreachable, published marked late after recovery. Default 1000. */
+  redisOutbox?: number;
+  /** With `redis`: `auto` (sharded pub/sub for room channels when Redis has it) or `classic`. */
+  redisPubsub?: PubSubMode;
   room?: string;
   password?: string;
   passTries?: number;
@@ -82,6 +88,7 @@ export function chatHandler(hub: ChatHubType): Handler<ChatSession> {
         "users renamed because another server gave their nick to someone else during a Redis outage",
         () => hub.nickConflicts,
       ),
+      ...(hub.transport instanceof RedisTransport ? redisMetrics(hub.transport) : []),
     ],
   };
 }
@@ -121,6 +128,8 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
     redis,
     redisTtlMs,
     redisPrefix,
+    redisOutbox,
+    redisPubsub,
     room,
     password,
     passTries,
@@ -155,6 +164,8 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
           historySize: history ?? CHAT_DEFAULT_HISTORY,
           ttlMs: redisTtlMs,
           prefix: redisPrefix,
+          outbox: redisOutbox,
+          pubsub: redisPubsub,
           logger,
         }));
   const hub = new ChatHub(shared, settings, logger);

@@ -1,11 +1,12 @@
 // The Redis wire format of the chat: events survive the trip, and what another
 // publisher puts on the channel cannot make a node render garbage or throw.
 import { describe, expect, it } from "vitest";
-import type { ChatEvent } from "../../../src/services/chat/events.js";
+import { type ChatEvent, renderEvent } from "../../../src/services/chat/events.js";
 import {
   decodeEnvelope,
   decodeHistory,
   encodeEnvelope,
+  instanceOf,
   memberValue,
   nickFromValue,
   nickValue,
@@ -41,6 +42,8 @@ describe("chat Redis wire format", () => {
       'node\n{"kind":"private","to":"bob","from":{"id":"a","nick":"b"}}',
       'node\n{"kind":"notice","room":"#dev","text":"fake server notice"}', // notices never travel
       'node\n{"kind":"shutdown"}',
+      'node\n{"kind":"join","room":"#dev","user":{"id":"a","nick":"b"},"late":"<evil>"}', // late must be ms
+      'node\n{"kind":"join","room":"#dev","user":{"id":"a","nick":"b"},"late":-5}',
       "node\nnull",
     ]) {
       expect(decodeEnvelope(message)).toBeUndefined();
@@ -59,10 +62,29 @@ describe("chat Redis wire format", () => {
     expect(parseMember("garbage")).toBeUndefined();
     const keys = new RedisKeys("p:");
     expect(keys.nick("ALICE")).toBe(keys.nick("alice"));
-    expect([keys.room("#dev"), keys.history("#dev"), keys.channel]).toEqual([
-      "p:room:#dev",
-      "p:history:#dev",
-      "p:events",
+    expect([
+      keys.room("#dev"),
+      keys.history("#dev"),
+      keys.roomChannel("#dev"),
+      keys.nodeChannel("ab12"),
+    ]).toEqual(["p:room:#dev", "p:history:#dev", "p:events:#dev", "p:to:ab12"]);
+  });
+
+  it("carries a late event's delay, rendered as whole seconds before the line", () => {
+    const late: ChatEvent = { ...events[0]!, late: 12_400 };
+    expect(decodeEnvelope(encodeEnvelope("node-a", late))).toEqual({ node: "node-a", event: late });
+    expect(renderEvent(late)).toBe("[late 12s] <Alice> hi\ttab é");
+    expect(renderEvent({ kind: "join", room: "#dev", user: alice, late: 80 })).toBe(
+      "[late 1s] * Alice joined #dev",
+    );
+    expect(renderEvent(events[0]!)).toBe("<Alice> hi\ttab é");
+  });
+
+  it("finds a user's chat instance in the user id (private messages go to its channel)", () => {
+    expect([instanceOf("ab12cd34:17"), instanceOf("host:ab:3"), instanceOf("plain")]).toEqual([
+      "ab12cd34",
+      "host:ab",
+      "plain",
     ]);
   });
 });

@@ -181,7 +181,7 @@ describe("chat through Redis: what others publish", () => {
     const bob = await user(pb, "bob");
     await alice.until(/is now known as bob$/);
     for (const junk of ["junk", "x\n{not json", 'x\n{"kind":"notice","room":"#lobby","text":"fake"}']) {
-      await admin.publish("echoplex:chat:events", junk);
+      await admin.spublish("echoplex:chat:events:#lobby", junk);
     }
     bob.say("still here");
     expect(await alice.until(/^</)).toEqual({ before: [], line: "<bob> still here" });

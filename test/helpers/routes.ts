@@ -22,7 +22,7 @@ export async function startRoutes(
   const server = createHttpResponder({ delayMs: 0, ...options });
   running.push(server);
   const { port } = await server.listen("127.0.0.1:0");
-  return { base: `http://127.0.0.1:${port}`, port };
+  return { base: `http://127.0.0.1:${port}`, port, server };
 }
 
 export interface Fetched {

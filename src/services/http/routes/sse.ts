@@ -24,6 +24,18 @@ function sse(r: RouteRequest): void {
     fail(r, 400, `count × interval exceeds the maximum ${r.limits.maxDelayMs}ms (--max-delay)`);
     return;
   }
+  const dropText = r.query.get("drop_after");
+  const dropAfter = dropText === null ? count : wholeNumber(dropText);
+  if (dropAfter === undefined || dropAfter < 1) {
+    fail(r, 400, `bad drop_after "${dropText}": use 1 or more`);
+    return;
+  }
+  const retryText = r.query.get("retry");
+  const retry = retryText === null ? undefined : wholeNumber(retryText);
+  if (retry === undefined && retryText !== null) {
+    fail(r, 400, `bad retry "${retryText}": use milliseconds`);
+    return;
+  }
   const lastText = r.req.headers["last-event-id"];
   const last = typeof lastText === "string" ? (wholeNumber(lastText.trim()) ?? 0) : 0;
   // Event ids run 1…count; a resumed stream starts after the last one the client saw.
@@ -38,9 +50,11 @@ function sse(r: RouteRequest): void {
     "x-accel-buffering": "no",
   });
   const first = last + 1;
+  // retry: how soon an EventSource reconnects after the stream ends (its default is seconds).
+  if (retry !== undefined) out.write(`retry: ${retry}\n\n`);
   pace(
     out,
-    count - last,
+    Math.min(count - last, dropAfter),
     interval,
     (i) => {
       const id = first + i;

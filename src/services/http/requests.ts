@@ -185,7 +185,13 @@ export class RequestPath {
     body: Buffer,
   ): void {
     const reply: Replier = {
-      send: (status, headers, b) => this.send(res, from, status, headers, b),
+      send: (status, headers, b) => {
+        // A refused parameter (over --max-bytes, --max-delay, malformed): counted by status, and logged.
+        if (status === 400) {
+          this.ctx.logger.info({ conn: from.peer.id, url: req.url }, "bad route parameter, answering 400");
+        }
+        this.send(res, from, status, headers, b);
+      },
       stream: (status, headers) => this.stream(res, from, status, headers),
       after: (ms, run) => {
         if (ms <= 0) {

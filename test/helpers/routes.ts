@@ -18,7 +18,7 @@ afterEach(async () => {
 /** A responder with no default delay (routes answer at once), shut down after the test. */
 export async function startRoutes(
   options: HttpResponderOptions = {},
-): Promise<{ base: string; port: number }> {
+): Promise<{ base: string; port: number; server: HttpResponder }> {
   const server = createHttpResponder({ delayMs: 0, ...options });
   running.push(server);
   const { port } = await server.listen("127.0.0.1:0");

@@ -22,7 +22,7 @@ function parseEvents(text: string): SseEvent[] {
           .split("\n")
           .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]),
       );
-      return { id: fields.id, event: fields.event, data: JSON.parse(fields.data) } as SseEvent;
+      return { id: fields.id, event: fields.event, data: JSON.parse(fields.data ?? "null") } as SseEvent;
     });
 }
 

@@ -1,6 +1,7 @@
 // The HTTP responder on a loopback port for the route tests, and one request with
 // node's fetch (redirects not followed, so a test sees each 3xx).
 import { execFile } from "node:child_process";
+import { type IncomingHttpHeaders, request } from "node:http";
 import { afterEach } from "vitest";
 import {
   createHttpResponder,
@@ -68,5 +69,28 @@ export function curl(args: string[], input?: string): Promise<Buffer> {
       err === null ? resolve(stdout) : reject(err),
     );
     child.stdin?.end(input);
+  });
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body as sent: node:http neither decompresses nor hides the chunked encoding's header. */
+  body: Buffer;
+}
+
+/** One GET over node:http, the body as it arrived (no decoding). */
+export function rawGet(url: string): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+    });
+    req.setTimeout(20_000, () => req.destroy(new Error(`timed out: ${url}`)));
+    req.on("error", reject);
+    req.end();
   });
 }

@@ -2,25 +2,17 @@
 // by playwright-core) on a page the responder serves. An EventSource on /sse receives
 // every event once, reconnecting with Last-Event-ID after each drop, and stops at the
 // 204; a WebSocket to /ws echoes text and binary; a cross-origin fetch passes CORS.
-import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../helpers/chromium.js";
 import { type RunningCli, startCli } from "../../helpers/cli.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 let browser: Browser;
 let cli: RunningCli;
 let base = "";
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/setup-system.sh (installs Debian's chromium)`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
   cli = await startCli(["http", "127.0.0.1:0", "--delay", "0", "--log-level", "warn"]);
   base = `http://127.0.0.1:${cli.port}`;
 }, 90_000);

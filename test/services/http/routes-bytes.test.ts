@@ -2,29 +2,18 @@
 // TestRange, TestStream and TestDrip cases, and the --max-bytes / --max-delay bounds.
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
-import { curl, fetchRoute, startRoutes } from "../../helpers/routes.js";
+import { curl, fetchRoute, rawGet, startRoutes } from "../../helpers/routes.js";
 
-/** Response headers and raw body, with whether node saw a chunked encoding. */
-function rawGet(
+/** The answer as sent, and whether it came chunked or with a length. */
+async function streamed(
   url: string,
-): Promise<{ status: number; chunked: boolean; length: string | undefined; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          chunked: res.headers["transfer-encoding"] === "chunked",
-          length: res.headers["content-length"],
-          body: Buffer.concat(chunks),
-        }),
-      );
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error(`timed out: ${url}`)));
-    req.on("error", reject);
-    req.end();
-  });
+): Promise<{ chunked: boolean; length: string | undefined; body: Buffer }> {
+  const r = await rawGet(url);
+  return {
+    chunked: r.headers["transfer-encoding"] === "chunked",
+    length: r.headers["content-length"],
+    body: r.body,
+  };
 }
 
 describe("/bytes", () => {
@@ -81,12 +70,12 @@ describe("/stream-bytes", () => {
       "?chunk_size=512",
       "?chunk_size=-10",
     ]) {
-      const r = await rawGet(`${base}/stream-bytes/256${q}`);
+      const r = await streamed(`${base}/stream-bytes/256${q}`);
       expect(r.chunked, q).toBe(true);
       expect(r.length, q).toBeUndefined();
       expect(r.body.length, q).toBe(256);
     }
-    const seeded = await rawGet(`${base}/stream-bytes/16?seed=7&chunk_size=3`);
+    const seeded = await streamed(`${base}/stream-bytes/16?seed=7&chunk_size=3`);
     expect(seeded.body.equals((await fetchRoute(`${base}/bytes/16?seed=7`)).body)).toBe(true);
     for (const path of ["/stream-bytes/foo", "/stream-bytes/3.1415", "/stream-bytes/16?chunk_size=foo"]) {
       expect((await fetchRoute(`${base}${path}`)).status, path).toBe(400);
@@ -171,7 +160,7 @@ describe("/range", () => {
 describe("/stream", () => {
   it("writes n JSON lines chunked (ids 0…n-1, the request in each), at most 100", async () => {
     const { base } = await startRoutes();
-    const r = await rawGet(`${base}/stream/5?x=1`);
+    const r = await streamed(`${base}/stream/5?x=1`);
     expect(r.chunked).toBe(true);
     const lines = r.body
       .toString()
@@ -181,7 +170,7 @@ describe("/stream", () => {
     expect(lines.map((l) => l.id)).toEqual([0, 1, 2, 3, 4]);
     expect(lines[0]!.args).toEqual({ x: ["1"] });
     expect(lines[0]!.url).toBe(`${base}/stream/5?x=1`);
-    const capped = await rawGet(`${base}/stream/1000`);
+    const capped = await streamed(`${base}/stream/1000`);
     expect(capped.body.toString().trimEnd().split("\n")).toHaveLength(100);
     expect((await fetchRoute(`${base}/stream/foo`)).status).toBe(400);
     expect((await fetchRoute(`${base}/stream/1/foo`)).status).toBe(404);
@@ -191,7 +180,7 @@ describe("/stream", () => {
 describe("/drip", () => {
   it("sends numbytes '*' over the duration with a Content-Length (not chunked) and the asked code", async () => {
     const { base } = await startRoutes();
-    const plain = await rawGet(`${base}/drip?duration=0`);
+    const plain = await streamed(`${base}/drip?duration=0`);
     expect(plain.body.toString()).toBe("**********");
     expect(plain.chunked).toBe(false);
     expect(plain.length).toBe("10");

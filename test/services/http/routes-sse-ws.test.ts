@@ -110,6 +110,24 @@ describe("/ws", () => {
     }
   });
 
+  it("an echo socket outlives the HTTP timeouts: keep-alive, headers and request timeouts do not apply to it", async () => {
+    const { port } = await startRoutes({
+      keepAliveTimeoutMs: 200,
+      headersTimeoutMs: 300,
+      requestTimeoutMs: 400,
+    });
+    const ws = await openWs(`ws://127.0.0.1:${port}/ws`);
+    try {
+      // Well past all three timeouts, and past node's check of them (every 100 ms here).
+      await new Promise((r) => setTimeout(r, 1500));
+      const echoed = nextMessage(ws);
+      ws.send("still here");
+      expect((await echoed).data.toString()).toBe("still here");
+    } finally {
+      ws.close();
+    }
+  });
+
   it("closes with 1009 on a message over --max-bytes; shutdown closes with 1001", async () => {
     const { port, server } = await startRoutes({ maxBytes: 1024 });
     const ws = await openWs(`ws://127.0.0.1:${port}/ws`);

@@ -271,20 +271,15 @@ export class RequestPath {
     if (res.headersSent || res.destroyed) return;
     // 204 and 304 carry no body, so no length either.
     const noBody = status === 204 || status === 304;
-    this.head(
-      res,
-      from,
-      status,
-      noBody ? headers : { ...headers, "content-length": Buffer.byteLength(body) },
-    );
+    const withLength = noBody ? headers : { ...headers, "content-length": Buffer.byteLength(body) };
+    if (!this.head(res, from, status, withLength)) return;
     res.end(body);
     this.written(res, from);
   }
 
   /** A streamed answer: the head now, the body as the route writes it. */
   private stream(res: ServerResponse, from: Answering, status: number, headers: HeaderBlock): ReplyStream {
-    const live = !res.headersSent && !res.destroyed;
-    if (live) this.head(res, from, status, headers);
+    const live = !res.headersSent && !res.destroyed && this.head(res, from, status, headers);
     const over = () => !live || res.destroyed || res.writableEnded;
     return {
       write: (chunk) => {
@@ -304,13 +299,33 @@ export class RequestPath {
     };
   }
 
-  private head(res: ServerResponse, from: Answering, status: number, headers: HeaderBlock): void {
+  /** Writes the head; false when the headers could not go out and a 400 was sent (and ended) instead. */
+  private head(res: ServerResponse, from: Answering, status: number, headers: HeaderBlock): boolean {
     // While draining, the answer to the last request received ends its connection
     // (keep-alive clients must reconnect elsewhere). Not an earlier one, even if it is
     // written later (a longer delay): answers leave in request order, and a close would
     // lose those queued behind it.
     if (this.ctx.draining() && from.seq === from.peer.requests) res.shouldKeepAlive = false;
-    res.writeHead(status, headers);
+    try {
+      res.writeHead(status, headers);
+    } catch (err) {
+      // A header a route built from the request that cannot go out (node refuses its
+      // characters): the client gets a 400 saying so, the process stays up.
+      this.ctx.logger.info(
+        { conn: from.peer.id, err: (err as Error).message },
+        "unsendable header, answering 400",
+      );
+      this.count(from, 400);
+      res.writeHead(400, { "content-type": TEXT });
+      res.end("a header asked for cannot be sent (invalid characters)\n");
+      this.written(res, from);
+      return false;
+    }
+    this.count(from, status);
+    return true;
+  }
+
+  private count(from: Answering, status: number): void {
     const { responses } = this.ctx.stats;
     responses.set(status, (responses.get(status) ?? 0) + 1);
     from.peer.responses++;

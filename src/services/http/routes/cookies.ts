@@ -39,7 +39,7 @@ function attributes(r: RouteRequest): string {
   let sameSite = "";
   for (const [k, v] of r.query) {
     const name = ATTR.exec(k)?.[1]?.toLowerCase();
-    if (name === "path" && /^\/[^;\s]*$/.test(v)) path = v;
+    if (name === "path" && /^\/[\x21-\x3a\x3c-\x7e]*$/.test(v)) path = v;
     else if (name === "domain" && /^[A-Za-z0-9.-]+$/.test(v)) domain = v;
     else if (name === "secure") secure = TRUE.has(v.toLowerCase());
     else if (name === "httponly") httpOnly = !FALSE.has(v.toLowerCase());

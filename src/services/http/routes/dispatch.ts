@@ -40,7 +40,7 @@ export function runRoute(
     params: match === "missing" ? {} : match.params,
     query: new URLSearchParams(q < 0 ? "" : url.slice(q + 1)),
     body,
-    origin,
+    origin: forwardedFor(req) ?? origin,
     scheme: site.scheme,
     limits: site.limits,
     send: (status, headers, b) => reply.send(status, headers, b),
@@ -61,4 +61,11 @@ export function runRoute(
     return;
   }
   match.route.handle?.(r);
+}
+
+/** The first address of X-Forwarded-For, as go-httpbin reports the origin behind a proxy. */
+function forwardedFor(req: IncomingMessage): string | undefined {
+  const header = req.headers["x-forwarded-for"];
+  const first = (Array.isArray(header) ? header[0] : header)?.split(",")[0]?.trim();
+  return first === undefined || first === "" ? undefined : first;
 }

@@ -115,18 +115,32 @@ export const INSPECTION_ROUTES: readonly Route[] = [
   },
 ];
 
+/** Content types a browser will not run script from (go-httpbin's list): their body is not escaped. */
+const SAFE_TYPES = new Set(["text/plain", "application/json", "application/octet-string"]);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function responseHeaders(r: RouteRequest): void {
-  const headers: Record<string, string[]> = { "Content-Type": [JSON_TYPE] };
-  for (const [k, v] of r.query) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || /[\r\n]/.test(v)) {
-      r.send(400, { "content-type": JSON_TYPE }, json({ status_code: 400, error: `bad header "${k}"` }));
-      return;
-    }
-    const key = k.toLowerCase() === "content-type" ? "Content-Type" : k;
-    if (key === "Content-Type") headers[key] = [v];
-    else pushTo(headers, key, v);
+  const args: Record<string, string[]> = {};
+  for (const [k, v] of r.query) pushTo(args, k, v);
+  // The query's own Content-Type (any case) replaces the JSON default.
+  const typeKey = Object.keys(args).find((k) => k.toLowerCase() === "content-type");
+  if (typeKey === undefined) args["Content-Type"] = [JSON_TYPE];
+  const contentType = args[typeKey ?? "Content-Type"]![0]!;
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, values] of Object.entries(args)) {
+    // A name or value no header can carry stays in the body only.
+    const ok = values.filter((v) => !/[^\t\x20-\x7e\x80-\xff]/.test(v));
+    if (!TOKEN.test(k) || ok.length === 0) continue;
+    headers[k.toLowerCase()] = k.toLowerCase() === "content-type" ? contentType : ok;
   }
-  const block: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) block[k.toLowerCase()] = v.length === 1 ? v[0]! : v;
-  r.send(200, block, json(headers));
+  const safe = SAFE_TYPES.has(contentType.split(";")[0]!.trim().toLowerCase());
+  const listed: Record<string, string[]> = {};
+  for (const [k, values] of Object.entries(args)) {
+    for (const v of values) pushTo(listed, safe ? k : escapeHtml(k), safe ? v : escapeHtml(v));
+  }
+  r.send(200, headers, json(listed));
 }

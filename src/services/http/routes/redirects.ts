@@ -36,7 +36,11 @@ function redirect(r: RouteRequest): void {
  */
 export function redirectTarget(target: string, host: string | undefined, open: boolean): string | undefined {
   // A path, not a scheme-relative "//host" nor a "/\host" some browsers read as one.
-  if (/^\/(?![/\\])/.test(target)) return target;
+  if (/^\/(?![/\\])/.test(target)) {
+    // Percent-encoded as a Location header must be (a raw control character would not go out).
+    const url = new URL(target, "http://host");
+    return url.pathname + url.search + url.hash;
+  }
   let url: URL;
   try {
     url = new URL(target);

@@ -2,6 +2,7 @@
 // TestRange, TestStream and TestDrip cases, and the --max-bytes / --max-delay bounds.
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
+import { captureLogs } from "../../helpers/log-capture.js";
 import { curl, fetchRoute, rawGet, startRoutes } from "../../helpers/routes.js";
 
 /** The answer as sent, and whether it came chunked or with a length. */
@@ -56,6 +57,25 @@ describe("/bytes", () => {
     expect(over.status).toBe(400);
     expect(over.text).toContain("exceeds the maximum 1000 bytes (--max-bytes)");
     expect((await fetchRoute(`${base}/bytes/1000`)).body.length).toBe(1000);
+  });
+});
+
+describe("a refused size", () => {
+  it("is a 400 to the client, an info log line and a count in http_responses_total{code=400}", async () => {
+    const { logger, lines } = captureLogs();
+    const { base, server } = await startRoutes({ maxBytes: 1000, logger });
+    const r = await fetchRoute(`${base}/bytes/5000`);
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text)).toEqual({
+      status_code: 400,
+      error: "byte count 5000 exceeds the maximum 1000 bytes (--max-bytes)",
+    });
+    expect(lines.some((l) => l.msg === "bad route parameter, answering 400" && l.url === "/bytes/5000")).toBe(
+      true,
+    );
+    const metric = server.metrics.find((m) => m.name === "http_responses_total");
+    expect(metric).toBeDefined();
+    expect(server.counts.responses.get(400)).toBe(1);
   });
 });
 

@@ -16,6 +16,7 @@ Per-request overrides:
   ?delay=2s&status=503  the same on any path
   /echo              the request (method, path, headers, body) as JSON
   /healthz           "ok" at once, never delayed
+  /anything, /bytes/N, /sse, /ws, /redirect-to?url=…  httpbin-style routes: /openapi.json lists them
 
 Examples:
   echoplex http                        listen on :${HTTP_DEFAULT_PORT}, "Hello World!" after 4s
@@ -37,6 +38,8 @@ Examples:
       maxBodyBytes: values.maxBody as number,
       maxConnections: values.maxConnections as number,
       maxPipeline: values.maxPipeline as number,
+      maxBytes: values.maxBytes as number,
+      allowOpenRedirect: values.allowOpenRedirect as boolean,
       ...(values.drainTimeout === undefined ? {} : { drainTimeoutMs: values.drainTimeout as number }),
       ...(values.unixMode === undefined ? {} : { unixMode: Number.parseInt(values.unixMode as string, 8) }),
       logger,

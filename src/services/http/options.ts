@@ -86,6 +86,22 @@ export const HTTP_OPTIONS: readonly OptionSpec[] = [
     help: "stop reading from a connection with this many requests unanswered, until answers leave",
   },
   {
+    name: "maxBytes",
+    flag: "--max-bytes",
+    kind: "size",
+    placeholder: "size",
+    default: d.maxBytes,
+    defaultText: sizeText(d.maxBytes),
+    help: "largest body a route generates (/bytes/N, /drip, /range/N…) and /ws message (400 beyond)",
+  },
+  {
+    name: "allowOpenRedirect",
+    flag: "--allow-open-redirect",
+    kind: "boolean",
+    default: false,
+    help: "let /redirect-to send clients to any host (default: this host only, 403 otherwise)",
+  },
+  {
     name: "drainTimeout",
     flag: "--drain-timeout",
     kind: "duration",

@@ -33,8 +33,37 @@ export function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/**
+ * A status, or a weighted choice (`200:9,503:1`; a weight defaults to 1) drawn with
+ * `random` (0 ≤ x < 1); undefined when a code or weight is malformed.
+ */
+export function pickStatus(text: string, random: () => number): number | undefined {
+  const choices: Array<[number, number]> = [];
+  let total = 0;
+  for (const item of text.split(",").slice(0, 64)) {
+    const m = /^(\d{3})(?::(\d+(?:\.\d+)?))?$/.exec(item.trim());
+    if (m === null) return undefined;
+    const code = Number(m[1]);
+    const weight = m[2] === undefined ? 1 : Number(m[2]);
+    if (!(code >= 200 && code <= 599)) return undefined;
+    choices.push([code, weight]);
+    total += weight;
+  }
+  if (total <= 0) return undefined;
+  let at = random() * total;
+  for (const [code, weight] of choices) {
+    if (at < weight) return code;
+    at -= weight;
+  }
+  return choices[choices.length - 1]![0];
+}
+
 /** `url` is the request target as sent (`/delay/2?status=503`). */
-export function planResponse(url: string, defaults: PlanDefaults): ResponsePlan {
+export function planResponse(
+  url: string,
+  defaults: PlanDefaults,
+  random: () => number = Math.random,
+): ResponsePlan {
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
   if (path === "/healthz") return { kind: "health" };
@@ -67,9 +96,12 @@ export function planResponse(url: string, defaults: PlanDefaults): ResponsePlan 
   }
   let status = defaults.status;
   if (statusText !== undefined) {
-    const parsed = /^\d{3}$/.test(statusText) ? Number(statusText) : Number.NaN;
-    if (!(parsed >= 200 && parsed <= 599)) {
-      return { kind: "bad", message: `bad status "${statusText}": use a code from 200 to 599` };
+    const parsed = pickStatus(statusText, random);
+    if (parsed === undefined) {
+      return {
+        kind: "bad",
+        message: `bad status "${statusText}": use a code from 200 to 599, or weighted: 200:9,503:1`,
+      };
     }
     status = parsed;
   }

@@ -11,6 +11,10 @@ import type { IdleGuard } from "./idle-guard.js";
 import type { Lingerer } from "./linger.js";
 import { type HttpPeer, type HttpStats, type LastRequest, peerOf } from "./peer.js";
 import { type PlanDefaults, planResponse, type ResponsePlan } from "./plan.js";
+import { preflightHeaders, setCorsHeaders } from "./routes/cors.js";
+import { type Replier, type RouteSite, runRoute } from "./routes/dispatch.js";
+import { matchRoute, type RouteMatch } from "./routes/table.js";
+import type { ReplyStream } from "./routes/types.js";
 import { answerHeaders, type HeaderBlock, type HttpSettings } from "./settings.js";
 
 /** Who an answer goes to, when its request arrived (-1: not timed), and which request it was. */
@@ -39,6 +43,8 @@ export interface RequestContext {
   logger: Logger;
   lingering: Lingerer;
   idleGuard: IdleGuard;
+  /** What the httpbin-style routes are bounded by, and the scheme clients reach them on. */
+  routeSite: RouteSite;
   /** True once shutdown has begun. */
   draining(): boolean;
   /** A waiting request is settled (answered or abandoned): the drain may be done. */
@@ -89,7 +95,19 @@ export class RequestPath {
       startedAt: this.latencyRecorder === undefined ? -1 : performance.now(),
       seq: peer.requests,
     };
-    const plan = planResponse(req.url ?? "/", this.defaults);
+    setCorsHeaders(req, res);
+    if (req.method === "OPTIONS") {
+      req.resume();
+      this.send(res, from, 200, preflightHeaders(req), "");
+      return;
+    }
+    const url = req.url ?? "/";
+    const match = matchRoute(url.split("?", 1)[0]!);
+    if (match !== undefined) {
+      this.collect(req, res, from, true, (item, body) => this.route(match, req, res, from, item, body));
+      return;
+    }
+    const plan = planResponse(url, this.defaults);
     if (plan.kind === "health") {
       req.resume();
       this.send(res, from, 200, { "content-type": TEXT }, "ok\n");
@@ -106,6 +124,30 @@ export class RequestPath {
 
   /** Reads the body (up to --max-body), then answers after the plan's delay. */
   private delayed(req: IncomingMessage, res: ServerResponse, from: Answering, plan: Timed): void {
+    this.collect(req, res, from, plan.kind === "echo", (item, body) => {
+      // The delay is a timer: thousands of requests wait at once without blocking anything.
+      item.timer = setTimeout(() => {
+        item.timer = undefined;
+        if (plan.kind !== "echo") {
+          this.send(res, from, plan.status, this.headers, this.body);
+          return;
+        }
+        this.send(res, from, plan.status, { "content-type": "application/json" }, echoJson(req, body, from));
+      }, plan.delayMs);
+    });
+  }
+
+  /**
+   * Reads the body (up to --max-body; kept only when `keep`), then `then` with the
+   * request's pending item: the drain waits for it until its answer is over.
+   */
+  private collect(
+    req: IncomingMessage,
+    res: ServerResponse,
+    from: Answering,
+    keep: boolean,
+    then: (item: Pending, body: Buffer) => void,
+  ): void {
     const { maxBodyBytes } = this.ctx.settings;
     const item: Pending = { timer: undefined, res, peer: from.peer };
     this.pending.add(item);
@@ -125,21 +167,44 @@ export class RequestPath {
         this.refuseBody(req, res, from);
         return;
       }
-      if (plan.kind === "echo") chunks.push(chunk);
+      if (keep) chunks.push(chunk);
     });
     req.once("end", () => {
       if (res.headersSent || res.destroyed) return;
-      // The delay is a timer: thousands of requests wait at once without blocking anything.
-      item.timer = setTimeout(() => {
-        item.timer = undefined;
-        if (plan.kind !== "echo") {
-          this.send(res, from, plan.status, this.headers, this.body);
+      then(item, Buffer.concat(chunks, Math.min(size, maxBodyBytes)));
+    });
+  }
+
+  /** An httpbin-style route (src/services/http/routes/) answers, on this request's bookkeeping. */
+  private route(
+    match: RouteMatch | "missing",
+    req: IncomingMessage,
+    res: ServerResponse,
+    from: Answering,
+    item: Pending,
+    body: Buffer,
+  ): void {
+    const reply: Replier = {
+      send: (status, headers, b) => {
+        // A refused parameter (over --max-bytes, --max-delay, malformed): counted by status, and logged.
+        if (status === 400) {
+          this.ctx.logger.info({ conn: from.peer.id, url: req.url }, "bad route parameter, answering 400");
+        }
+        this.send(res, from, status, headers, b);
+      },
+      stream: (status, headers) => this.stream(res, from, status, headers),
+      after: (ms, run) => {
+        if (ms <= 0) {
+          run();
           return;
         }
-        const body = Buffer.concat(chunks, Math.min(size, maxBodyBytes));
-        this.send(res, from, plan.status, { "content-type": "application/json" }, echoJson(req, body, from));
-      }, plan.delayMs);
-    });
+        item.timer = setTimeout(() => {
+          item.timer = undefined;
+          run();
+        }, ms);
+      },
+    };
+    runRoute(match, req, body, from.peer.remoteAddress, this.ctx.routeSite, reply);
   }
 
   /**
@@ -204,17 +269,71 @@ export class RequestPath {
     body: string | Buffer,
   ): void {
     if (res.headersSent || res.destroyed) return;
+    // 204 and 304 carry no body, so no length either.
+    const noBody = status === 204 || status === 304;
+    const withLength = noBody ? headers : { ...headers, "content-length": Buffer.byteLength(body) };
+    if (!this.head(res, from, status, withLength)) return;
+    res.end(body);
+    this.written(res, from);
+  }
+
+  /** A streamed answer: the head now, the body as the route writes it. */
+  private stream(res: ServerResponse, from: Answering, status: number, headers: HeaderBlock): ReplyStream {
+    const live = !res.headersSent && !res.destroyed && this.head(res, from, status, headers);
+    const over = () => !live || res.destroyed || res.writableEnded;
+    return {
+      write: (chunk) => {
+        if (!over()) res.write(chunk);
+      },
+      end: (chunk) => {
+        if (over()) return;
+        res.end(chunk);
+        this.written(res, from);
+      },
+      get closed() {
+        return over();
+      },
+      onClose: (run) => {
+        res.once("close", run);
+      },
+    };
+  }
+
+  /** Writes the head; false when the headers could not go out and a 400 was sent (and ended) instead. */
+  private head(res: ServerResponse, from: Answering, status: number, headers: HeaderBlock): boolean {
     // While draining, the answer to the last request received ends its connection
     // (keep-alive clients must reconnect elsewhere). Not an earlier one, even if it is
     // written later (a longer delay): answers leave in request order, and a close would
     // lose those queued behind it.
     if (this.ctx.draining() && from.seq === from.peer.requests) res.shouldKeepAlive = false;
-    res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) });
-    res.end(body);
-    this.ctx.idleGuard.written(res);
+    try {
+      res.writeHead(status, headers);
+    } catch (err) {
+      // A header a route built from the request that cannot go out (node refuses its
+      // characters): the client gets a 400 saying so, the process stays up.
+      this.ctx.logger.info(
+        { conn: from.peer.id, err: (err as Error).message },
+        "unsendable header, answering 400",
+      );
+      this.count(from, 400);
+      res.writeHead(400, { "content-type": TEXT });
+      res.end("a header asked for cannot be sent (invalid characters)\n");
+      this.written(res, from);
+      return false;
+    }
+    this.count(from, status);
+    return true;
+  }
+
+  private count(from: Answering, status: number): void {
     const { responses } = this.ctx.stats;
     responses.set(status, (responses.get(status) ?? 0) + 1);
     from.peer.responses++;
+  }
+
+  /** The answer is complete (res.end()): the idle guard waits for it, the latency is taken. */
+  private written(res: ServerResponse, from: Answering): void {
+    this.ctx.idleGuard.written(res);
     from.peer.lastActivity = coarseClock.now;
     if (from.startedAt >= 0) this.latencyRecorder?.(performance.now() - from.startedAt);
   }

@@ -25,6 +25,7 @@ import { Lingerer } from "./linger.js";
 import { type HttpPeer, HttpStats } from "./peer.js";
 import { formatMs } from "./plan.js";
 import { RequestPath } from "./requests.js";
+import { WsEcho } from "./routes/ws.js";
 import {
   type HttpResponderOptions,
   type HttpSettings,
@@ -51,6 +52,8 @@ export class HttpResponder implements Service {
   private readonly peerSet: HttpConnections;
   private readonly requests: RequestPath;
   private readonly drain: HttpDrain;
+  /** /ws: the WebSocket echo on the upgrade event. */
+  private readonly wsEcho: WsEcho;
   /** What the connections part shares with the responder; its transport is set by listen(). */
   private readonly doorContext: ConnectionsContext;
   private readonly unixMode: number | undefined;
@@ -131,7 +134,22 @@ export class HttpResponder implements Service {
     answerAfterHalfClose(this.server);
     const idleGuard = new IdleGuard(this.server, () => this.sockets(), lingering);
     const draining = () => this.draining;
-    this.requests = new RequestPath({ settings: s, stats, logger, lingering, idleGuard, draining, settled });
+    const routeSite = {
+      scheme: tls ? "https" : "http",
+      limits: { maxBytes: s.maxBytes, maxDelayMs: s.maxDelayMs, allowOpenRedirect: s.allowOpenRedirect },
+    };
+    this.requests = new RequestPath({
+      settings: s,
+      stats,
+      logger,
+      lingering,
+      idleGuard,
+      routeSite,
+      draining,
+      settled,
+    });
+    this.wsEcho = new WsEcho(s.maxBytes);
+    this.server.on("upgrade", (req, socket, head) => this.wsEcho.upgrade(req, socket, head));
     this.drain = new HttpDrain({
       server: this.server,
       logger,
@@ -223,6 +241,7 @@ export class HttpResponder implements Service {
   shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.shutdownPromise === undefined) {
       const drainTimeoutMs = options.drainTimeoutMs ?? this.settings.drainTimeoutMs;
+      this.wsEcho.closeAll();
       this.shutdownPromise = this.drain.run(drainTimeoutMs).finally(() => this.peerSet.stopClock());
     }
     return this.shutdownPromise;

@@ -33,6 +33,10 @@ export interface HttpResponderOptions {
    * their delay) above which the server stops reading from it until answers leave. Default 32.
    */
   maxPipeline?: number;
+  /** Largest body a route generates (/bytes/N, /drip, /range/N…) and largest /ws message. Default 1 MiB. */
+  maxBytes?: number;
+  /** /redirect-to may send clients to any host (default: this host only). */
+  allowOpenRedirect?: boolean;
   /** After the last answer on a connection, read and discard the peer's input this long at most. Default 2 s. */
   lingerMs?: number;
   /** ... and this many bytes at most (then stop reading until `lingerMs`). Default 1 MiB. */
@@ -62,6 +66,8 @@ export const HTTP_DEFAULTS: Readonly<Omit<HttpSettings, "drainTimeoutMs">> = Obj
   maxPipeline: 32,
   lingerMs: 2000,
   lingerBytes: 1024 * 1024,
+  maxBytes: 1024 * 1024,
+  allowOpenRedirect: false,
 });
 
 /** The options over the defaults, checked; throws ERR_BAD_OPTION on a value it cannot serve. */

@@ -3,6 +3,7 @@
 
 import { formatAddress } from "../core/address.js";
 import { formatUnixPath } from "../core/listen-address.js";
+import type { Stage } from "./stages.js";
 
 export type BenchMode = "echo" | "cmd" | "chat" | "connect" | "http";
 export const BENCH_MODES: readonly BenchMode[] = ["echo", "cmd", "chat", "connect", "http"];
@@ -72,6 +73,10 @@ interface Common {
   rate: number;
   /** Give up on outstanding replies after this long without progress. */
   timeoutMs: number;
+  /** Open loop with a shape: `rate` is then the stages' mean rate (the target). */
+  stages?: Stage[];
+  /** Keep each second's latency histogram in the result (for --hdr-log). */
+  intervals?: boolean;
 }
 
 export interface EchoBenchOptions extends Common {

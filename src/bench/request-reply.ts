@@ -11,8 +11,9 @@ import { framingFor } from "../codecs/framing-for.js";
 import { messages } from "../codecs/messages.js";
 import type { Codec } from "../codecs/types.js";
 import type { ConnTarget, StopRule } from "./options.js";
-import { Budget, startPacer } from "./pacing.js";
+import { Budget, paceOf, startPacer } from "./pacing.js";
 import { Recorder } from "./recorder.js";
+import type { Stage } from "./stages.js";
 import {
   certificateRefused,
   clientCertOf,
@@ -49,6 +50,10 @@ export interface RequestReplyPlan {
   conns: number;
   pipeline: number;
   rate: number;
+  /** Open loop: the rate's shape, when it is not constant. */
+  stages?: readonly Stage[];
+  /** Keep each second's histogram (--hdr-log). */
+  intervals?: boolean;
   stop: StopRule;
   timeoutMs: number;
   /** Largest reply accepted; a longer one is a protocol error on that connection. */
@@ -76,6 +81,8 @@ class Pipe {
   recvSeq = 0;
   alive = true;
   private sentAt: Float64Array;
+  /** Open loop: when each request actually went out (sentAt is when it was due). */
+  private actualAt: Float64Array | undefined;
   private mask: number;
   private out: Buffer;
   private outLen = 0;
@@ -101,6 +108,7 @@ class Pipe {
     let size = 2;
     while (size < plan.pipeline * 2) size *= 2;
     this.sentAt = new Float64Array(size);
+    if (!run.closedLoop) this.actualAt = new Float64Array(size);
     this.mask = size - 1;
     this.out = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, exchange.maxRequestBytes * plan.pipeline));
     this.messageMode = plan.framing === "messages";
@@ -121,8 +129,8 @@ class Pipe {
     return this.sendSeq - this.recvSeq;
   }
 
-  /** Queues request `sendSeq`, stamped with its (intended) send time. */
-  issue(at: number): void {
+  /** Queues request `sendSeq`, stamped with its intended send time and the actual one. */
+  issue(at: number, now = at): void {
     if (this.inflight > this.mask) this.grow();
     if (this.messageMode) {
       // The message owns its bytes: the link may still hold it when the next request is written.
@@ -133,6 +141,7 @@ class Pipe {
       this.outLen += this.exchange.writeRequest(this.out, this.outLen, this.sendSeq);
     }
     this.sentAt[this.sendSeq & this.mask] = at;
+    if (this.actualAt !== undefined) this.actualAt[this.sendSeq & this.mask] = now;
     this.sendSeq++;
     this.run.outstanding++;
     this.run.recorder.onSent(at);
@@ -176,6 +185,7 @@ class Pipe {
       now - this.sentAt[seq & this.mask]!,
       reply.length + this.framingBytes,
       good ? "ok" : "mismatch",
+      this.actualAt === undefined ? -1 : now - this.actualAt[seq & this.mask]!,
     );
     if (run.closedLoop && run.budget.take(now)) this.issue(now);
   }
@@ -191,9 +201,13 @@ class Pipe {
 
   private grow(): void {
     const size = this.sentAt.length * 2;
-    const next = new Float64Array(size);
-    for (let s = this.recvSeq; s < this.sendSeq; s++) next[s & (size - 1)] = this.sentAt[s & this.mask]!;
-    this.sentAt = next;
+    const regrow = (old: Float64Array) => {
+      const next = new Float64Array(size);
+      for (let s = this.recvSeq; s < this.sendSeq; s++) next[s & (size - 1)] = old[s & this.mask]!;
+      return next;
+    };
+    this.sentAt = regrow(this.sentAt);
+    if (this.actualAt !== undefined) this.actualAt = regrow(this.actualAt);
     this.mask = size - 1;
   }
 }
@@ -231,7 +245,7 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
     const where = whereOf(plan.target);
     const connected = sockets.filter((s): s is Duplex => s !== undefined);
     if (connected.length === 0) throw connectFailure(firstFailure ?? "no connection", where);
-    const rec = new Recorder(plan.stop);
+    const rec = new Recorder(plan.stop, { uncorrected: plan.rate > 0, intervals: plan.intervals === true });
     recorder = rec;
     for (const kind of failures) rec.error(kind);
     const run = new RunState(rec, new Budget(plan.stop, rec.windowEnd), plan.rate === 0);
@@ -318,10 +332,10 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         let next = 0;
         const dirty: Pipe[] = [];
         stopPacer = startPacer(
-          plan.rate,
+          paceOf(plan),
           run.budget,
           start,
-          (at) => {
+          (at, now) => {
             for (let tries = 0; tries < pipes.length; tries++) {
               const pipe = pipes[next]!;
               next = (next + 1) % pipes.length;
@@ -331,7 +345,7 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
                 return;
               }
               if (!pipe.hasQueued) dirty.push(pipe);
-              pipe.issue(at);
+              pipe.issue(at, now);
               return;
             }
           },

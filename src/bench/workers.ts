@@ -8,6 +8,8 @@ import { EchoplexError, ERROR_CODES, type ErrorCode } from "../errors.js";
 import type { BenchOptions } from "./options.js";
 import type { ProgressSnapshot } from "./recorder.js";
 import { type BenchResult, mergeResults } from "./result.js";
+import { mergeSeconds } from "./seconds.js";
+import { scaleStages } from "./stages.js";
 
 /** Messages from a worker to the parent. */
 /** Messages from the parent to a worker after its options. */
@@ -32,7 +34,8 @@ function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
       options.stop.kind === "requests"
         ? { kind: "requests" as const, count: share(options.stop.count, n, i) }
         : options.stop;
-    parts.push({ ...options, conns, stop, rate: options.rate / n });
+    const stages = options.stages === undefined ? {} : { stages: scaleStages(options.stages, 1 / n) };
+    parts.push({ ...options, conns, stop, rate: options.rate / n, ...stages });
   }
   return parts;
 }
@@ -80,15 +83,20 @@ export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
       }),
   );
   return {
-    progress: () =>
-      progress.reduce(
+    progress: () => {
+      const total: ProgressSnapshot = progress.reduce(
         (a, p) => ({
           replies: a.replies + p.replies,
           errors: a.errors + p.errors,
           mismatches: a.mismatches + p.mismatches,
         }),
         { replies: 0, errors: 0, mismatches: 0 },
-      ),
+      );
+      const seconds = progress.flatMap((p) => (p.second === undefined ? [] : [p.second]));
+      const second = mergeSeconds(seconds.map((s) => [s]))[0];
+      if (second !== undefined) total.second = second;
+      return total;
+    },
     result: Promise.all(results).then(mergeResults),
     halt: () => {
       const msg: ParentMessage = { type: "halt" };

@@ -5,8 +5,8 @@ import { formatAddress } from "../core/address.js";
 import { formatUnixPath } from "../core/listen-address.js";
 import type { Stage } from "./stages.js";
 
-export type BenchMode = "echo" | "cmd" | "chat" | "connect" | "http";
-export const BENCH_MODES: readonly BenchMode[] = ["echo", "cmd", "chat", "connect", "http"];
+export type BenchMode = "echo" | "cmd" | "chat" | "connect" | "http" | "script";
+export const BENCH_MODES: readonly BenchMode[] = ["echo", "cmd", "chat", "connect", "http", "script"];
 
 /** When the run stops: after a measured time (with a warm-up first) or after N requests. */
 export type StopRule =
@@ -135,12 +135,23 @@ export interface HttpBenchOptions extends Common {
   tls?: Omit<BenchTls, "insecure">;
 }
 
+/** A scenario script (FILE.js) run in a loop by each of `conns` virtual users. */
+export interface ScriptBenchOptions extends Common {
+  mode: "script";
+  target: BenchTarget;
+  /** The module's path; its default export is `async (conn, ctx) => …`. */
+  file: string;
+  /** Seed of every user's ctx.random(). */
+  seed: number;
+}
+
 export type BenchOptions =
   | EchoBenchOptions
   | CmdBenchOptions
   | ChatBenchOptions
   | ConnectBenchOptions
-  | HttpBenchOptions;
+  | HttpBenchOptions
+  | ScriptBenchOptions;
 
 /** A short description of where the load goes, for reports. */
 export function describeTarget(options: BenchOptions): string {

@@ -24,7 +24,14 @@ function formatErrors(errors: Record<string, number>): string {
 /** The final table, one row per aspect. */
 export function formatResult(r: BenchResult): string {
   const loop = r.rate > 0 ? `open loop at ${int(r.rate)}/s` : "closed loop";
-  const unit = r.mode === "connect" ? "connects" : r.mode === "chat" ? "deliveries" : "msgs";
+  const unit =
+    r.mode === "connect"
+      ? "connects"
+      : r.mode === "chat"
+        ? "deliveries"
+        : r.mode === "script"
+          ? "iterations"
+          : "msgs";
   const rows: Array<[string, string]> = [
     [
       "run",
@@ -70,6 +77,15 @@ export function formatResult(r: BenchResult): string {
     `${r.cpuPercent}% of one core${r.workers > 1 ? ` (over ${r.workers} workers)` : ""}${r.cpuUsPerReply > 0 ? `, ${r.cpuUsPerReply} us per reply` : ""}`,
   ]);
   if (r.firstMismatch !== undefined) rows.push(["first mismatch", r.firstMismatch]);
+  if (r.script !== undefined) {
+    const s = r.script;
+    rows.push([
+      "script",
+      `${s.file}, seed ${s.seed}: ${int(s.iterations)} iterations, ${int(s.failed)} failed`,
+    ]);
+    for (const [name, l] of Object.entries(s.steps)) rows.push([`  ${name}`, formatLatency(l)]);
+    if (s.firstError !== undefined) rows.push(["first error", s.firstError]);
+  }
   if (r.thresholds !== undefined) rows.push(["thresholds", formatOutcomes(r.thresholds)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;
@@ -91,7 +107,7 @@ export class ProgressLine {
     const total = this.totalMs === undefined ? "" : `/${(this.totalMs / 1000).toFixed(1)}`;
     const rate = s.len > 0 ? Math.round(s.replies / s.len) : 0;
     this.out.write(
-      `\r\x1b[K[${elapsed}${total}s] ${int(rate)}/s  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  errors ${int(s.errors)}/s  replies ${int(now.replies)}  mismatches ${int(now.mismatches)}`,
+      `\r\x1b[K[${elapsed}${total}s] ${int(rate)}/s  replies ${int(now.replies)}  errors ${int(now.errors)}  mismatches ${int(now.mismatches)}  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}`,
     );
   }
 

@@ -2,6 +2,7 @@
 // and the merge of the results of several worker processes.
 import { encodeHistogram, type LatencySummary, mergeHistograms, summarize } from "./histogram.js";
 import type { BenchMode } from "./options.js";
+import type { ScriptExtras } from "./script/runner.js";
 import { type LoggedInterval, mergeIntervals, mergeSeconds, type SecondFigures } from "./seconds.js";
 import type { ThresholdOutcome } from "./thresholds.js";
 
@@ -95,6 +96,7 @@ export interface BenchResult {
   chat?: ChatExtras;
   connect?: ConnectExtras;
   udp?: UdpExtras;
+  script?: ScriptExtras;
   /** The latency histogram, compressed (workers send it to the parent for merging). */
   histogram?: string;
   /** Open loop: latency from the actual send, not the intended one (what a closed-loop tool would report). */

@@ -47,6 +47,12 @@ interface WorkersHandle {
 }
 
 export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
+  if (options.mode === "script") {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      "--workers does not apply to script mode yet: raise --conns instead",
+    );
+  }
   if (options.mode === "chat") {
     throw new EchoplexError(
       "ERR_BAD_OPTION",

@@ -5,14 +5,18 @@ import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { compareResults, type FigureChange, formatComparison, readResult } from "../../bench/compare.js";
 import { writeHdrLog } from "../../bench/hdr-log.js";
-import type { BenchOptions } from "../../bench/index.js";
+import type { BenchOptions, BenchTarget, ScriptBenchOptions, StopRule } from "../../bench/index.js";
 import { junitReport } from "../../bench/junit.js";
 import type { BenchResult } from "../../bench/result.js";
 import { parseStages, type Stage, stagesMeanRate, stagesMs } from "../../bench/stages.js";
 import { checkTargets, evaluateThresholds, parseThreshold, type Threshold } from "../../bench/thresholds.js";
 import { EchoplexError } from "../../errors.js";
+import { parseCount } from "../units.js";
 
 export interface CiFlags {
+  conns: number;
+  seed?: number;
+  timeout: number;
   stages?: Stage[];
   threshold?: Threshold[];
   junit?: string;
@@ -44,7 +48,43 @@ export function addCiOptions(cmd: Command): Command {
     .option("--junit <file>", "write the verdict as a JUnit XML report (one testcase per threshold)")
     .option("--hdr-log <file>", "write an HdrHistogram interval log (one histogram per second, microseconds)")
     .option("--json-stream", "print one JSON line per second while the run goes (stdout)")
-    .option("--compare <old.json>", "print each figure's change against a result saved with --json");
+    .option("--compare <old.json>", "print each figure's change against a result saved with --json")
+    .addOption(
+      new Option("--seed <n>", "script: seed of ctx.random() (default: random, printed)").argParser((v) =>
+        parseCount(v, "--seed"),
+      ),
+    );
+}
+
+export function scriptAddress(address: string | undefined): string {
+  if (address === undefined) {
+    throw new EchoplexError("ERR_USAGE", "bench script takes FILE.js ADDRESS: the address is missing");
+  }
+  return address;
+}
+
+/** `bench script FILE.js ADDRESS`: closed loop, one virtual user per --conns. */
+export function scriptOptions(
+  file: string,
+  flags: CiFlags,
+  stop: StopRule,
+  target: BenchTarget,
+): ScriptBenchOptions {
+  if (flags.rate > 0 || flags.stages !== undefined) {
+    throw bad(
+      "script mode is closed loop: each user starts its next iteration when one ends (no --rate, --stages)",
+    );
+  }
+  return {
+    mode: "script",
+    conns: flags.conns,
+    stop,
+    rate: 0,
+    timeoutMs: flags.timeout,
+    target,
+    file,
+    seed: flags.seed ?? Math.floor(Math.random() * 2 ** 31),
+  };
 }
 
 /** Applies --stages (an open-loop run as long as its stages) and what the reports need. */

@@ -26,7 +26,15 @@ import { startWorkers } from "../../bench/workers.js";
 import { readPemFile } from "../../client/connect.js";
 import { EchoplexError } from "../../errors.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
-import { addCiOptions, type CiFlags, finishCi, readBaseline, withCi } from "./bench-ci.js";
+import {
+  addCiOptions,
+  type CiFlags,
+  finishCi,
+  readBaseline,
+  scriptAddress,
+  scriptOptions,
+  withCi,
+} from "./bench-ci.js";
 
 interface BenchFlags extends CiFlags {
   conns: number;
@@ -53,6 +61,7 @@ interface BenchFlags extends CiFlags {
   json?: boolean;
   workers: number;
   progress: boolean;
+  seed?: number;
 }
 
 const DEFAULT_DURATION_MS = 5000;
@@ -125,7 +134,9 @@ function stopRule(mode: BenchMode, flags: BenchFlags): StopRule {
 }
 
 /** Turns flags into options, rejecting combinations that do not apply to the mode. */
-function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): BenchOptions {
+function benchOptions(mode: BenchMode, target: string, flags: BenchFlags, extra?: string): BenchOptions {
+  if (extra !== undefined)
+    throw new EchoplexError("ERR_USAGE", `bench ${mode} takes one target, not also ${extra}`);
   const common = {
     conns: flags.conns,
     stop: stopRule(mode, flags),
@@ -187,6 +198,8 @@ function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): Bench
         target: targetFor(mode, target, flags) as ConnectBenchOptions["target"],
         parallel: flags.pipeline ?? DEFAULT_CONNECT_PARALLEL,
       };
+    case "script":
+      throw bad("bench script takes FILE.js ADDRESS");
     case "http": {
       checkHttpTarget(target);
       if (pipeline > 1)
@@ -226,8 +239,9 @@ export function benchCommand(): Command {
     .addArgument(new Argument("<mode>", "what load to generate").choices(BENCH_MODES))
     .argument(
       "<target>",
-      "HOST:PORT (or :PORT for 127.0.0.1), tcp://, tls://, unix:/path, ws://HOST:PORT/path, wss://, udp://HOST:PORT; for http a URL",
+      "HOST:PORT (or :PORT for 127.0.0.1), tcp://, tls://, unix:/path, ws://HOST:PORT/path, wss://, udp://HOST:PORT; for http a URL; for script the FILE.js",
     )
+    .argument("[address]", "script: the server's address (any form above)")
     .addOption(
       new Option("-c, --conns <n>", "connections (chat: receivers)")
         .argParser(positive("--conns"))
@@ -327,53 +341,64 @@ cannot be reached (ERR_CONNECT_FAILED, at once), 2 for bad usage, 7 for a TLS
 failure (ERR_TLS), 8 when a --threshold did not hold (ERR_THRESHOLD_FAILED; with
 thresholds they alone decide). A chat server's flood control ends the run with ERR_RATE_LIMITED.`,
   );
-  return cmd.action(async (mode: BenchMode, target: string, flags: BenchFlags) => {
-    const options = await prepareBench(withCi(benchOptions(mode, target, flags), flags));
-    const baseline = readBaseline(flags);
-    const startEpochMs = Date.now();
-    const handle = flags.workers > 1 ? startWorkers(options, flags.workers) : startBench(options);
-    const live = new LiveReport(
-      flags.progress && process.stderr.isTTY === true
-        ? new ProgressLine(process.stderr, totalMs(options))
-        : undefined,
-      flags.jsonStream === true ? process.stdout : undefined,
-    );
-    live.start(() => handle.progress());
-    // First Ctrl-C: stop sending and report what was done; a second one quits.
-    let interrupts = 0;
-    const onSigint = () => {
-      if (++interrupts > 1) process.exit(130);
-      live.stop();
-      process.stderr.write(
-        "echoplex bench: stopping, waiting for outstanding replies (Ctrl-C again to quit)\n",
+  return cmd.action(
+    async (mode: BenchMode, target: string, address: string | undefined, flags: BenchFlags) => {
+      const made =
+        mode === "script"
+          ? scriptOptions(
+              target,
+              flags,
+              stopRule(mode, flags),
+              targetFor(mode, scriptAddress(address), flags),
+            )
+          : benchOptions(mode, target, flags, address);
+      const options = await prepareBench(withCi(made, flags));
+      const baseline = readBaseline(flags);
+      const startEpochMs = Date.now();
+      const handle = flags.workers > 1 ? startWorkers(options, flags.workers) : startBench(options);
+      const live = new LiveReport(
+        flags.progress && process.stderr.isTTY === true
+          ? new ProgressLine(process.stderr, totalMs(options))
+          : undefined,
+        flags.jsonStream === true ? process.stdout : undefined,
       );
-      handle.halt();
-    };
-    process.on("SIGINT", onSigint);
-    let result: Awaited<typeof handle.result>;
-    try {
-      result = await handle.result;
-    } finally {
-      process.off("SIGINT", onSigint);
-      live.stop();
-    }
-    const verdict = finishCi(
-      result,
-      options,
-      flags,
-      baseline,
-      startEpochMs,
-      formatResult,
-      failedSummary(result),
-    );
-    process.stdout.write(verdict.out);
-    const chat = result.chat;
-    if (chat !== undefined && chat.floodNotices > 0) {
-      throw new EchoplexError(
-        "ERR_RATE_LIMITED",
-        floodHint(chat.floodNotice ?? "", chat.senders, chat.floodDropped ?? 0),
+      live.start(() => handle.progress());
+      // First Ctrl-C: stop sending and report what was done; a second one quits.
+      let interrupts = 0;
+      const onSigint = () => {
+        if (++interrupts > 1) process.exit(130);
+        live.stop();
+        process.stderr.write(
+          "echoplex bench: stopping, waiting for outstanding replies (Ctrl-C again to quit)\n",
+        );
+        handle.halt();
+      };
+      process.on("SIGINT", onSigint);
+      let result: Awaited<typeof handle.result>;
+      try {
+        result = await handle.result;
+      } finally {
+        process.off("SIGINT", onSigint);
+        live.stop();
+      }
+      const verdict = finishCi(
+        result,
+        options,
+        flags,
+        baseline,
+        startEpochMs,
+        formatResult,
+        failedSummary(result),
       );
-    }
-    if (verdict.error !== undefined) throw verdict.error;
-  });
+      process.stdout.write(verdict.out);
+      const chat = result.chat;
+      if (chat !== undefined && chat.floodNotices > 0) {
+        throw new EchoplexError(
+          "ERR_RATE_LIMITED",
+          floodHint(chat.floodNotice ?? "", chat.senders, chat.floodDropped ?? 0),
+        );
+      }
+      if (verdict.error !== undefined) throw verdict.error;
+    },
+  );
 }

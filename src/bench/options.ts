@@ -75,6 +75,8 @@ interface Common {
   timeoutMs: number;
   /** Open loop with a shape: `rate` is then the stages' mean rate (the target). */
   stages?: Stage[];
+  /** Closed loop with a shape: how many of the connections carry load, over time (echo, cmd). */
+  connStages?: Stage[];
   /** Keep each second's latency histogram in the result (for --hdr-log). */
   intervals?: boolean;
 }

@@ -54,6 +54,8 @@ export class Recorder {
   windowEnd: number;
   /** Set when the run was stopped early (Ctrl-C): the window ends there. */
   private haltedAt: number | undefined;
+  /** Closed loop with --ramp-conns / --conn-stages: connections carrying load now. */
+  activeConns: number | undefined;
   /** When the last reply came (requests mode measures up to it). */
   lastReplyAt = 0;
   private readonly cpuAtStart = process.cpuUsage();

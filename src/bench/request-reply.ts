@@ -10,10 +10,11 @@ import type { Duplex } from "node:stream";
 import { framingFor } from "../codecs/framing-for.js";
 import { messages } from "../codecs/messages.js";
 import type { Codec } from "../codecs/types.js";
+import { everyTick } from "../core/ticker.js";
 import type { ConnTarget, StopRule } from "./options.js";
 import { Budget, paceOf, startPacer } from "./pacing.js";
 import { Recorder } from "./recorder.js";
-import type { Stage } from "./stages.js";
+import { levelAt, type Stage } from "./stages.js";
 import {
   certificateRefused,
   clientCertOf,
@@ -54,6 +55,8 @@ export interface RequestReplyPlan {
   stages?: readonly Stage[];
   /** Keep each second's histogram (--hdr-log). */
   intervals?: boolean;
+  /** Closed loop: how many connections carry load over time (the rest wait, open). */
+  connStages?: readonly Stage[];
   stop: StopRule;
   timeoutMs: number;
   /** Largest reply accepted; a longer one is a protocol error on that connection. */
@@ -80,6 +83,8 @@ class Pipe {
   sendSeq = 0;
   recvSeq = 0;
   alive = true;
+  /** Closed loop: sends the next request when a reply comes (off: the connection waits). */
+  active = true;
   private sentAt: Float64Array;
   /** Open loop: when each request actually went out (sentAt is when it was due). */
   private actualAt: Float64Array | undefined;
@@ -187,7 +192,7 @@ class Pipe {
       good ? "ok" : "mismatch",
       this.actualAt === undefined ? -1 : now - this.actualAt[seq & this.mask]!,
     );
-    if (run.closedLoop && run.budget.take(now)) this.issue(now);
+    if (run.closedLoop && this.active && run.budget.take(now)) this.issue(now);
   }
 
   /** The connection is unusable: count why; its outstanding requests become lost. */
@@ -323,7 +328,26 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
       }, 50);
 
       const start = performance.now();
-      if (run.closedLoop) {
+      if (run.closedLoop && plan.connStages !== undefined) {
+        const shape = plan.connStages;
+        const apply = (now: number) => {
+          const want = Math.min(pipes.length, Math.round(levelAt(shape, now - start)));
+          rec.activeConns = want;
+          pipes.forEach((pipe, i) => {
+            const on = i < want;
+            if (on === pipe.active) return;
+            pipe.active = on;
+            if (!on) return;
+            run.lastProgress = now;
+            while (pipe.alive && pipe.inflight < plan.pipeline && run.budget.take(now)) pipe.issue(now);
+            pipe.flush();
+          });
+        };
+        for (const pipe of pipes) pipe.active = false;
+        apply(start);
+        const ramp = everyTick(50, () => apply(performance.now()));
+        stopPacer = () => ramp.stop();
+      } else if (run.closedLoop) {
         for (let k = 0; k < plan.pipeline; k++) {
           for (const pipe of pipes) if (run.budget.take(start)) pipe.issue(start);
         }

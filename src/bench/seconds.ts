@@ -18,6 +18,8 @@ export interface SecondFigures {
   /** Latency percentiles of the replies in this interval, microseconds (0 without replies). */
   p50: number;
   p99: number;
+  /** Closed loop with a connection shape: connections carrying load at the interval's end. */
+  conns?: number;
 }
 
 /** An interval histogram for --hdr-log, with its times in seconds since the run started. */
@@ -33,6 +35,7 @@ export interface Counters {
   replies: number;
   errorCount: number;
   mismatches: number;
+  activeConns?: number | undefined;
 }
 
 /** Past this many seconds the oldest are dropped from the JSON (an hour). */
@@ -66,6 +69,7 @@ export class SecondRoller {
       p50: count > 0 ? interval.getValueAtPercentile(50) : 0,
       p99: count > 0 ? interval.getValueAtPercentile(99) : 0,
     };
+    if (c.activeConns !== undefined) figures.conns = c.activeConns;
     if (this.keepIntervals) {
       this.intervals.push({
         start: Math.round(this.lastAt - this.startedAt) / 1000,
@@ -103,6 +107,7 @@ export function mergeSeconds(parts: readonly (readonly SecondFigures[])[]): Seco
       mismatches: sum((x) => x.mismatches),
       p50: max((x) => x.p50),
       p99: max((x) => x.p99),
+      ...(row.some((x) => x.conns !== undefined) ? { conns: sum((x) => x.conns ?? 0) } : {}),
     });
   }
   return merged;

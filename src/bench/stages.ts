@@ -103,3 +103,32 @@ export function stagesSchedule(stages: readonly Stage[]): Schedule {
     },
   };
 }
+
+/** The stages' level `ms` into the run (closed loop: connections carrying load); 0 after the end. */
+export function levelAt(stages: readonly Stage[], ms: number): number {
+  let start = 0;
+  for (const s of stages) {
+    if (ms < start + s.ms) return s.from + ((s.to - s.from) * (ms - start)) / s.ms;
+    start += s.ms;
+  }
+  return stages.at(-1)?.to ?? 0;
+}
+
+/** `--ramp-conns N/DUR`: from 0 to N connections over DUR. */
+export function parseRamp(text: string): Stage {
+  const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(text);
+  if (m === null) {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      `bad --ramp-conns "${text}": expected N/DURATION, e.g. 1000/10s`,
+    );
+  }
+  const ms = parseDuration(m[2]!, "--ramp-conns");
+  if (ms <= 0 || Number(m[1]) < 1) {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      `bad --ramp-conns "${text}": needs at least 1 connection and a duration`,
+    );
+  }
+  return { ms, from: 0, to: Number(m[1]) };
+}

@@ -34,7 +34,12 @@ function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
       options.stop.kind === "requests"
         ? { kind: "requests" as const, count: share(options.stop.count, n, i) }
         : options.stop;
-    const stages = options.stages === undefined ? {} : { stages: scaleStages(options.stages, 1 / n) };
+    const stages = {
+      ...(options.stages === undefined ? {} : { stages: scaleStages(options.stages, 1 / n) }),
+      ...(options.connStages === undefined
+        ? {}
+        : { connStages: scaleStages(options.connStages, conns / options.conns) }),
+    };
     parts.push({ ...options, conns, stop, rate: options.rate / n, ...stages });
   }
   return parts;

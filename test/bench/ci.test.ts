@@ -100,6 +100,30 @@ describe("bench load shapes", () => {
     expect(result.rate).toBeCloseTo(total / 4.5, 0);
   });
 
+  it("--ramp-conns brings connections into a closed loop over the ramp, then holds them", async () => {
+    const { code, result } = await bench(
+      ["echo", addr, "--ramp-conns", "8/2s", "--duration", "1.5s", "--pipeline", "2"],
+      30_000,
+    );
+    expect(code).toBe(0);
+    expect(result.conns).toBe(8);
+    expect(result.rate).toBe(0);
+    const seconds = result.perSecond ?? [];
+    // Each second's end: about 4 connections at 1s, 8 from 2s on (the ticker runs every 50 ms).
+    const at = (t: number) => seconds.find((s) => Math.abs(s.t - t) < 0.3);
+    const first = at(1);
+    expect(first?.conns, JSON.stringify(seconds)).toBeGreaterThanOrEqual(3);
+    expect(first?.conns).toBeLessThanOrEqual(5);
+    expect(at(3)?.conns ?? seconds.at(-1)?.conns).toBe(8);
+    expect(seconds[0]!.replies).toBeGreaterThan(0);
+    expect(result.ok).toBe(result.sent);
+    const conflicting = await runCli(["bench", "echo", addr, "--ramp-conns", "8/2s", "--rate", "100"]);
+    expect(conflicting.code).toBe(2);
+    const bad = await runCli(["bench", "echo", addr, "--ramp-conns", "eight"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("N/DURATION");
+  });
+
   it("refuses --stages with --rate or --duration, and a malformed stage, as usage errors", async () => {
     const both = await runCli(["bench", "echo", addr, "--stages", "1s:100", "--rate", "100"]);
     expect(both.code).toBe(2);

@@ -8,12 +8,14 @@ import { writeHdrLog } from "../../bench/hdr-log.js";
 import type { BenchOptions, BenchTarget, ScriptBenchOptions, StopRule } from "../../bench/index.js";
 import { junitReport } from "../../bench/junit.js";
 import type { BenchResult } from "../../bench/result.js";
-import { parseStages, type Stage, stagesMeanRate, stagesMs } from "../../bench/stages.js";
+import { parseRamp, parseStages, type Stage, stagesMeanRate, stagesMs } from "../../bench/stages.js";
 import { checkTargets, evaluateThresholds, parseThreshold, type Threshold } from "../../bench/thresholds.js";
 import { EchoplexError } from "../../errors.js";
 import { parseCount } from "../units.js";
 
 export interface CiFlags {
+  rampConns?: Stage;
+  connStages?: Stage[];
   conns: number;
   seed?: number;
   timeout: number;
@@ -44,6 +46,18 @@ export function addCiOptions(cmd: Command): Command {
         "--threshold <rule>",
         "pass/fail rule, repeatable: p99<20ms, errors==0, mismatches==0, lost==0, rate>=0.99*target (exit 8 when one fails)",
       ).argParser((v, prev: Threshold[] | undefined) => [...(prev ?? []), parseThreshold(v)]),
+    )
+    .addOption(
+      new Option(
+        "--ramp-conns <n/duration>",
+        "closed loop: bring connections into the load from 0 to N over the duration, then hold for --duration",
+      ).argParser((v) => parseRamp(v)),
+    )
+    .addOption(
+      new Option(
+        "--conn-stages <stages>",
+        "closed loop: connections carrying load, DURATION:N or DURATION:FROM->TO, comma-separated",
+      ).argParser((v) => parseStages(v)),
     )
     .option("--junit <file>", "write the verdict as a JUnit XML report (one testcase per threshold)")
     .option("--hdr-log <file>", "write an HdrHistogram interval log (one histogram per second, microseconds)")
@@ -104,10 +118,44 @@ export function withCi(options: BenchOptions, flags: CiFlags): BenchOptions {
       stop: { kind: "duration", durationMs: stagesMs(flags.stages), warmupMs: 0 },
     };
   }
+  const connStages = connShape(flags);
+  if (connStages !== undefined) {
+    if (next.mode !== "echo" && next.mode !== "cmd")
+      throw bad("--ramp-conns and --conn-stages apply to echo and cmd modes");
+    if (next.rate > 0) throw bad("--ramp-conns and --conn-stages shape a closed loop: no --rate or --stages");
+    const conns = Math.max(...connStages.map((s) => Math.max(s.from, s.to)));
+    if (conns < 1) throw bad("--conn-stages never uses a connection: give a level of 1 or more");
+    next = {
+      ...next,
+      conns,
+      connStages,
+      stop: { kind: "duration", durationMs: stagesMs(connStages), warmupMs: 0 },
+    };
+  }
   if (flags.hdrLog !== undefined) next = { ...next, intervals: true };
   checkTargets(flags.threshold ?? [], next.rate);
   return next;
 }
+
+/** The closed-loop connection shape: --conn-stages, or --ramp-conns then --duration at N. */
+function connShape(flags: CiFlags): Stage[] | undefined {
+  const ramp = flags.rampConns;
+  if (ramp !== undefined && flags.connStages !== undefined)
+    throw bad("give --ramp-conns or --conn-stages, not both");
+  if (ramp === undefined && flags.connStages === undefined) return undefined;
+  if (flags.requests !== undefined || flags.warmup !== undefined) {
+    throw bad("a connection shape sets the run's length: --requests and --warmup do not apply");
+  }
+  if (flags.connStages !== undefined) {
+    if (flags.duration !== undefined)
+      throw bad("--conn-stages sets the run's length: --duration does not apply");
+    return flags.connStages;
+  }
+  const hold = flags.duration ?? DEFAULT_HOLD_MS;
+  return [ramp!, { ms: hold, from: ramp!.to, to: ramp!.to }];
+}
+
+const DEFAULT_HOLD_MS = 5000;
 
 /** What the run is checked against: read before the run, so a bad file fails at once. */
 export function readBaseline(flags: CiFlags): BenchResult | undefined {

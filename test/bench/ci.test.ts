@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import * as hdr from "hdr-histogram-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BenchResult } from "../../src/bench/result.js";
-import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
+import { CLI, type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { bench } from "./helpers.js";
 import { lineServer, listen } from "./servers.js";
 
@@ -207,12 +207,14 @@ describe("bench thresholds", () => {
     expect(failed).not.toContain("errors==0");
   });
 
-  it("errors==0 and mismatches==0 fail (exit 8) against a server that answers wrongly and closes", async () => {
+  it("errors==0, mismatches==0 and lost==0 fail (exit 8) against a server that answers wrongly, skips one and closes", async () => {
     let n = 0;
     const srv = await listen(
       lineServer((socket, line) => {
         n++;
         if (n === 50) socket.destroy();
+        else if (n === 30)
+          return; // never answered: lost
         else socket.write(n % 10 === 0 ? "WRONG\n" : `${line}\n`);
       }),
     );
@@ -229,12 +231,18 @@ describe("bench thresholds", () => {
           "PING",
           "--requests",
           "200",
+          "--timeout",
+          "500ms",
           "--threshold",
           "errors==0",
           "--threshold",
           "mismatches==0",
           "--threshold",
           "p99<10s",
+          "--threshold",
+          "lost==0",
+          "--threshold",
+          "rate>=1",
           "--junit",
           junit,
           "--json",
@@ -243,9 +251,10 @@ describe("bench thresholds", () => {
       );
       expect(out.code).toBe(8);
       const result = JSON.parse(out.stdout.trim()) as BenchResult;
-      expect(result.thresholds?.map((t) => t.pass)).toEqual([false, false, true]);
+      expect(result.thresholds?.map((t) => t.pass)).toEqual([false, false, true, false, true]);
       expect(result.mismatches).toBeGreaterThan(0);
-      expect((await junitOf(junit)).failures).toBe(2);
+      expect(result.lost).toBeGreaterThan(0);
+      expect((await junitOf(junit)).failures).toBe(3);
     } finally {
       await srv.close();
     }
@@ -274,6 +283,15 @@ describe("bench thresholds", () => {
 });
 
 describe("bench honest reporting", () => {
+  it("shows the last second's rate, p50 and p99 on the live line of a terminal", async () => {
+    // script(1) gives the command a real pseudo-terminal.
+    const command = `${process.execPath} ${CLI} bench echo ${addr} --duration 2s --warmup 0`;
+    const { stdout } = await exec("script", ["-qec", command, "/dev/null"], { timeout: 30_000 });
+    expect(stdout).toMatch(
+      /\r\u001b\[K\[\d\.\d\/2\.0s\] [\d,]+\/s {2}replies [\d,]+ {2}errors 0 {2}mismatches 0 {2}p50 [\d.]+ms {2}p99 [\d.]+ms/,
+    );
+  });
+
   it("writes an HDR interval log whose histograms add up to the printed percentiles", async () => {
     const log = join(dir, "run.hdr");
     const { code, result } = await bench(

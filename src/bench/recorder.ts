@@ -27,6 +27,7 @@ export interface RecorderOptions {
 type ReplyOutcome = "ok" | "mismatch" | "failed";
 
 const MAX_MISMATCH_SAMPLE = 200;
+const ROLL_CHECK_MS = 50;
 
 export class Recorder {
   sent = 0;
@@ -67,7 +68,11 @@ export class Recorder {
     this.startedAt = performance.now();
     this.uncorrected = options.uncorrected === true ? createHistogram() : undefined;
     this.roller = new SecondRoller(this.startedAt, options.intervals === true);
-    this.ticking = everyTick(1000, () => this.roll());
+    // Looked at often and rolled when a second is up: a 1 s ticker whose tick lands just
+    // before the second ends would wait a whole period and make a 2 s bucket.
+    this.ticking = everyTick(ROLL_CHECK_MS, () => {
+      if (this.roller.due(performance.now())) this.roll();
+    });
     if (stop.kind === "duration") {
       this.windowStart = this.startedAt + stop.warmupMs;
       this.windowEnd = this.windowStart + stop.durationMs;

@@ -38,6 +38,10 @@ export interface Counters {
   activeConns?: number | undefined;
 }
 
+const SECOND_MS = 1000;
+/** A tick this early still closes the second: buckets stay within a few ms of 1 s. */
+const ROLL_SLACK_MS = 5;
+
 /** Past this many seconds the oldest are dropped from the JSON (an hour). */
 const MAX_SECONDS_KEPT = 3600;
 
@@ -52,6 +56,11 @@ export class SecondRoller {
     private readonly keepIntervals: boolean,
   ) {
     this.lastAt = startedAt;
+  }
+
+  /** A second has passed since the last roll (minus a little timer jitter). */
+  due(now: number): boolean {
+    return now - this.lastAt >= SECOND_MS - ROLL_SLACK_MS;
   }
 
   /** Closes the interval ending `now`: `interval` is added to `total` and reset. */

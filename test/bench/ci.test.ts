@@ -57,6 +57,18 @@ async function junitOf(file: string): Promise<{ cases: number; failures: number;
   };
 }
 
+/** Reads an interval log with hdr-histogram-js's reader and adds its intervals up. */
+function readHdrLog(file: string): { sum: hdr.Histogram; intervals: number } {
+  const reader = new hdr.HistogramLogReader(readFileSync(file, "utf8"));
+  const sum = hdr.build({ useWebAssembly: false });
+  let intervals = 0;
+  for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
+    sum.add(h);
+    intervals++;
+  }
+  return { sum, intervals };
+}
+
 describe("bench load shapes", () => {
   it("follows --stages second by second within 10 % and streams one JSON line per second", async () => {
     const stages: Array<[number, number, number]> = [
@@ -312,13 +324,7 @@ describe("bench honest reporting", () => {
       30_000,
     );
     expect(code).toBe(0);
-    const reader = new hdr.HistogramLogReader(readFileSync(log, "utf8"));
-    const sum = hdr.build({ useWebAssembly: false });
-    let intervals = 0;
-    for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
-      sum.add(h);
-      intervals++;
-    }
+    const { sum, intervals } = readHdrLog(log);
     const seen = JSON.stringify({ read: sum.summary, printed: result.latencyUs, intervals });
     expect(intervals, seen).toBeGreaterThanOrEqual(3);
     expect(sum.totalCount, seen).toBe(result.latencyUs.count);
@@ -351,9 +357,7 @@ describe("bench honest reporting", () => {
     );
     expect(code).toBe(0);
     expect(result.workers).toBe(2);
-    const reader = new hdr.HistogramLogReader(readFileSync(log, "utf8"));
-    const sum = hdr.build({ useWebAssembly: false });
-    for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) sum.add(h);
+    const { sum } = readHdrLog(log);
     expect(sum.totalCount).toBe(result.latencyUs.count);
     expect(sum.getValueAtPercentile(99)).toBe(result.latencyUs.p99);
     expect(result.uncorrectedUs?.count).toBe(result.latencyUs.count);

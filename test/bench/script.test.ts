@@ -2,7 +2,6 @@
 // the cmd service (the CLI) over TCP, the library's doors (unix:, ws://, udp://), a real
 // redis-server (examples/bench/redis.js), echoplex chat (examples/bench/chat.js) and an
 // SMTP-like dialogue (examples/bench/smtp-like.js) against a small server of the test's own.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,7 +12,7 @@ import type { EchoplexServer } from "../../src/index.js";
 import { createCmdServer } from "../../src/services/cmd/index.js";
 import { createEchoServer } from "../../src/services/echo/index.js";
 import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
-import { freePort } from "../helpers/net.js";
+import { startRedis } from "../helpers/redis.js";
 import { bench } from "./helpers.js";
 import { listen } from "./servers.js";
 
@@ -144,25 +143,9 @@ describe("bench script", () => {
 
 describe("bench script examples", () => {
   it("examples/bench/redis.js: PING, SET, GET inline against a real redis-server", async () => {
-    const port = await freePort();
-    const redis = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const redis = await startRedis();
+    const port = redis.port;
     try {
-      await new Promise<void>((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-        redis.stdout!.on("data", (d: Buffer) => {
-          out += d.toString();
-          if (out.includes("Ready to accept connections")) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        redis.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
-      });
       const { code, result } = await bench(
         ["script", join(examples, "redis.js"), `127.0.0.1:${port}`, "--conns", "5", "--requests", "300"],
         30_000,
@@ -172,7 +155,7 @@ describe("bench script examples", () => {
       expect(Object.keys(result.script!.steps).sort()).toEqual(["get", "ping", "set"]);
       expect(result.script!.steps.get!.count).toBe(300);
     } finally {
-      redis.kill("SIGKILL");
+      await redis.stop("SIGKILL");
     }
   });
 

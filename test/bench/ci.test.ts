@@ -299,8 +299,10 @@ describe("bench honest reporting", () => {
     // script(1) gives the command a real pseudo-terminal.
     const command = `${process.execPath} ${CLI} bench echo ${addr} --duration 2s --warmup 0`;
     const { stdout } = await exec("script", ["-qec", command, "/dev/null"], { timeout: 30_000 });
+    // Each update returns the cursor (CR) and clears the line (ESC [K) before rewriting it.
+    expect(stdout).toContain("\r\u001b[K[");
     expect(stdout).toMatch(
-      /\r\u001b\[K\[\d\.\d\/2\.0s\] [\d,]+\/s {2}replies [\d,]+ {2}errors 0 {2}mismatches 0 {2}p50 [\d.]+ms {2}p99 [\d.]+ms/,
+      /\[\d\.\d\/2\.0s\] [\d,]+\/s {2}replies [\d,]+ {2}errors 0 {2}mismatches 0 {2}p50 [\d.]+ms {2}p99 [\d.]+ms/,
     );
   });
 

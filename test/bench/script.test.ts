@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EchoplexServer } from "../../src/index.js";
 import { createCmdServer } from "../../src/services/cmd/index.js";
 import { createEchoServer } from "../../src/services/echo/index.js";
+import { makeTestCerts } from "../helpers/certs.js";
 import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { startRedis } from "../helpers/redis.js";
 import { bench } from "./helpers.js";
@@ -121,6 +122,38 @@ describe("bench script", () => {
     const udp = await bench(["script", join(dir, "echo-ws.js"), udpTarget, "--requests", "20"]);
     expect(udp.code).toBe(0);
     expect(udp.result).toMatchObject({ transport: "udp", ok: 20 });
+  });
+
+  it("speaks TLS, checking the server's certificate against --ca", async () => {
+    const certs = await makeTestCerts();
+    const tls = await startCli([
+      "cmd",
+      "127.0.0.1:0",
+      "--tls-cert",
+      certs.serverCert,
+      "--tls-key",
+      certs.serverKey,
+      "--log-level",
+      "warn",
+    ]);
+    try {
+      const { code, result } = await bench([
+        "script",
+        join(dir, "cmd.js"),
+        `tls://127.0.0.1:${tls.port}`,
+        "--ca",
+        certs.caCert,
+        "--servername",
+        "localhost",
+        "--requests",
+        "20",
+      ]);
+      expect(code).toBe(0);
+      expect(result).toMatchObject({ transport: "tls", ok: 20 });
+    } finally {
+      await tls.stop();
+      rmSync(certs.dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a module without a default function, and a missing address, as usage errors", async () => {

@@ -4,6 +4,7 @@
 import { everyTick, type TickTask } from "../core/ticker.js";
 import type { ProgressSnapshot } from "./recorder.js";
 import type { ProgressLine } from "./report.js";
+import type { SecondFigures } from "./seconds.js";
 
 /** How often the last second is looked at: a new one is shown once. */
 const POLL_MS = 200;
@@ -32,5 +33,18 @@ export class LiveReport {
   stop(): void {
     this.task?.stop();
     this.line?.clear();
+  }
+
+  /**
+   * After the run: the seconds the stream has not shown yet, from the result (the short
+   * last one, and one that ended just before it, between two looks).
+   */
+  finish(seconds: readonly SecondFigures[] | undefined, totalReplies: number): void {
+    if (this.stream === undefined) return;
+    for (const second of seconds ?? []) {
+      if (second.t <= this.lastT) continue;
+      this.lastT = second.t;
+      this.stream.write(`${JSON.stringify({ type: "second", ...second, totalReplies })}\n`);
+    }
   }
 }

@@ -95,6 +95,8 @@ describe("bench load shapes", () => {
     const result = JSON.parse(lines.at(-1)!) as BenchResult;
     const streamed = lines.slice(0, -1).map((l) => JSON.parse(l) as { type: string; sent: number });
     expect(streamed.length).toBeGreaterThanOrEqual(3);
+    // One line per second of the result, the short last one included.
+    expect(streamed.map((s) => s.sent)).toEqual(result.perSecond?.map((s) => s.sent));
     expect(streamed.every((s) => s.type === "second")).toBe(true);
     const seconds = result.perSecond ?? [];
     expect(seconds.length).toBeGreaterThanOrEqual(4);

@@ -381,6 +381,7 @@ thresholds they alone decide). A chat server's flood control ends the run with E
         process.off("SIGINT", onSigint);
         live.stop();
       }
+      live.finish(result.perSecond, result.replies);
       const verdict = finishCi(
         result,
         options,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive as real peers (nc, curl, ab, openssl,
-# redis-server, chromium, jq, haproxy, logger, socat), from Debian's packages, only when one is missing.
+# redis-server, chromium, jq, haproxy, logger, socat, xmllint), from Debian's packages, only when one is missing.
 # Idempotent and quiet when everything is there. Never downloads anything else.
 set -euo pipefail
 
@@ -17,6 +17,7 @@ declare -A NEED=(
   [logger]=bsdutils
   [haproxy]=haproxy
   [socat]=socat
+  [xmllint]=libxml2-utils
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

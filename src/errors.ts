@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   ERR_SYSLOG_FRAME: "a syslog peer's octet-counted frame did not start with a length and a space",
   ERR_REDIS_OUTBOX_FULL:
     "a chat server's outbox of events accepted while Redis was unreachable was full; the event reached only that server",
+  ERR_BAD_THRESHOLD: "a bench --threshold could not be parsed (or names a figure the run does not have)",
+  ERR_THRESHOLD_FAILED: "a bench run finished but one of its --threshold rules did not hold",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

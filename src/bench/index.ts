@@ -11,6 +11,7 @@ import { type BenchOptions, describeTarget, transportOf } from "./options.js";
 import type { ProgressSnapshot, Recorder } from "./recorder.js";
 import { framingOver, runRequestReply } from "./request-reply.js";
 import type { BenchResult } from "./result.js";
+import { runScript } from "./script/runner.js";
 
 export * from "./options.js";
 export type { ProgressSnapshot } from "./recorder.js";
@@ -47,6 +48,7 @@ function pipelineOf(options: BenchOptions): number {
     case "connect":
       return options.parallel;
     case "http":
+    case "script":
       return 1;
   }
 }
@@ -120,6 +122,15 @@ export function startBench(options: BenchOptions): BenchHandle {
             connect,
           };
         }),
+      };
+    }
+    case "script": {
+      const run = runScript(options);
+      return {
+        progress: progressOf(run.recorder),
+        halt: run.halt,
+        // A failed iteration is an error under its step; it is not also a lost request.
+        result: run.done.then((rec) => ({ ...rec.result(base), lost: 0, script: run.extras() })),
       };
     }
     case "http": {

@@ -3,9 +3,10 @@
 
 import { formatAddress } from "../core/address.js";
 import { formatUnixPath } from "../core/listen-address.js";
+import type { Stage } from "./stages.js";
 
-export type BenchMode = "echo" | "cmd" | "chat" | "connect" | "http";
-export const BENCH_MODES: readonly BenchMode[] = ["echo", "cmd", "chat", "connect", "http"];
+export type BenchMode = "echo" | "cmd" | "chat" | "connect" | "http" | "script";
+export const BENCH_MODES: readonly BenchMode[] = ["echo", "cmd", "chat", "connect", "http", "script"];
 
 /** When the run stops: after a measured time (with a warm-up first) or after N requests. */
 export type StopRule =
@@ -72,6 +73,12 @@ interface Common {
   rate: number;
   /** Give up on outstanding replies after this long without progress. */
   timeoutMs: number;
+  /** Open loop with a shape: `rate` is then the stages' mean rate (the target). */
+  stages?: Stage[];
+  /** Closed loop with a shape: how many of the connections carry load, over time (echo, cmd). */
+  connStages?: Stage[];
+  /** Keep each second's latency histogram in the result (for --hdr-log). */
+  intervals?: boolean;
 }
 
 export interface EchoBenchOptions extends Common {
@@ -130,12 +137,23 @@ export interface HttpBenchOptions extends Common {
   tls?: Omit<BenchTls, "insecure">;
 }
 
+/** A scenario script (FILE.js) run in a loop by each of `conns` virtual users. */
+export interface ScriptBenchOptions extends Common {
+  mode: "script";
+  target: BenchTarget;
+  /** The module's path; its default export is `async (conn, ctx) => …`. */
+  file: string;
+  /** Seed of every user's ctx.random(). */
+  seed: number;
+}
+
 export type BenchOptions =
   | EchoBenchOptions
   | CmdBenchOptions
   | ChatBenchOptions
   | ConnectBenchOptions
-  | HttpBenchOptions;
+  | HttpBenchOptions
+  | ScriptBenchOptions;
 
 /** A short description of where the load goes, for reports. */
 export function describeTarget(options: BenchOptions): string {

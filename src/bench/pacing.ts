@@ -4,6 +4,7 @@
 // (no coordinated omission).
 import { performance } from "node:perf_hooks";
 import type { StopRule } from "./options.js";
+import { constantSchedule, type Schedule, type Stage, stagesSchedule } from "./stages.js";
 
 export class Budget {
   private remaining: number;
@@ -36,32 +37,44 @@ export class Budget {
 /** Timer resolution of the pacer; requests due in between go out together. */
 const PACER_TICK_MS = 1;
 
+/** The pacer's input: a constant rate per second, or a shape (--stages). */
+export type Pace = number | Schedule;
+
 /**
- * Calls `issue(intendedAt)` for request i at startAt + i/rate, in batches once per
- * timer tick, then `flush()`; stops when the budget is spent. Returns a stop function.
+ * Calls `issue(intendedAt, now)` for request i at its due time (startAt + i/rate, or
+ * where the stages put it), in batches once per timer tick, then `flush()`; stops when
+ * the budget is spent. `now` is when the batch goes out: later than intendedAt by the
+ * timer's lag, which the uncorrected latency leaves out. Returns a stop function.
  */
 export function startPacer(
-  rate: number,
+  pace: Pace,
   budget: Budget,
   startAt: number,
-  issue: (intendedAt: number) => void,
+  issue: (intendedAt: number, now: number) => void,
   flush: () => void,
 ): () => void {
-  const interval = 1000 / rate;
+  const schedule = typeof pace === "number" ? constantSchedule(pace) : pace;
   let issued = 0;
   const timer = setInterval(() => {
     const now = performance.now();
-    const due = Math.floor((now - startAt) / interval) + 1;
+    const due = Math.floor(schedule.dueBy(now - startAt)) + 1;
     while (issued < due) {
-      const at = startAt + issued * interval;
+      const at = startAt + schedule.timeOf(issued);
       if (!budget.take(at)) {
         clearInterval(timer);
         break;
       }
       issued++;
-      issue(at);
+      issue(at, now);
     }
     flush();
   }, PACER_TICK_MS);
   return () => clearInterval(timer);
+}
+
+/** What the pacer follows for these options: their stages, else their constant rate. */
+export function paceOf(options: { rate: number; stages?: readonly Stage[] }): Pace {
+  return options.stages !== undefined && options.stages.length > 0
+    ? stagesSchedule(options.stages)
+    : options.rate;
 }

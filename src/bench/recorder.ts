@@ -1,20 +1,33 @@
 // Counters of one run in one process: what was sent and answered, what failed,
 // and the latency histogram of the replies inside the measured window.
 import { performance } from "node:perf_hooks";
+import { everyTick, type TickTask } from "../core/ticker.js";
 import { createHistogram, encodeHistogram, type Histogram, recordMs, summarize } from "./histogram.js";
 import type { BenchMode, StopRule } from "./options.js";
 import { type BenchResult, type ErrorCounts, perReply } from "./result.js";
+import { type SecondFigures, SecondRoller } from "./seconds.js";
 
-/** Cumulative counters, read by the live progress line. */
+/** Cumulative counters, read by the live progress line, and the last whole second. */
 export interface ProgressSnapshot {
   replies: number;
   errors: number;
   mismatches: number;
+  /** The last second's figures (absent before the first second ends). */
+  second?: SecondFigures;
+}
+
+/** What a recorder keeps beyond the totals. */
+export interface RecorderOptions {
+  /** Keep each second's histogram for --hdr-log. */
+  intervals?: boolean;
+  /** Open loop: also record latency from the actual send (uncorrected for coordinated omission). */
+  uncorrected?: boolean;
 }
 
 type ReplyOutcome = "ok" | "mismatch" | "failed";
 
 const MAX_MISMATCH_SAMPLE = 200;
+const ROLL_CHECK_MS = 50;
 
 export class Recorder {
   sent = 0;
@@ -28,19 +41,38 @@ export class Recorder {
   measured = 0;
   measuredBytes = 0;
   measuredSent = 0;
+  /** The measured window's latency: each second's `interval` is added to it. */
   readonly histogram: Histogram = createHistogram();
+  private readonly interval: Histogram = createHistogram();
+  /** Open loop: latency from the actual send, which hides queueing behind a late send. */
+  readonly uncorrected: Histogram | undefined;
+  private readonly roller: SecondRoller;
+  private readonly ticking: TickTask;
+  private lastSecond: SecondFigures | undefined;
   /** performance.now() of the run's start, of the window's start and end. */
   readonly startedAt: number;
   readonly windowStart: number;
   windowEnd: number;
   /** Set when the run was stopped early (Ctrl-C): the window ends there. */
   private haltedAt: number | undefined;
+  /** Closed loop with --ramp-conns / --conn-stages: connections carrying load now. */
+  activeConns: number | undefined;
   /** When the last reply came (requests mode measures up to it). */
   lastReplyAt = 0;
   private readonly cpuAtStart = process.cpuUsage();
 
-  constructor(readonly stop: StopRule) {
+  constructor(
+    readonly stop: StopRule,
+    options: RecorderOptions = {},
+  ) {
     this.startedAt = performance.now();
+    this.uncorrected = options.uncorrected === true ? createHistogram() : undefined;
+    this.roller = new SecondRoller(this.startedAt, options.intervals === true);
+    // Looked at often and rolled when a second is up: a 1 s ticker whose tick lands just
+    // before the second ends would wait a whole period and make a 2 s bucket.
+    this.ticking = everyTick(ROLL_CHECK_MS, () => {
+      if (this.roller.due(performance.now())) this.roll();
+    });
     if (stop.kind === "duration") {
       this.windowStart = this.startedAt + stop.warmupMs;
       this.windowEnd = this.windowStart + stop.durationMs;
@@ -63,7 +95,7 @@ export class Recorder {
    * A reply arrived `latencyMs` after its (intended) send. `outcome`: verified, wrong
    * (a mismatch), or a failure the caller counts under its own error kind.
    */
-  onReply(now: number, latencyMs: number, bytes: number, outcome: ReplyOutcome): void {
+  onReply(now: number, latencyMs: number, bytes: number, outcome: ReplyOutcome, uncorrectedMs = -1): void {
     this.replies++;
     this.lastReplyAt = now;
     if (outcome === "ok") this.ok++;
@@ -71,7 +103,8 @@ export class Recorder {
     if (now >= this.windowStart && now < this.windowEnd) {
       this.measured++;
       this.measuredBytes += bytes;
-      recordMs(this.histogram, latencyMs);
+      recordMs(this.interval, latencyMs);
+      if (uncorrectedMs >= 0 && this.uncorrected !== undefined) recordMs(this.uncorrected, uncorrectedMs);
     }
   }
 
@@ -92,7 +125,19 @@ export class Recorder {
   }
 
   progress(): ProgressSnapshot {
-    return { replies: this.replies, errors: this.errorCount, mismatches: this.mismatches };
+    const p: ProgressSnapshot = {
+      replies: this.replies,
+      errors: this.errorCount,
+      mismatches: this.mismatches,
+    };
+    if (this.lastSecond !== undefined) p.second = this.lastSecond;
+    return p;
+  }
+
+  /** Closes the current second (the ticker calls it; result() closes the last, short one). */
+  private roll(): void {
+    this.lastSecond =
+      this.roller.roll(performance.now(), this, this.interval, this.histogram) ?? this.lastSecond;
   }
 
   /** CPU time of this process since the run started, in microseconds. */
@@ -131,6 +176,8 @@ export class Recorder {
     pipeline: number;
     rate: number;
   }): BenchResult {
+    this.ticking.stop();
+    this.roll();
     const seconds = this.seconds();
     const per = (n: number) => (seconds > 0 ? n / seconds : 0);
     // Read once: two reads differ by the CPU spent between them, and cpuUsPerReply must be cpuUs / replies.
@@ -155,7 +202,13 @@ export class Recorder {
       cpuUs,
       cpuUsPerReply: perReply(cpuUs, this.replies),
       histogram: encodeHistogram(this.histogram),
+      perSecond: this.roller.seconds,
     };
+    if (this.uncorrected !== undefined) {
+      result.uncorrectedUs = summarize(this.uncorrected);
+      result.uncorrectedHistogram = encodeHistogram(this.uncorrected);
+    }
+    if (this.roller.intervals.length > 0) result.intervals = this.roller.intervals;
     if (this.firstMismatch !== undefined) result.firstMismatch = this.firstMismatch;
     return result;
   }

@@ -2,6 +2,7 @@
 import type { LatencySummary } from "./histogram.js";
 import type { ProgressSnapshot } from "./recorder.js";
 import { type BenchResult, errorTotal } from "./result.js";
+import { formatOutcomes } from "./thresholds.js";
 
 const ms = (us: number) => (us >= 100_000 ? `${(us / 1000).toFixed(0)}ms` : `${(us / 1000).toFixed(2)}ms`);
 const int = (n: number) => n.toLocaleString("en-US");
@@ -23,7 +24,14 @@ function formatErrors(errors: Record<string, number>): string {
 /** The final table, one row per aspect. */
 export function formatResult(r: BenchResult): string {
   const loop = r.rate > 0 ? `open loop at ${int(r.rate)}/s` : "closed loop";
-  const unit = r.mode === "connect" ? "connects" : r.mode === "chat" ? "deliveries" : "msgs";
+  const unit =
+    r.mode === "connect"
+      ? "connects"
+      : r.mode === "chat"
+        ? "deliveries"
+        : r.mode === "script"
+          ? "iterations"
+          : "msgs";
   const rows: Array<[string, string]> = [
     [
       "run",
@@ -61,20 +69,30 @@ export function formatResult(r: BenchResult): string {
     `${int(r.msgsPerSec)} ${unit}/s${r.mode === "connect" ? "" : `, ${formatMb(r.mbPerSec)} MB/s`} over ${r.seconds}s (${int(r.measured)} measured)${r.rate > 0 ? `, sent ${int(r.sentPerSec)}/s` : ""}`,
   ]);
   rows.push([r.mode === "connect" ? "connect time" : "latency", formatLatency(r.latencyUs)]);
+  // Open loop: from the intended send (above) and from the actual one, which hides queueing.
+  if (r.uncorrectedUs !== undefined) rows.push(["uncorrected", formatLatency(r.uncorrectedUs)]);
   rows.push(["errors", formatErrors(r.errors)]);
   rows.push([
     "bench cpu",
     `${r.cpuPercent}% of one core${r.workers > 1 ? ` (over ${r.workers} workers)` : ""}${r.cpuUsPerReply > 0 ? `, ${r.cpuUsPerReply} us per reply` : ""}`,
   ]);
   if (r.firstMismatch !== undefined) rows.push(["first mismatch", r.firstMismatch]);
+  if (r.script !== undefined) {
+    const s = r.script;
+    rows.push([
+      "script",
+      `${s.file}, seed ${s.seed}: ${int(s.iterations)} iterations, ${int(s.failed)} failed`,
+    ]);
+    for (const [name, l] of Object.entries(s.steps)) rows.push([`  ${name}`, formatLatency(l)]);
+    if (s.firstError !== undefined) rows.push(["first error", s.firstError]);
+  }
+  if (r.thresholds !== undefined) rows.push(["thresholds", formatOutcomes(r.thresholds)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;
 }
 
-/** A one-line status for a terminal, rewritten in place. */
+/** A one-line status for a terminal, rewritten in place: the last second's figures. */
 export class ProgressLine {
-  private last: ProgressSnapshot = { replies: 0, errors: 0, mismatches: 0 };
-  private lastAt = Date.now();
   private readonly startedAt = Date.now();
 
   constructor(
@@ -83,14 +101,13 @@ export class ProgressLine {
   ) {}
 
   update(now: ProgressSnapshot): void {
-    const t = Date.now();
-    const rate = ((now.replies - this.last.replies) * 1000) / Math.max(1, t - this.lastAt);
-    this.last = now;
-    this.lastAt = t;
-    const elapsed = ((t - this.startedAt) / 1000).toFixed(1);
+    const s = now.second;
+    if (s === undefined) return;
+    const elapsed = ((Date.now() - this.startedAt) / 1000).toFixed(1);
     const total = this.totalMs === undefined ? "" : `/${(this.totalMs / 1000).toFixed(1)}`;
+    const rate = s.len > 0 ? Math.round(s.replies / s.len) : 0;
     this.out.write(
-      `\r\x1b[K[${elapsed}${total}s] ${int(Math.round(rate))}/s  replies ${int(now.replies)}  errors ${int(now.errors)}  mismatches ${int(now.mismatches)}`,
+      `\r\x1b[K[${elapsed}${total}s] ${int(rate)}/s  replies ${int(now.replies)}  errors ${int(now.errors)}  mismatches ${int(now.mismatches)}  p50 ${ms(s.p50)}  p99 ${ms(s.p99)}`,
     );
   }
 

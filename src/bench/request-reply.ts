@@ -10,9 +10,11 @@ import type { Duplex } from "node:stream";
 import { framingFor } from "../codecs/framing-for.js";
 import { messages } from "../codecs/messages.js";
 import type { Codec } from "../codecs/types.js";
+import { everyTick } from "../core/ticker.js";
 import type { ConnTarget, StopRule } from "./options.js";
-import { Budget, startPacer } from "./pacing.js";
+import { Budget, paceOf, startPacer } from "./pacing.js";
 import { Recorder } from "./recorder.js";
+import { levelAt, type Stage } from "./stages.js";
 import {
   certificateRefused,
   clientCertOf,
@@ -49,6 +51,12 @@ export interface RequestReplyPlan {
   conns: number;
   pipeline: number;
   rate: number;
+  /** Open loop: the rate's shape, when it is not constant. */
+  stages?: readonly Stage[];
+  /** Keep each second's histogram (--hdr-log). */
+  intervals?: boolean;
+  /** Closed loop: how many connections carry load over time (the rest wait, open). */
+  connStages?: readonly Stage[];
   stop: StopRule;
   timeoutMs: number;
   /** Largest reply accepted; a longer one is a protocol error on that connection. */
@@ -75,7 +83,11 @@ class Pipe {
   sendSeq = 0;
   recvSeq = 0;
   alive = true;
+  /** Closed loop: sends the next request when a reply comes (off: the connection waits). */
+  active = true;
   private sentAt: Float64Array;
+  /** Open loop: when each request actually went out (sentAt is when it was due). */
+  private actualAt: Float64Array | undefined;
   private mask: number;
   private out: Buffer;
   private outLen = 0;
@@ -101,6 +113,7 @@ class Pipe {
     let size = 2;
     while (size < plan.pipeline * 2) size *= 2;
     this.sentAt = new Float64Array(size);
+    if (!run.closedLoop) this.actualAt = new Float64Array(size);
     this.mask = size - 1;
     this.out = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, exchange.maxRequestBytes * plan.pipeline));
     this.messageMode = plan.framing === "messages";
@@ -121,8 +134,8 @@ class Pipe {
     return this.sendSeq - this.recvSeq;
   }
 
-  /** Queues request `sendSeq`, stamped with its (intended) send time. */
-  issue(at: number): void {
+  /** Queues request `sendSeq`, stamped with its intended send time and the actual one. */
+  issue(at: number, now = at): void {
     if (this.inflight > this.mask) this.grow();
     if (this.messageMode) {
       // The message owns its bytes: the link may still hold it when the next request is written.
@@ -133,6 +146,7 @@ class Pipe {
       this.outLen += this.exchange.writeRequest(this.out, this.outLen, this.sendSeq);
     }
     this.sentAt[this.sendSeq & this.mask] = at;
+    if (this.actualAt !== undefined) this.actualAt[this.sendSeq & this.mask] = now;
     this.sendSeq++;
     this.run.outstanding++;
     this.run.recorder.onSent(at);
@@ -176,8 +190,9 @@ class Pipe {
       now - this.sentAt[seq & this.mask]!,
       reply.length + this.framingBytes,
       good ? "ok" : "mismatch",
+      this.actualAt === undefined ? -1 : now - this.actualAt[seq & this.mask]!,
     );
-    if (run.closedLoop && run.budget.take(now)) this.issue(now);
+    if (run.closedLoop && this.active && run.budget.take(now)) this.issue(now);
   }
 
   /** The connection is unusable: count why; its outstanding requests become lost. */
@@ -191,9 +206,13 @@ class Pipe {
 
   private grow(): void {
     const size = this.sentAt.length * 2;
-    const next = new Float64Array(size);
-    for (let s = this.recvSeq; s < this.sendSeq; s++) next[s & (size - 1)] = this.sentAt[s & this.mask]!;
-    this.sentAt = next;
+    const regrow = (old: Float64Array) => {
+      const next = new Float64Array(size);
+      for (let s = this.recvSeq; s < this.sendSeq; s++) next[s & (size - 1)] = old[s & this.mask]!;
+      return next;
+    };
+    this.sentAt = regrow(this.sentAt);
+    if (this.actualAt !== undefined) this.actualAt = regrow(this.actualAt);
     this.mask = size - 1;
   }
 }
@@ -231,7 +250,7 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
     const where = whereOf(plan.target);
     const connected = sockets.filter((s): s is Duplex => s !== undefined);
     if (connected.length === 0) throw connectFailure(firstFailure ?? "no connection", where);
-    const rec = new Recorder(plan.stop);
+    const rec = new Recorder(plan.stop, { uncorrected: plan.rate > 0, intervals: plan.intervals === true });
     recorder = rec;
     for (const kind of failures) rec.error(kind);
     const run = new RunState(rec, new Budget(plan.stop, rec.windowEnd), plan.rate === 0);
@@ -309,7 +328,26 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
       }, 50);
 
       const start = performance.now();
-      if (run.closedLoop) {
+      if (run.closedLoop && plan.connStages !== undefined) {
+        const shape = plan.connStages;
+        const apply = (now: number) => {
+          const want = Math.min(pipes.length, Math.round(levelAt(shape, now - start)));
+          rec.activeConns = want;
+          pipes.forEach((pipe, i) => {
+            const on = i < want;
+            if (on === pipe.active) return;
+            pipe.active = on;
+            if (!on) return;
+            run.lastProgress = now;
+            while (pipe.alive && pipe.inflight < plan.pipeline && run.budget.take(now)) pipe.issue(now);
+            pipe.flush();
+          });
+        };
+        for (const pipe of pipes) pipe.active = false;
+        apply(start);
+        const ramp = everyTick(50, () => apply(performance.now()));
+        stopPacer = () => ramp.stop();
+      } else if (run.closedLoop) {
         for (let k = 0; k < plan.pipeline; k++) {
           for (const pipe of pipes) if (run.budget.take(start)) pipe.issue(start);
         }
@@ -318,10 +356,10 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         let next = 0;
         const dirty: Pipe[] = [];
         stopPacer = startPacer(
-          plan.rate,
+          paceOf(plan),
           run.budget,
           start,
-          (at) => {
+          (at, now) => {
             for (let tries = 0; tries < pipes.length; tries++) {
               const pipe = pipes[next]!;
               next = (next + 1) % pipes.length;
@@ -331,7 +369,7 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
                 return;
               }
               if (!pipe.hasQueued) dirty.push(pipe);
-              pipe.issue(at);
+              pipe.issue(at, now);
               return;
             }
           },

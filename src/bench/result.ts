@@ -2,6 +2,9 @@
 // and the merge of the results of several worker processes.
 import { encodeHistogram, type LatencySummary, mergeHistograms, summarize } from "./histogram.js";
 import type { BenchMode } from "./options.js";
+import type { ScriptExtras } from "./script/runner.js";
+import { type LoggedInterval, mergeIntervals, mergeSeconds, type SecondFigures } from "./seconds.js";
+import type { ThresholdOutcome } from "./thresholds.js";
 
 /** What failed, by kind: errno codes (`ECONNREFUSED`), `closed`, `timeout`, `http_503`, … */
 export type ErrorCounts = Record<string, number>;
@@ -93,8 +96,19 @@ export interface BenchResult {
   chat?: ChatExtras;
   connect?: ConnectExtras;
   udp?: UdpExtras;
+  script?: ScriptExtras;
   /** The latency histogram, compressed (workers send it to the parent for merging). */
   histogram?: string;
+  /** Open loop: latency from the actual send, not the intended one (what a closed-loop tool would report). */
+  uncorrectedUs?: LatencySummary;
+  /** Its histogram, compressed, for the workers' merge. */
+  uncorrectedHistogram?: string;
+  /** Each second of the run (warm-up included): counts, and latency of the measured replies. */
+  perSecond?: SecondFigures[];
+  /** --hdr-log: each second's histogram (not printed in the JSON). */
+  intervals?: LoggedInterval[];
+  /** --threshold verdicts. */
+  thresholds?: ThresholdOutcome[];
 }
 
 /** Total of errors of every kind. */
@@ -151,6 +165,13 @@ export function mergeResults(parts: readonly BenchResult[]): BenchResult {
     ),
     histogram: encodeHistogram(histogram),
   };
+  if (first.perSecond !== undefined) merged.perSecond = mergeSeconds(parts.map((p) => p.perSecond ?? []));
+  if (first.intervals !== undefined) merged.intervals = mergeIntervals(parts.map((p) => p.intervals ?? []));
+  if (first.uncorrectedHistogram !== undefined) {
+    const uncorrected = mergeHistograms(parts.map((p) => p.uncorrectedHistogram ?? ""));
+    merged.uncorrectedUs = summarize(uncorrected);
+    merged.uncorrectedHistogram = encodeHistogram(uncorrected);
+  }
   const mismatch = parts.find((p) => p.firstMismatch !== undefined)?.firstMismatch;
   if (mismatch !== undefined) merged.firstMismatch = mismatch;
   if (first.udp) {

@@ -46,8 +46,8 @@ export function parseBenchTarget(text: string, tls: BenchTls | undefined): Bench
 /** The modes each kind of target carries; the rest are refused with one line before any load. */
 export function checkModeFits(mode: BenchMode, target: BenchTarget, text: string): void {
   const transport = target.transport ?? "tcp";
-  if (transport === "udp" && mode !== "echo") {
-    throw bad(`bench ${mode} does not run over UDP (${text}): only echo does, one datagram per request`);
+  if (transport === "udp" && mode !== "echo" && mode !== "script") {
+    throw bad(`bench ${mode} does not run over UDP (${text}): only echo and script do`);
   }
   if (transport === "ws" && mode === "chat") {
     throw bad(`bench chat does not run over WebSocket (${text}): use the server's TCP or unix: door`);

@@ -8,6 +8,8 @@ import { EchoplexError, ERROR_CODES, type ErrorCode } from "../errors.js";
 import type { BenchOptions } from "./options.js";
 import type { ProgressSnapshot } from "./recorder.js";
 import { type BenchResult, mergeResults } from "./result.js";
+import { mergeSeconds } from "./seconds.js";
+import { scaleStages } from "./stages.js";
 
 /** Messages from a worker to the parent. */
 /** Messages from the parent to a worker after its options. */
@@ -32,7 +34,13 @@ function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
       options.stop.kind === "requests"
         ? { kind: "requests" as const, count: share(options.stop.count, n, i) }
         : options.stop;
-    parts.push({ ...options, conns, stop, rate: options.rate / n });
+    const stages = {
+      ...(options.stages === undefined ? {} : { stages: scaleStages(options.stages, 1 / n) }),
+      ...(options.connStages === undefined
+        ? {}
+        : { connStages: scaleStages(options.connStages, conns / options.conns) }),
+    };
+    parts.push({ ...options, conns, stop, rate: options.rate / n, ...stages });
   }
   return parts;
 }
@@ -44,6 +52,12 @@ interface WorkersHandle {
 }
 
 export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
+  if (options.mode === "script") {
+    throw new EchoplexError(
+      "ERR_BAD_OPTION",
+      "--workers does not apply to script mode yet: raise --conns instead",
+    );
+  }
   if (options.mode === "chat") {
     throw new EchoplexError(
       "ERR_BAD_OPTION",
@@ -80,15 +94,20 @@ export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
       }),
   );
   return {
-    progress: () =>
-      progress.reduce(
+    progress: () => {
+      const total: ProgressSnapshot = progress.reduce(
         (a, p) => ({
           replies: a.replies + p.replies,
           errors: a.errors + p.errors,
           mismatches: a.mismatches + p.mismatches,
         }),
         { replies: 0, errors: 0, mismatches: 0 },
-      ),
+      );
+      const seconds = progress.flatMap((p) => (p.second === undefined ? [] : [p.second]));
+      const second = mergeSeconds(seconds.map((s) => [s]))[0];
+      if (second !== undefined) total.second = second;
+      return total;
+    },
     result: Promise.all(results).then(mergeResults),
     halt: () => {
       const msg: ParentMessage = { type: "halt" };

@@ -10,6 +10,8 @@ const EXIT_UNREACHABLE = 4;
 const EXIT_RESET = 5;
 const EXIT_TIMEOUT = 6;
 const EXIT_TLS = 7;
+/** A bench --threshold did not hold: the run worked, the figures are not good enough. */
+const EXIT_THRESHOLD = 8;
 
 const BY_ERROR: Partial<Record<ErrorCode, number>> = {
   ERR_USAGE: EXIT_USAGE,
@@ -21,6 +23,8 @@ const BY_ERROR: Partial<Record<ErrorCode, number>> = {
   ERR_CONNECTION_RESET: EXIT_RESET,
   ERR_TIMEOUT: EXIT_TIMEOUT,
   ERR_TLS: EXIT_TLS,
+  ERR_BAD_THRESHOLD: EXIT_USAGE,
+  ERR_THRESHOLD_FAILED: EXIT_THRESHOLD,
 };
 
 /** The exit code for an error's code: distinct for the network failures a client meets. */

@@ -10,7 +10,7 @@ import type { Duplex } from "node:stream";
 import { lines } from "../../codecs/lines.js";
 import { EchoplexError } from "../../errors.js";
 import type { ChatBenchOptions } from "../options.js";
-import { Budget, startPacer } from "../pacing.js";
+import { Budget, paceOf, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
 import type { RunningBench } from "../request-reply.js";
 import type { ChatExtras } from "../result.js";
@@ -242,7 +242,7 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
       );
     }
 
-    const rec = new Recorder(options.stop);
+    const rec = new Recorder(options.stop, { intervals: options.intervals === true });
     recorder = rec;
     for (const kind of failures) rec.error(kind);
     if (extras.receiversSynced < alive) rec.error("barrier");
@@ -294,7 +294,7 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
       } else {
         let next = 0;
         stopPacer = startPacer(
-          options.rate,
+          paceOf(options),
           b,
           start,
           (at) => {

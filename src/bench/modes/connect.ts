@@ -5,7 +5,7 @@
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
 import type { ConnectBenchOptions } from "../options.js";
-import { Budget, startPacer } from "../pacing.js";
+import { Budget, paceOf, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
 import type { RunningBench } from "../request-reply.js";
 import type { ConnectExtras } from "../result.js";
@@ -18,7 +18,10 @@ interface ConnectRunning extends RunningBench {
 export function runConnect(options: ConnectBenchOptions): ConnectRunning {
   const holdMs = options.stop.kind === "duration" ? options.stop.durationMs : 0;
   // Every connect is measured: the window is the whole ramp.
-  const rec = new Recorder({ kind: "requests", count: options.conns });
+  const rec = new Recorder(
+    { kind: "requests", count: options.conns },
+    { intervals: options.intervals === true },
+  );
   const extras: ConnectExtras = {
     attempted: 0,
     opened: 0,
@@ -78,7 +81,7 @@ export function runConnect(options: ConnectBenchOptions): ConnectRunning {
       const pending: Array<Promise<void>> = [];
       await new Promise<void>((resolve) => {
         const stop = startPacer(
-          options.rate,
+          paceOf(options),
           budget,
           start,
           (at) => {

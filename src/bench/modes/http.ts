@@ -5,7 +5,7 @@ import http from "node:http";
 import https from "node:https";
 import { performance } from "node:perf_hooks";
 import type { HttpBenchOptions } from "../options.js";
-import { Budget, startPacer } from "../pacing.js";
+import { Budget, paceOf, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
 import type { RunningBench } from "../request-reply.js";
 import { certificateRefused, connectFailure, errorKind } from "../transport.js";
@@ -25,7 +25,7 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
   const headers: http.OutgoingHttpHeaders =
     body === undefined ? {} : { "content-length": body.length, "content-type": "text/plain" };
   const expect = options.expect;
-  const rec = new Recorder(options.stop);
+  const rec = new Recorder(options.stop, { intervals: options.intervals === true });
   const budget = new Budget(options.stop, rec.windowEnd);
   const closedLoop = options.rate === 0;
   let outstanding = 0;
@@ -147,7 +147,7 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
     if (closedLoop) {
       for (let i = 0; i < options.conns; i++) if (budget.take(start)) send(start);
     } else {
-      stopPacer = startPacer(options.rate, budget, start, send, () => {});
+      stopPacer = startPacer(paceOf(options), budget, start, send, () => {});
     }
     onSettled();
   });

@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { everyTick } from "../../core/ticker.js";
 import { EchoplexError } from "../../errors.js";
 import type { EchoBenchOptions, UdpTarget } from "../options.js";
-import { Budget, startPacer } from "../pacing.js";
+import { Budget, paceOf, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
 import type { RunningBench } from "../request-reply.js";
 import type { UdpExtras } from "../result.js";
@@ -239,7 +239,7 @@ export function runUdpEcho(options: EchoBenchOptions & { target: UdpTarget; pref
         throw connectFailure(err, where);
       },
     );
-    const recorder = new Recorder(options.stop);
+    const recorder = new Recorder(options.stop, { intervals: options.intervals === true });
     rec = recorder;
     const run: Shared = {
       rec: recorder,
@@ -287,7 +287,7 @@ export function runUdpEcho(options: EchoBenchOptions & { target: UdpTarget; pref
       } else {
         let next = 0;
         stopPacer = startPacer(
-          options.rate,
+          paceOf(options),
           run.budget,
           start,
           (at) => {

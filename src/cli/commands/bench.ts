@@ -12,6 +12,7 @@ import {
   type StopRule,
   startBench,
 } from "../../bench/index.js";
+import { LiveReport } from "../../bench/live.js";
 import { floodHint } from "../../bench/modes/chat-flood.js";
 import { requireSeqRoom } from "../../bench/modes/udp-echo.js";
 import type {
@@ -25,8 +26,17 @@ import { startWorkers } from "../../bench/workers.js";
 import { readPemFile } from "../../client/connect.js";
 import { EchoplexError } from "../../errors.js";
 import { parseCount, parseDuration, parseSize } from "../units.js";
+import {
+  addCiOptions,
+  type CiFlags,
+  finishCi,
+  readBaseline,
+  scriptAddress,
+  scriptOptions,
+  withCi,
+} from "./bench-ci.js";
 
-interface BenchFlags {
+interface BenchFlags extends CiFlags {
   conns: number;
   pipeline?: number;
   size?: number;
@@ -51,6 +61,7 @@ interface BenchFlags {
   json?: boolean;
   workers: number;
   progress: boolean;
+  seed?: number;
 }
 
 const DEFAULT_DURATION_MS = 5000;
@@ -123,7 +134,9 @@ function stopRule(mode: BenchMode, flags: BenchFlags): StopRule {
 }
 
 /** Turns flags into options, rejecting combinations that do not apply to the mode. */
-function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): BenchOptions {
+function benchOptions(mode: BenchMode, target: string, flags: BenchFlags, extra?: string): BenchOptions {
+  if (extra !== undefined)
+    throw new EchoplexError("ERR_USAGE", `bench ${mode} takes one target, not also ${extra}`);
   const common = {
     conns: flags.conns,
     stop: stopRule(mode, flags),
@@ -185,6 +198,8 @@ function benchOptions(mode: BenchMode, target: string, flags: BenchFlags): Bench
         target: targetFor(mode, target, flags) as ConnectBenchOptions["target"],
         parallel: flags.pipeline ?? DEFAULT_CONNECT_PARALLEL,
       };
+    case "script":
+      throw bad("bench script takes FILE.js ADDRESS");
     case "http": {
       checkHttpTarget(target);
       if (pipeline > 1)
@@ -224,8 +239,9 @@ export function benchCommand(): Command {
     .addArgument(new Argument("<mode>", "what load to generate").choices(BENCH_MODES))
     .argument(
       "<target>",
-      "HOST:PORT (or :PORT for 127.0.0.1), tcp://, tls://, unix:/path, ws://HOST:PORT/path, wss://, udp://HOST:PORT; for http a URL",
+      "HOST:PORT (or :PORT for 127.0.0.1), tcp://, tls://, unix:/path, ws://HOST:PORT/path, wss://, udp://HOST:PORT; for http a URL; for script the FILE.js",
     )
+    .argument("[address]", "script: the server's address (any form above)")
     .addOption(
       new Option("-c, --conns <n>", "connections (chat: receivers)")
         .argParser(positive("--conns"))
@@ -301,6 +317,7 @@ export function benchCommand(): Command {
         .default(1),
     )
     .option("--no-progress", "no live progress line (shown only when stderr is a terminal)");
+  addCiOptions(cmd);
   cmd.addHelpText(
     "after",
     `
@@ -316,49 +333,73 @@ Examples:
   echoplex bench echo udp://127.0.0.1:8080 --pipeline 8 --duration 10s  counts lost, duplicated, reordered
   echoplex bench connect :8080 --conns 5000 --duration 10s
   echoplex bench http http://127.0.0.1:8000/ --conns 20 --duration 10s
+  echoplex bench echo :8080 --conns 20 --stages '5s:0->5000,20s:5000' --threshold 'p99<20ms' --junit bench.xml
 
 Exit status: 0 when every request was answered correctly, 1 when any reply was
 wrong or lost or any error happened (the result is printed first) or the server
 cannot be reached (ERR_CONNECT_FAILED, at once), 2 for bad usage, 7 for a TLS
-failure (ERR_TLS). A chat server's flood control ends the run with ERR_RATE_LIMITED.`,
+failure (ERR_TLS), 8 when a --threshold did not hold (ERR_THRESHOLD_FAILED; with
+thresholds they alone decide). A chat server's flood control ends the run with ERR_RATE_LIMITED.`,
   );
-  return cmd.action(async (mode: BenchMode, target: string, flags: BenchFlags) => {
-    const options = await prepareBench(benchOptions(mode, target, flags));
-    const handle = flags.workers > 1 ? startWorkers(options, flags.workers) : startBench(options);
-    const progress =
-      flags.progress && process.stderr.isTTY === true
-        ? new ProgressLine(process.stderr, totalMs(options))
-        : undefined;
-    const timer = progress ? setInterval(() => progress.update(handle.progress()), 1000) : undefined;
-    // First Ctrl-C: stop sending and report what was done; a second one quits.
-    let interrupts = 0;
-    const onSigint = () => {
-      if (++interrupts > 1) process.exit(130);
-      progress?.clear();
-      process.stderr.write(
-        "echoplex bench: stopping, waiting for outstanding replies (Ctrl-C again to quit)\n",
+  return cmd.action(
+    async (mode: BenchMode, target: string, address: string | undefined, flags: BenchFlags) => {
+      const made =
+        mode === "script"
+          ? scriptOptions(
+              target,
+              flags,
+              stopRule(mode, flags),
+              targetFor(mode, scriptAddress(address), flags),
+            )
+          : benchOptions(mode, target, flags, address);
+      const options = await prepareBench(withCi(made, flags));
+      const baseline = readBaseline(flags);
+      const startEpochMs = Date.now();
+      const handle = flags.workers > 1 ? startWorkers(options, flags.workers) : startBench(options);
+      const live = new LiveReport(
+        flags.progress && process.stderr.isTTY === true
+          ? new ProgressLine(process.stderr, totalMs(options))
+          : undefined,
+        flags.jsonStream === true ? process.stdout : undefined,
       );
-      handle.halt();
-    };
-    process.on("SIGINT", onSigint);
-    let result: Awaited<typeof handle.result>;
-    try {
-      result = await handle.result;
-    } finally {
-      process.off("SIGINT", onSigint);
-      if (timer) clearInterval(timer);
-      progress?.clear();
-    }
-    const { histogram: _encoded, ...shown } = result;
-    process.stdout.write(flags.json ? `${JSON.stringify(shown)}\n` : formatResult(result));
-    const chat = result.chat;
-    if (chat !== undefined && chat.floodNotices > 0) {
-      throw new EchoplexError(
-        "ERR_RATE_LIMITED",
-        floodHint(chat.floodNotice ?? "", chat.senders, chat.floodDropped ?? 0),
+      live.start(() => handle.progress());
+      // First Ctrl-C: stop sending and report what was done; a second one quits.
+      let interrupts = 0;
+      const onSigint = () => {
+        if (++interrupts > 1) process.exit(130);
+        live.stop();
+        process.stderr.write(
+          "echoplex bench: stopping, waiting for outstanding replies (Ctrl-C again to quit)\n",
+        );
+        handle.halt();
+      };
+      process.on("SIGINT", onSigint);
+      let result: Awaited<typeof handle.result>;
+      try {
+        result = await handle.result;
+      } finally {
+        process.off("SIGINT", onSigint);
+        live.stop();
+      }
+      live.finish(result.perSecond, result.replies);
+      const verdict = finishCi(
+        result,
+        options,
+        flags,
+        baseline,
+        startEpochMs,
+        formatResult,
+        failedSummary(result),
       );
-    }
-    const failed = failedSummary(result);
-    if (failed !== undefined) throw new EchoplexError("ERR_BENCH_FAILED", failed);
-  });
+      process.stdout.write(verdict.out);
+      const chat = result.chat;
+      if (chat !== undefined && chat.floodNotices > 0) {
+        throw new EchoplexError(
+          "ERR_RATE_LIMITED",
+          floodHint(chat.floodNotice ?? "", chat.senders, chat.floodDropped ?? 0),
+        );
+      }
+      if (verdict.error !== undefined) throw verdict.error;
+    },
+  );
 }

@@ -17,6 +17,8 @@ declare -A NEED=(
   [logger]=bsdutils
   [haproxy]=haproxy
   [socat]=socat
+  [ii]=ii
+  [irssi]=irssi
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

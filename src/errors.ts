@@ -40,6 +40,10 @@ export const ERROR_CODES = {
     "a UDP answer would have been larger than the peer's datagrams allow (the amplification guard); it was dropped",
   ERR_UDP_BACKLOG: "a UDP peer sent datagrams faster than the service handled them; the excess was dropped",
   ERR_SYSLOG_FRAME: "a syslog peer's octet-counted frame did not start with a length and a space",
+  ERR_BAD_PASSWORD:
+    "a chat user on the IRC door gave no or the wrong password (PASS); answered 464, then closed",
+  ERR_PING_TIMEOUT:
+    "an IRC client did not answer the server's PING within --irc-ping-timeout; it was disconnected",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

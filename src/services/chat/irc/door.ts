@@ -3,7 +3,7 @@
 // engine's notices in IRC's words (`ERROR :Closing link: …`). Its liveness check PINGs
 // a silent client and closes one that does not answer (one task on the shared ticker
 // while anyone is connected), and closes one that does not register in time.
-import { framingFor } from "../../../codecs/framing-for.js";
+import { lines } from "../../../codecs/lines.js";
 import type { ListenInfo } from "../../../core/contract.js";
 import type { Logger } from "../../../core/logger.js";
 import { createServer, type EchoplexServer, type ServerOptions } from "../../../core/server.js";
@@ -42,7 +42,8 @@ export function createIrcServer(
     ...engine,
     service: "chat",
     summary: "irc",
-    framing: framingFor("lines", IRC_MAX_LINE_BYTES),
+    // IRC ends every line with CR LF, whatever the client sends.
+    framing: lines({ maxLength: IRC_MAX_LINE_BYTES, crlfReplies: true }),
     handler: {
       createState: () => hub.newSession("irc"),
       onConnect: (conn) => {

@@ -2,6 +2,7 @@
 // recording every line the server sends, and a raw socket for lines no library sends.
 import { connect, type Socket } from "node:net";
 import irc, { type Client, type ConnectOptions } from "irc-framework";
+import { type RunningCli, startCli } from "./cli.js";
 
 export interface IrcUser {
   client: Client;
@@ -85,4 +86,24 @@ export function rawIrc(port: number, sockets: Socket[], waitMs = 20_000): RawIrc
   socket.on("error", () => {});
   const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
   return { socket, send: (line) => socket.write(`${line}\r\n`), closed, ...recorder(lines, waitMs) };
+}
+
+/** `echoplex chat` with an nc door and an IRC door; both ports. */
+export async function startChatWithIrc(
+  args: string[],
+  clis: RunningCli[],
+): Promise<{ cli: RunningCli; tcp: number; irc: number }> {
+  const cli = await startCli(["chat", "127.0.0.1:0", "--irc", "127.0.0.1:0", ...args], { count: 1 });
+  clis.push(cli);
+  const port = (re: RegExp) => Number(cli.stdout().match(re)?.[1] ?? 0);
+  const ports = () => ({
+    tcp: port(/listening on 127\.0\.0\.1:(\d+) /),
+    irc: port(/listening on irc:\/\/127\.0\.0\.1:(\d+) /),
+  });
+  const deadline = Date.now() + 20_000;
+  while (ports().tcp === 0 || ports().irc === 0) {
+    if (Date.now() > deadline) throw new Error(`no tcp and irc:// doors in ${cli.stdout()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { cli, ...ports() };
 }

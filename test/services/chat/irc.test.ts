@@ -7,8 +7,8 @@ import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import type { Client } from "irc-framework";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RunningCli, startCli } from "../../helpers/cli.js";
-import { ircUser, rawIrc } from "../../helpers/irc-user.js";
+import type { RunningCli } from "../../helpers/cli.js";
+import { ircUser, rawIrc, startChatWithIrc } from "../../helpers/irc-user.js";
 import { ncUser } from "../../helpers/nc-user.js";
 
 const WAIT = 20_000;
@@ -24,23 +24,7 @@ afterEach(async () => {
   await Promise.all(clis.splice(0).map((c) => c.stop("SIGKILL")));
 });
 
-/** `echoplex chat` with an nc door and an IRC door; both ports. */
-export async function chatWithIrc(args: string[]): Promise<{ cli: RunningCli; tcp: number; irc: number }> {
-  const cli = await startCli(["chat", "127.0.0.1:0", "--irc", "127.0.0.1:0", ...args], { count: 1 });
-  clis.push(cli);
-  const port = (re: RegExp) => Number(cli.stdout().match(re)?.[1] ?? 0);
-  const ports = () => ({
-    tcp: port(/listening on 127\.0\.0\.1:(\d+) /),
-    irc: port(/listening on irc:\/\/127\.0\.0\.1:(\d+) /),
-  });
-  const deadline = Date.now() + WAIT;
-  while (ports().tcp === 0 || ports().irc === 0) {
-    if (Date.now() > deadline) throw new Error(`no tcp and irc:// doors in ${cli.stdout()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { cli, ...ports() };
-}
-
+const chatWithIrc = (args: string[]) => startChatWithIrc(args, clis);
 const nc = (port: number) => ncUser(port, procs, WAIT);
 const numeric = (code: string, rest = "") => new RegExp(`^:echoplex ${code} ${rest}`);
 

@@ -1,11 +1,13 @@
 // Real IRC clients from Debian's packages on the chat's IRC door (installed by
-// scripts/setup-system.sh): ii driven through its FIFOs, and irssi in a tmux terminal,
-// each with an nc user: join, talk both ways, 433 on a taken nick, change nick, part, quit.
+// scripts/setup-system.sh): ii driven through its FIFOs (with an nc user and a user of the
+// chat's web page in Debian's Chromium), and irssi in a tmux terminal with an nc user:
+// join, talk both ways, 433 on a taken nick, change nick, part, quit.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { RunningCli } from "../../helpers/cli.js";
 import { startChatWithIrc } from "../../helpers/irc-user.js";
 import { ncUser } from "../../helpers/nc-user.js";
@@ -16,6 +18,11 @@ const clis: RunningCli[] = [];
 const procs: ChildProcess[] = [];
 const dirs: string[] = [];
 const terminals: TmuxTerminal[] = [];
+let browser: Browser | undefined;
+
+afterAll(async () => {
+  await browser?.close();
+});
 
 afterEach(async () => {
   for (const t of terminals.splice(0)) t.kill();
@@ -37,8 +44,26 @@ async function until(what: string, check: () => boolean): Promise<void> {
 const read = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : "");
 
 describe("IRC clients from Debian on the chat's IRC door", () => {
-  it("ii (through its FIFOs) joins two channels, talks with an nc user, gets 433 on a taken nick, renames, parts and quits", async () => {
-    const { tcp, irc } = await startChatWithIrc(["--log-level", "warn"], clis);
+  it("ii (through its FIFOs) joins two channels, talks with an nc user and a browser user, gets 433 on a taken nick, renames, parts and quits", async () => {
+    const { cli, tcp, irc } = await startChatWithIrc(["ws://127.0.0.1:0/", "--log-level", "warn"], clis);
+    const ws = Number(cli.stdout().match(/listening on ws:\/\/127\.0\.0\.1:(\d+)\//)?.[1]);
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+      timeout: 60_000,
+    });
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${ws}/`);
+    await page.waitForSelector('#state[data-state="connected"]', { timeout: WAIT });
+    await page.fill("#nick", "wendy");
+    await page.press("#nick", "Enter");
+    const pageShows = async (text: string) => {
+      const deadline = Date.now() + WAIT;
+      while (!((await page.textContent("#log")) ?? "").includes(text)) {
+        if (Date.now() > deadline) throw new Error(`the page never showed ${text}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
     const bob = nc(tcp);
     bob.type("/nick bob");
     await bob.waitFor("is now known as bob");
@@ -66,6 +91,12 @@ describe("IRC clients from Debian on the chat's IRC door", () => {
 
     send(lobby, "hello from ii");
     await bob.waitFor("<iiuser> hello from ii");
+    await pageShows("<iiuser> hello from ii");
+    await page.fill("#input", "hello from the web");
+    await page.press("#input", "Enter");
+    await until("ii shows wendy's line", () =>
+      read(join(lobby, "out")).includes("<wendy> hello from the web"),
+    );
     bob.type("hello ii");
     await until("ii shows bob's line", () => read(join(lobby, "out")).includes("<bob> hello ii"));
 
@@ -83,7 +114,7 @@ describe("IRC clients from Debian on the chat's IRC door", () => {
     // The nick change was announced once although ii shared one room with bob (and another with nobody).
     expect(bob.output().split("is now known as iinew")).toHaveLength(2);
     expect(bob.output()).not.toContain("parted: lunch");
-  });
+  }, 90_000);
 
   it("irssi (in a terminal) joins, talks with an nc user, gets 433 on a taken nick, renames, parts and quits", async () => {
     const { tcp, irc } = await startChatWithIrc(["--log-level", "warn"], clis);
@@ -123,5 +154,5 @@ describe("IRC clients from Debian on the chat's IRC door", () => {
     keys("/quit see you");
     await bob.waitFor("* ircnew left #lobby (quit: see you)");
     expect(await term.exitStatus()).toBe("0");
-  });
+  }, 60_000);
 });

@@ -100,7 +100,7 @@ export class ChatHub {
     const s = conn.state;
     if (s.phase === "gone") return;
     if (s.irc !== undefined) ircSeen(s.irc);
-    // A registering IRC client sends its burst of CAP, NICK and USER at once.
+    // A registering IRC client sends its burst of CAP, NICK and USER at once (the registration deadline bounds it).
     const verdict = s.phase === "registering" ? "pass" : s.bucket.take(Date.now());
     if (verdict === "disconnect") {
       this.logger.warn(

@@ -2,12 +2,15 @@
 // the project wrote) and nc: registration and CAP negotiation, ISUPPORT and MOTD, the
 // channel commands and their numerics, the error numerics, nc and IRC users talking,
 // a nick change and a quit shown once per user, history on JOIN with server-time and
-// its opt-outs, the password, the 512-byte limit, and PING without PONG.
-import type { ChildProcess } from "node:child_process";
-import type { Socket } from "node:net";
+// its opt-outs, the password, the 512-byte limit, PING without PONG, and tls:// and unix: doors.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Client } from "irc-framework";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunningCli } from "../../helpers/cli.js";
+import { type RunningCli, startCli } from "../../helpers/cli.js";
 import { ircUser, rawIrc, startChatWithIrc } from "../../helpers/irc-user.js";
 import { ncUser } from "../../helpers/nc-user.js";
 
@@ -229,5 +232,58 @@ describe("the chat's IRC door", () => {
     expect(lively.client.connected).toBe(true);
     lively.client.raw("PING", "ok");
     await lively.waitFor(/PONG echoplex :ok$/);
+  });
+
+  it("serves IRC on a tls:// door (openssl s_client) and a unix: door (a Unix socket) too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "echoplex-irc-"));
+    const path = join(dir, "irc.sock");
+    try {
+      const cli = await startCli(
+        [
+          "chat",
+          "127.0.0.1:0",
+          "--irc",
+          `tls://127.0.0.1:0,unix:${path}`,
+          "--tls-self-signed",
+          "--log-level",
+          "warn",
+        ],
+        { count: 1 },
+      );
+      clis.push(cli);
+      const deadline = Date.now() + WAIT;
+      while (!cli.stdout().includes(`irc+unix:${path}`) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const tlsPort = Number(cli.stdout().match(/listening on ircs:\/\/127\.0\.0\.1:(\d+) /)?.[1]);
+      const openssl = spawn("openssl", ["s_client", "-quiet", "-connect", `127.0.0.1:${tlsPort}`], {
+        stdio: ["pipe", "pipe", "ignore"],
+      });
+      procs.push(openssl);
+      let tlsOut = "";
+      openssl.stdout!.setEncoding("utf8").on("data", (d: string) => {
+        tlsOut += d;
+      });
+      openssl.stdin!.on("error", () => {});
+      openssl.stdin!.write("NICK secure\r\nUSER secure 0 * :s\r\n");
+      const unix = connect({ path });
+      sockets.push(unix);
+      let unixOut = "";
+      unix.setEncoding("utf8").on("data", (d: string) => {
+        unixOut += d;
+      });
+      unix.write("NICK local\r\nUSER local 0 * :l\r\n");
+      while (!(tlsOut.includes(" 001 secure ") && unixOut.includes(" 001 local ")) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      unix.write("WHOIS secure\r\n");
+      while (!unixOut.includes(" 318 local ") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(tlsOut).toMatch(/^:echoplex 001 secure :Welcome to echoplex chat/m);
+      expect(unixOut).toMatch(/^:echoplex 001 local :Welcome/m);
+      expect(unixOut).toMatch(/^:echoplex 311 local secure /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

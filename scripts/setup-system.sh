@@ -18,6 +18,8 @@ declare -A NEED=(
   [haproxy]=haproxy
   [socat]=socat
   [xmllint]=libxml2-utils
+  [ii]=ii
+  [irssi]=irssi
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

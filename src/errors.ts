@@ -44,6 +44,10 @@ export const ERROR_CODES = {
     "a chat server's outbox of events accepted while Redis was unreachable was full; the event reached only that server",
   ERR_BAD_THRESHOLD: "a bench --threshold could not be parsed (or names a figure the run does not have)",
   ERR_THRESHOLD_FAILED: "a bench run finished but one of its --threshold rules did not hold",
+  ERR_BAD_PASSWORD:
+    "a chat user on the IRC door gave no or the wrong password (PASS); answered 464, then closed",
+  ERR_PING_TIMEOUT:
+    "an IRC client did not answer the server's PING within --irc-ping-timeout; it was disconnected",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

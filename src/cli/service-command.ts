@@ -33,6 +33,8 @@ export interface ServiceDefinition {
   primaryOnlyForks?: boolean;
   /** Checks across options of the command line (run before anything starts). */
   checkCommand?(values: OptionValues): void;
+  /** Doors beyond the `[addresses...]`, from options (chat's `--irc`: `irc+ADDR`). */
+  extraAddresses?(values: OptionValues): string[];
   /** Builds the service (not listening yet); its `describe().summary` is its start-up line. */
   create(values: OptionValues, ctx: ServiceContext): Service;
 }
@@ -45,11 +47,12 @@ export function listenAddressesOf(
 ) {
   const port = values.port;
   const host = values.host as string | undefined;
-  return resolveListenAddresses(
+  const doors = resolveListenAddresses(
     addresses,
     { ...(port === undefined ? {} : { port: String(port) }), ...(host === undefined ? {} : { host }) },
     def.defaultPort,
   );
+  return [...doors, ...(def.extraAddresses?.(values) ?? [])];
 }
 
 /** TLS for the service from its values (undefined: plain TCP); prints the certificate it serves. */

@@ -15,6 +15,8 @@ const MIN_HOLD = 256;
 export interface LinesOptions {
   /** Longest line accepted, in bytes, excluding the line ending. Default 64 KiB. */
   maxLength?: number;
+  /** End every reply with CRLF whatever the peer sends (IRC); default: mirror the peer's last line. */
+  crlfReplies?: boolean;
 }
 
 function lineTooLong(maxLength: number): EchoplexError {
@@ -35,6 +37,7 @@ class LineCodec implements Codec {
   constructor(
     private readonly maxLength: number,
     private readonly onMessage: MessageCallback,
+    private readonly crlfReplies = false,
   ) {}
 
   get bufferedBytes(): number {
@@ -78,7 +81,7 @@ class LineCodec implements Codec {
   }
 
   encode(out: Buffer[], payload: Buffer, prefix?: Buffer): number {
-    const eol = this.crlf ? CRLF_BUF : LF_BUF;
+    const eol = this.crlf || this.crlfReplies ? CRLF_BUF : LF_BUF;
     let n = payload.length + eol.length;
     if (prefix !== undefined && prefix.length > 0) {
       out.push(prefix);
@@ -129,6 +132,6 @@ export function lines(options: LinesOptions = {}): Framing {
   return {
     name: "lines",
     maxMessageBytes: maxLength,
-    create: (onMessage) => new LineCodec(maxLength, onMessage),
+    create: (onMessage) => new LineCodec(maxLength, onMessage, options.crlfReplies),
   };
 }

@@ -9,7 +9,7 @@ import {
   createChatServer,
 } from "../../services/chat/index.js";
 import { normaliseRoom } from "../../services/chat/names.js";
-import { CHAT_OPTIONS } from "../../services/chat/options.js";
+import { CHAT_OPTIONS, ircAddresses } from "../../services/chat/options.js";
 import type { PubSubMode } from "../../services/chat/redis-settings.js";
 import { type CommonServiceFlags, engineOptionsFromFlags } from "../options.js";
 import { type ServiceDefinition, serviceCommand } from "../service-command.js";
@@ -37,6 +37,7 @@ Examples:
   echoplex chat --password s3cret --motd 'be nice'
   echoplex chat --history 50 --flood-rate 2 --flood-burst 5
   echoplex chat --redis redis://127.0.0.1:6379   share rooms with other chat servers on this Redis
+  echoplex chat --irc 127.0.0.1:6667             IRC clients too: irssi -c 127.0.0.1 -p 6667
   echoplex chat --workers auto --redis redis://127.0.0.1:6379`,
   primaryOnlyForks: true,
   checkCommand(values) {
@@ -47,6 +48,8 @@ Examples:
       );
     }
   },
+  extraAddresses: (values) =>
+    values.irc === undefined ? [] : ircAddresses(values.irc as string).map((a) => `irc+${a}`),
   create(values, { logger, tls }) {
     // The declaration's check refused a room that does not normalise.
     const room = normaliseRoom(values.room as string) ?? (values.room as string);
@@ -73,6 +76,7 @@ Examples:
       },
       framing,
       maxLineBytes: values.maxLine as number,
+      ircPingTimeoutMs: values.ircPingTimeout as number,
       ...engineOptionsFromFlags(values as unknown as CommonServiceFlags),
       logger,
       tls,

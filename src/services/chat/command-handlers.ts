@@ -2,6 +2,7 @@
 // the dispatch of a parsed line and one function per command. To add a command:
 // parse it in commands.ts, then a case in runCommand and its function here.
 import type { Logger } from "../../core/logger.js";
+import type { ErrorCode } from "../../errors.js";
 import { type ChatCommand, HELP_LINES } from "./commands.js";
 import { replay } from "./delivery.js";
 import type { LocalRooms } from "./local-rooms.js";
@@ -15,6 +16,8 @@ export interface ChatParts {
   readonly settings: ChatSettings;
   readonly logger: Logger;
   readonly rooms: LocalRooms;
+  /** Counts an enforced limit or refusal in the engine's stats (a metric). */
+  readonly countError: (code: ErrorCode) => void;
 }
 
 /** Runs one command of a chatting user; a promise while it waits for the transport. */

@@ -2,6 +2,7 @@
 // servers): the nick of every new user, and the way out for a user whose nick
 // another server's user kept after a Redis outage.
 import type { ChatParts } from "./command-handlers.js";
+import { ircSay } from "./irc/replies.js";
 import { nickKey } from "./names.js";
 import type { ChatConn } from "./session.js";
 import type { ChatTransport } from "./transport.js";
@@ -29,7 +30,11 @@ export async function renameAway(
   if (nickKey(s.nick) !== nickKey(lost)) return; // renamed meanwhile
   const guest = await claimGuestNick(parts.transport, s.id);
   if (guest === undefined) {
-    conn.close("closed by service", `! your nick ${lost} was taken and no guest nick is available`);
+    const why = `your nick ${lost} was taken and no guest nick is available`;
+    conn.close(
+      "closed by service",
+      conn.state.dialect === "irc" ? `ERROR :Closing link: ${why}` : `! ${why}`,
+    );
     return;
   }
   if (conn.status !== "open" || s.phase !== "chatting") {
@@ -41,6 +46,8 @@ export async function renameAway(
     { conn: conn.id, nick: lost, now: guest },
     "nick was taken on another server during a Redis outage: user renamed",
   );
-  conn.send(`* your nick ${lost} was taken on another server during the Redis outage; you are now ${guest}`);
+  const notice = `your nick ${lost} was taken on another server during the Redis outage; you are now ${guest}`;
+  if (conn.state.dialect === "irc") ircSay(conn, notice);
+  else conn.send(`* ${notice}`);
   await parts.rooms.rename(conn, guest);
 }

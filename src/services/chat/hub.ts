@@ -9,10 +9,12 @@ import { type ChatParts, runCommand } from "./command-handlers.js";
 import { parseCommand } from "./commands.js";
 import { deliver } from "./delivery.js";
 import { claimGuestNick, renameAway } from "./guest-nicks.js";
+import { ircLine } from "./irc/commands.js";
+import { ircSay, ircSeen } from "./irc/replies.js";
 import { LocalRooms } from "./local-rooms.js";
 import { PasswordGate } from "./password-gate.js";
 import { sanitize } from "./sanitize.js";
-import { type ChatConn, type ChatSession, type ChatSettings, newSession } from "./session.js";
+import { type ChatConn, type ChatSession, type ChatSettings, type Dialect, newSession } from "./session.js";
 import { type ChatTransport, isPromise, type MaybePromise } from "./transport.js";
 
 export { type ChatSession, type ChatSettings, DEFAULT_CHAT_SETTINGS } from "./session.js";
@@ -60,7 +62,13 @@ export class ChatHub {
   ) {
     this.rooms = new LocalRooms(transport);
     this.gate = new PasswordGate(settings, logger, (conn) => this.admit(conn));
-    this.parts = { transport, settings, logger, rooms: this.rooms };
+    this.parts = {
+      transport,
+      settings,
+      logger,
+      rooms: this.rooms,
+      countError: (code) => this.countError(code),
+    };
     this.subscribed = transport.subscribe((event) => deliver(this.rooms, event, settings.echoSelf));
     // Not logged here: ready() (awaited by ChatServer.listen) rejects with the reason.
     if (isPromise(this.subscribed)) this.subscribed.catch(() => undefined);
@@ -72,14 +80,17 @@ export class ChatHub {
     await this.subscribed;
   }
 
-  newSession(): ChatSession {
-    return newSession(this.settings);
+  newSession(dialect: Dialect = "text"): ChatSession {
+    return newSession(this.settings, dialect);
   }
 
   // --- connection life ---------------------------------------------------------------
 
   connected(conn: ChatConn): void {
-    conn.state.id = `${this.settings.instance}:${conn.id}`;
+    // The IRC doors are another engine server, numbering its connections from 1 too.
+    conn.state.id = `${this.settings.instance}:${conn.state.dialect === "irc" ? "i" : ""}${conn.id}`;
+    // An IRC client registers (irc/registration.ts): PASS, NICK, USER.
+    if (conn.state.dialect === "irc") return;
     if (this.gate.required) this.gate.greet(conn);
     else this.run(conn, this.admit(conn));
   }
@@ -88,14 +99,16 @@ export class ChatHub {
   message(conn: ChatConn, payload: Buffer): void | Promise<void> {
     const s = conn.state;
     if (s.phase === "gone") return;
-    const verdict = s.bucket.take(Date.now());
+    if (s.irc !== undefined) ircSeen(s.irc);
+    // A registering IRC client sends its burst of CAP, NICK and USER at once (the registration deadline bounds it).
+    const verdict = s.phase === "registering" ? "pass" : s.bucket.take(Date.now());
     if (verdict === "disconnect") {
       this.logger.warn(
         { conn: conn.id, remote: conn.remoteAddress, nick: s.nick },
         "flooding: disconnecting",
       );
       this.countError("ERR_RATE_LIMITED");
-      conn.close("rate limited", "! flooding: disconnecting");
+      conn.close("rate limited", this.farewell(conn, "flooding: disconnecting"));
       return;
     }
     if (verdict === "drop") {
@@ -103,13 +116,16 @@ export class ChatHub {
         s.bucket.warned = true;
         const { rate, burst } = this.settings.flood;
         this.logger.info({ conn: conn.id, nick: s.nick }, "flood control: dropping messages");
-        conn.send(`! flood control: slow down (limit ${rate} messages/s, burst ${burst}); messages dropped`);
+        this.say(
+          conn,
+          `flood control: slow down (limit ${rate} messages/s, burst ${burst}); messages dropped`,
+        );
       }
       return;
     }
     if (s.busy) {
       if (s.backlog.length >= MAX_BACKLOG) {
-        conn.send("! server busy: message dropped");
+        this.say(conn, "server busy: message dropped");
         return;
       }
       s.backlog.push(Buffer.from(payload)); // a copy: the payload is a view into the read chunk
@@ -131,7 +147,7 @@ export class ChatHub {
     }
     this.rooms.dropNick(conn, s.nick);
     const leave = s.leaveReason ?? NOTICE_LEAVE_REASONS[reason] ?? reason;
-    this.settle(this.rooms.leave(conn, leave), "leave");
+    this.settle(this.rooms.leaveAll(conn, leave), "leave");
     this.settle(this.transport.releaseNick(s.id), "release nick");
   }
 
@@ -147,7 +163,7 @@ export class ChatHub {
     s.phase = "admitting";
     s.nick = (await claimGuestNick(this.transport, s.id)) ?? "";
     if (s.nick === "") {
-      conn.close("closed by service", "! no guest nick available, try again later");
+      conn.close("closed by service", this.farewell(conn, "no guest nick available, try again later"));
       return;
     }
     if (conn.status !== "open" || s.phase !== "admitting") {
@@ -173,7 +189,7 @@ export class ChatHub {
     return work
       .catch((err: unknown) => {
         this.failed("command", err);
-        if (conn.status === "open") conn.send("! internal error, try again");
+        if (conn.status === "open") this.say(conn, "internal error, try again");
       })
       .then(() => this.drainBacklog(conn));
   }
@@ -192,6 +208,8 @@ export class ChatHub {
 
   private line(conn: ChatConn, payload: Buffer): void | Promise<void> {
     const s = conn.state;
+    // IRC lines are parsed before sanitising: CTCP ACTION is marked with control characters.
+    if (s.dialect === "irc") return ircLine(this.parts, conn, payload.toString("utf8"));
     const text = sanitize(payload.toString("utf8")).trim();
     if (s.phase === "password") return this.gate.line(conn, text);
     if (s.phase !== "chatting" || text === "") return;
@@ -214,6 +232,17 @@ export class ChatHub {
   private renameAway(conn: ChatConn, lost: string): Promise<void> {
     conn.state.lostNick = undefined;
     return renameAway(this.parts, conn, lost, () => this.nickConflicts++);
+  }
+
+  /** A line from the server to the user, in their dialect. */
+  private say(conn: ChatConn, text: string): void {
+    if (conn.state.dialect === "irc") ircSay(conn, text);
+    else conn.send(`! ${text}`);
+  }
+
+  /** The last line before the server closes the connection, in the user's dialect. */
+  private farewell(conn: ChatConn, text: string): string {
+    return conn.state.dialect === "irc" ? `ERROR :Closing link: ${text}` : `! ${text}`;
   }
 
   private settle(result: MaybePromise<void>, what: string): void {

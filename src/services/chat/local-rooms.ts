@@ -1,7 +1,10 @@
 // Room membership on this process: the local members of each room and the local
 // users by nick. Entering a room replays its history (unless the user opted out) and announces the user;
-// leaving and renaming keep the transport's shared records in step.
+// leaving and renaming keep the transport's shared records in step. An nc user is in
+// one room at a time; an IRC user in any number (ChatSession.rooms).
 import { replay } from "./delivery.js";
+import type { HistoryEvent } from "./events.js";
+import { prefixOf } from "./irc/render.js";
 import { nickKey } from "./names.js";
 import { type ChatConn, userOf } from "./session.js";
 import type { ChatTransport } from "./transport.js";
@@ -19,11 +22,11 @@ export class LocalRooms {
     return this.rooms.size;
   }
 
-  /** Local users who are in a room. */
+  /** Local users who are in a room (an IRC user in several counts once; read when scraped). */
   get userCount(): number {
-    let n = 0;
-    for (const members of this.rooms.values()) n += members.size;
-    return n;
+    const users = new Set<ChatConn>();
+    for (const members of this.rooms.values()) for (const conn of members) users.add(conn);
+    return users.size;
   }
 
   members(room: string): ReadonlySet<ChatConn> | undefined {
@@ -44,8 +47,12 @@ export class LocalRooms {
     if (this.byNick.get(nickKey(nick)) === conn) this.byNick.delete(nickKey(nick));
   }
 
-  /** Replays the room's history to the user, adds them and announces them. */
-  async enter(conn: ChatConn, room: string): Promise<void> {
+  /** Replays the room's history to the user (`show`: how their dialect shows it), adds them and announces them. */
+  async enter(
+    conn: ChatConn,
+    room: string,
+    show: (conn: ChatConn, room: string, history: readonly HistoryEvent[]) => void = replayAny,
+  ): Promise<void> {
     const s = conn.state;
     const user = userOf(conn);
     // First: a shared transport listens on the room's events from here on, so nothing
@@ -57,8 +64,9 @@ export class LocalRooms {
       await this.transport.leaveRoom(room, s.id);
       return;
     }
-    if (history.length > 0) replay(conn, room, history);
+    show(conn, room, history);
     s.room = room;
+    s.rooms.add(room);
     let members = this.rooms.get(room);
     if (members === undefined) {
       members = new Set();
@@ -68,28 +76,40 @@ export class LocalRooms {
     await this.transport.publish({ kind: "join", room, user });
   }
 
-  /** Takes the user out of their room, telling its members why. */
-  async leave(conn: ChatConn, reason: string): Promise<void> {
+  /** Takes the user out of `room` (default: their current room), telling its members why. */
+  async leave(conn: ChatConn, reason: string, room = conn.state.room): Promise<void> {
     const s = conn.state;
-    const room = s.room;
-    if (room === "") return;
+    if (room === "" || !s.rooms.delete(room)) return;
     const members = this.rooms.get(room);
     if (members !== undefined) {
       members.delete(conn);
       if (members.size === 0) this.rooms.delete(room);
     }
-    s.room = "";
+    if (s.room === room) s.room = [...s.rooms].at(-1) ?? "";
     await this.transport.leaveRoom(room, s.id);
     await this.transport.publish({ kind: "leave", room, user: userOf(conn), reason });
   }
 
-  /** The user now holds `nick` (already claimed): re-index and announce it. */
+  /** Takes the user out of every room they are in (they are gone). */
+  async leaveAll(conn: ChatConn, reason: string): Promise<void> {
+    for (const room of [...conn.state.rooms]) await this.leave(conn, reason, room);
+  }
+
+  /** The user now holds `nick` (already claimed): re-index and announce it in each of their rooms. */
   async rename(conn: ChatConn, nick: string): Promise<void> {
     const s = conn.state;
     const old = s.nick;
     this.dropNick(conn, old);
     s.nick = nick;
     this.addNick(conn);
-    await this.transport.publish({ kind: "rename", room: s.room, user: userOf(conn), from: old });
+    const user = userOf(conn);
+    // Delivery skips an IRC user's own NICK: they may share no room with anyone.
+    if (s.dialect === "irc") conn.send(`:${prefixOf(user, old)} NICK :${nick}`);
+    for (const room of [...s.rooms]) await this.transport.publish({ kind: "rename", room, user, from: old });
   }
+}
+
+/** The nc replay, when there is anything to replay. */
+function replayAny(conn: ChatConn, room: string, history: readonly HistoryEvent[]): void {
+  if (history.length > 0) replay(conn, room, history);
 }

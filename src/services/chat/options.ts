@@ -1,8 +1,10 @@
 // The chat service's own options (plain declarations; the CLI makes flags and config keys of
 // them). Their defaults are the hub's: written once, in DEFAULT_CHAT_SETTINGS and index.ts.
+import { parseListenAddress } from "../../core/listen-address.js";
 import { EchoplexError } from "../../errors.js";
 import { durationText, type OptionSpec } from "../../options/spec.js";
 import { CHAT_DEFAULT_HISTORY } from "./index.js";
+import { IRC_DEFAULT_PING_TIMEOUT_MS } from "./irc/door.js";
 import { normaliseRoom } from "./names.js";
 import { checkRedisUrl, PUBSUB_MODES, REDIS_DEFAULT_OUTBOX, REDIS_DEFAULT_TTL_MS } from "./redis-settings.js";
 import { DEFAULT_CHAT_SETTINGS } from "./session.js";
@@ -12,6 +14,29 @@ const d = DEFAULT_CHAT_SETTINGS;
 function checkRoom(room: string): void {
   if (normaliseRoom(room) === undefined) {
     throw new EchoplexError("ERR_BAD_OPTION", `bad --room "${room}": use # and 1-32 letters, digits, _ or -`);
+  }
+}
+
+/** `--irc` holds one address or several, comma-separated. */
+export function ircAddresses(value: string): string[] {
+  return value
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+}
+
+function checkIrc(value: string): void {
+  const addresses = ircAddresses(value);
+  if (addresses.length === 0) throw new EchoplexError("ERR_BAD_OPTION", "--irc needs an address");
+  for (const address of addresses) {
+    let transport: string;
+    try {
+      transport = parseListenAddress(address).transport;
+    } catch (err) {
+      throw new EchoplexError("ERR_BAD_OPTION", `bad --irc "${address}": ${(err as Error).message}`);
+    }
+    if (transport === "udp")
+      throw new EchoplexError("ERR_BAD_OPTION", `bad --irc "${address}": IRC needs a stream`);
   }
 }
 
@@ -118,6 +143,25 @@ export const CHAT_OPTIONS: readonly OptionSpec[] = [
     min: 1,
     minText: "1 byte",
     help: "longest message (bytes); longer ones are refused, not sent",
+  },
+  {
+    name: "irc",
+    flag: "--irc",
+    kind: "string",
+    placeholder: "addr",
+    check: checkIrc,
+    help: "also serve IRC clients here (HOST:PORT, tcp://, tls://, unix:; several comma-separated)",
+  },
+  {
+    name: "ircPingTimeout",
+    flag: "--irc-ping-timeout",
+    kind: "duration",
+    placeholder: "duration",
+    default: IRC_DEFAULT_PING_TIMEOUT_MS,
+    defaultText: durationText(IRC_DEFAULT_PING_TIMEOUT_MS),
+    min: 100,
+    minText: "100ms",
+    help: "an IRC client silent this long is sent PING, and disconnected after as long again without PONG",
   },
   {
     name: "floodRate",

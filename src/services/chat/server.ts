@@ -6,6 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { framingFor } from "../../codecs/framing-for.js";
 import type { Address } from "../../core/address.js";
+import type { PeerInfo } from "../../core/connection.js";
+import type { LatencyRecorder } from "../../core/contract.js";
 import { EngineService } from "../../core/engine-service.js";
 import { parseListenAddress } from "../../core/listen-address.js";
 import { silentLogger } from "../../core/logger.js";
@@ -16,6 +18,7 @@ import {
   type ListenInfo,
   type ServerOptions,
 } from "../../core/server.js";
+import type { ServiceCounters } from "../../core/service.js";
 import { counter, gauge } from "../../core/stats.js";
 import { EchoplexError } from "../../errors.js";
 import type { FloodLimits } from "./flood.js";
@@ -26,6 +29,13 @@ import {
   type ChatSettings,
   DEFAULT_CHAT_SETTINGS,
 } from "./hub.js";
+import {
+  createIrcServer,
+  IRC_DEFAULT_PING_TIMEOUT_MS,
+  ircDoorAddress,
+  ircListenInfo,
+  sumCounters,
+} from "./irc/door.js";
 import { MemoryTransport } from "./memory-transport.js";
 import { redisMetrics } from "./redis-metrics.js";
 import type { PubSubMode } from "./redis-settings.js";
@@ -69,6 +79,8 @@ export interface ChatOptions
   framing?: "lines" | "length";
   /** Longest line or frame, in bytes (the connection is closed beyond it). Default 64 KiB. */
   maxLineBytes?: number;
+  /** IRC doors (`listen("irc://…")`): a silent client is PINGed after this, and closed after as long again without PONG. Default 120 s. */
+  ircPingTimeoutMs?: number;
 }
 
 export function chatHandler(hub: ChatHubType): Handler<ChatSession> {
@@ -93,16 +105,42 @@ export function chatHandler(hub: ChatHubType): Handler<ChatSession> {
   };
 }
 
-/** A chat server: the engine plus the hub; shutdown drains the engine, then closes the transport. */
+/**
+ * A chat server: the engine plus the hub, and a second engine server for the IRC doors
+ * once one is opened (`irc://`, `ircs://`, `irc+ADDR`); shutdown drains both, then
+ * closes the transport.
+ */
 export class ChatServer extends EngineService<ChatSession> {
+  /** The IRC doors' engine server, made on the first IRC door. */
+  irc: EchoplexServer<ChatSession> | undefined;
+  private latency: [LatencyRecorder, number | undefined] | undefined;
+
   constructor(
     readonly server: EchoplexServer<ChatSession>,
     readonly hub: ChatHub,
+    private readonly makeIrc: () => EchoplexServer<ChatSession>,
   ) {
     super();
   }
 
   override async listen(...addresses: Array<string | number | Address>): Promise<ListenInfo> {
+    const irc = addresses.flatMap((a) => (typeof a === "string" ? (ircDoorAddress(a) ?? []) : []));
+    if (irc.length > 0) {
+      if (irc.length !== addresses.length) {
+        throw new EchoplexError("ERR_BAD_ADDRESS", "listen on IRC doors and other doors in separate calls");
+      }
+      for (const address of irc) {
+        if (parseListenAddress(address).transport === "udp") {
+          throw new EchoplexError("ERR_BAD_ADDRESS", `an IRC door cannot be udp:// (${address})`);
+        }
+      }
+      await this.hub.ready();
+      if (this.irc === undefined) {
+        this.irc = this.makeIrc();
+        if (this.latency !== undefined) this.irc.observeLatency(...this.latency);
+      }
+      return ircListenInfo(await this.irc.listen(...irc));
+    }
     for (const address of addresses) {
       if (typeof address === "string" && parseListenAddress(address).transport === "udp") {
         throw new EchoplexError(
@@ -116,8 +154,26 @@ export class ChatServer extends EngineService<ChatSession> {
   }
 
   override async shutdown(options: { drainTimeoutMs?: number } = {}): Promise<void> {
-    await this.server.shutdown(options);
+    await Promise.all([this.server.shutdown(options), this.irc?.shutdown(options)]);
     await this.hub.close();
+  }
+
+  override stats(): ServiceCounters {
+    const own = this.server.stats();
+    return this.irc === undefined ? own : sumCounters(own, this.irc.stats());
+  }
+
+  override peers(limit?: number): PeerInfo[] {
+    const own = this.server.peers(limit);
+    if (this.irc === undefined) return own;
+    const all = [...own, ...this.irc.peers(limit)];
+    return limit === undefined ? all : all.slice(0, limit);
+  }
+
+  override observeLatency(record: LatencyRecorder, every?: number): void {
+    this.latency = [record, every];
+    this.server.observeLatency(record, every);
+    this.irc?.observeLatency(record, every);
   }
 }
 
@@ -140,6 +196,7 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
     flood,
     framing,
     maxLineBytes,
+    ircPingTimeoutMs,
     ...engine
   } = options;
   const d = DEFAULT_CHAT_SETTINGS;
@@ -184,7 +241,14 @@ export function createChatServer(options: ChatOptions = {}): ChatServer {
     handler: chatHandler(hub),
   });
   hub.countError = (code) => server.countError(code);
-  return new ChatServer(server, hub);
+  const limits = {
+    maxPendingBytes: CHAT_DEFAULT_MAX_PENDING_BYTES,
+    idleTimeoutMs: CHAT_DEFAULT_IDLE_TIMEOUT_MS,
+    ...engine.limits,
+  };
+  const irc = () =>
+    createIrcServer(hub, { ...engine, limits }, ircPingTimeoutMs ?? IRC_DEFAULT_PING_TIMEOUT_MS, logger);
+  return new ChatServer(server, hub, irc);
 }
 
 /** The start-up line's words: `lines, room #lobby, password required, shared through redis://…`. */

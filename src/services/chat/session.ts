@@ -36,16 +36,45 @@ export const DEFAULT_CHAT_SETTINGS: Readonly<Omit<ChatSettings, "instance">> = O
   flood: DEFAULT_FLOOD_LIMITS,
 });
 
-/** Where a user is in their life: waiting to authenticate, admitted, or gone. */
-export type SessionPhase = "password" | "admitting" | "chatting" | "gone";
+/** Where a user is in their life: waiting to authenticate (nc) or to register (IRC), admitted, or gone. */
+export type SessionPhase = "password" | "registering" | "admitting" | "chatting" | "gone";
+
+/** How events reach the user: the nc text lines (nc, telnet, the web page) or IRC lines (irc/). */
+export type Dialect = "text" | "irc";
+
+/** What an IRC user negotiated and sent while registering (irc/registration.ts). */
+export interface IrcState {
+  /** Capabilities the client enabled (`server-time`, `echo-message`, `echoplex/no-history`). */
+  caps: Set<string>;
+  /** True between CAP LS/REQ and CAP END: registration waits for the end. */
+  capNegotiating: boolean;
+  user: string;
+  pass: string | undefined;
+  /** Coarse-clock time of the last line from the client; a PING after silence, a close after no PONG. */
+  lastSeen: number;
+  /** When the PING without answer was sent (0: none outstanding). */
+  pingSent: number;
+  /** User modes (`B`: bot, no history on join). */
+  modes: Set<string>;
+}
 
 /** Per-connection chat state (`conn.state`). */
 export interface ChatSession {
   id: string;
   phase: SessionPhase;
   nick: string;
-  /** The room the user is in while chatting. */
+  /** The room the user is in while chatting (nc: the one room; IRC: the last joined, for listings). */
   room: string;
+  /** Every room the user is in (nc and web users: the one room; IRC users: any number of channels). */
+  rooms: Set<string>;
+  dialect: Dialect;
+  /** IRC users only. */
+  irc: IrcState | undefined;
+  /**
+   * The last nick change or quit shown to this user: a user in several rooms shared with
+   * them announces it once per room, and an IRC client must see it once.
+   */
+  lastShared: string;
   passTries: number;
   /** When an unauthenticated user is disconnected (ms since epoch). */
   passDeadline: number;
@@ -63,12 +92,16 @@ export interface ChatSession {
 
 export type ChatConn = Connection<ChatSession>;
 
-export function newSession(settings: ChatSettings): ChatSession {
+export function newSession(settings: ChatSettings, dialect: Dialect = "text"): ChatSession {
   return {
     id: "",
-    phase: "password",
+    phase: dialect === "irc" ? "registering" : "password",
     nick: "",
     room: "",
+    rooms: new Set(),
+    dialect,
+    irc: dialect === "irc" ? newIrcState() : undefined,
+    lastShared: "",
     passTries: 0,
     passDeadline: 0,
     bucket: new FloodControl(settings.flood, Date.now()),
@@ -83,4 +116,16 @@ export function newSession(settings: ChatSettings): ChatSession {
 /** The user as events name them. */
 export function userOf(conn: ChatConn): UserRef {
   return { id: conn.state.id, nick: conn.state.nick };
+}
+
+function newIrcState(): IrcState {
+  return {
+    caps: new Set(),
+    capNegotiating: false,
+    user: "",
+    pass: undefined,
+    lastSeen: Date.now(),
+    pingSent: 0,
+    modes: new Set(),
+  };
 }

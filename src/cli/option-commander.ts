@@ -5,7 +5,7 @@ import { type Command, Option } from "commander";
 import { parseAddress } from "../core/address.js";
 import { EchoplexError } from "../errors.js";
 import type { OptionSpec, OptionValues } from "../options/spec.js";
-import { parseWorkers } from "./supervisor.js";
+import { parseWorkers } from "./cluster-worker.js";
 import { parseCount, parseDuration, parseSize } from "./units.js";
 
 /** What is wrong with a value outside the declared bounds (`must be at least 1`), if it is. */

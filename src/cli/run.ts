@@ -9,15 +9,10 @@ import type { Service } from "../core/service.js";
 // The admin endpoint (and prom-client with it) is loaded only with --admin: a server without it does not pay its memory.
 import type { AdminEndpoint } from "../observability/admin.js";
 import type { WorkerGroup } from "../observability/worker-aggregation.js";
+import { isClusterWorker, onPrimaryShutdown, reportListening } from "./cluster-worker.js";
 import { formatListening, type ListeningRow } from "./listening.js";
 import type { AdminFlags } from "./options.js";
-import {
-  isClusterWorker,
-  onPrimaryShutdown,
-  reportListening,
-  runPrimary,
-  type Supervisor,
-} from "./supervisor.js";
+import type { Supervisor } from "./supervisor.js";
 
 export interface Runnable {
   /** Its start-up line comes from `service.describe()`; the admin endpoint reads it as it is. */
@@ -218,6 +213,8 @@ async function supervise(
       ...(flags.adminToken === undefined ? {} : { token: flags.adminToken }),
     });
   }
+  // node:cluster is loaded only by a primary: a single process does not pay its memory.
+  const { runPrimary } = await import("./supervisor.js");
   supervisor = runPrimary(count, logger, { beforeExit: async () => admin?.close() });
   const first = await supervisor.listening;
   const rows: ListeningRow[] = first.rows.map((row) => ({ ...row, suffix: `[${count} workers]` }));

@@ -6,10 +6,10 @@ import { Command } from "commander";
 import type { LogFormat, Logger, LogLevel } from "../core/logger.js";
 import type { Service } from "../core/service.js";
 import type { OptionSpec, OptionValues } from "../options/spec.js";
+import { isClusterWorker } from "./cluster-worker.js";
 import { addDeclaredOptions, valuesFromCommand } from "./option-commander.js";
 import { cliLogger, resolveListenAddresses, type TlsFlags, tlsFromFlags } from "./options.js";
 import { runServers } from "./run.js";
-import { isClusterWorker } from "./supervisor.js";
 import { argumentAfterBooleanFlag } from "./usage.js";
 
 /** What a factory gets besides its options: the shared logger, and TLS when configured. */

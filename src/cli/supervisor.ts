@@ -2,45 +2,10 @@
 // and share its listening sockets (node:cluster), restarts a crashed worker with
 // backoff, and turns SIGINT/SIGTERM into one graceful drain of the whole group.
 import cluster, { type Worker } from "node:cluster";
-import { availableParallelism } from "node:os";
 import type { Logger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
-import { EchoplexError } from "../errors.js";
+import { type ClusterMessage, WORKER_ENV } from "./cluster-worker.js";
 import type { ListeningRow } from "./listening.js";
-
-/** Messages between the primary and its workers (over the cluster IPC channel). */
-type ClusterMessage =
-  | { type: "echoplex:listening"; rows: ListeningRow[]; listening: ListenInfo[] }
-  | { type: "echoplex:shutdown" };
-
-const WORKER_ENV = "ECHOPLEX_WORKER";
-
-/** Parses `--workers`: a positive number or `auto` (one per core). */
-export function parseWorkers(text: string): number {
-  if (text === "auto") return availableParallelism();
-  if (!/^\d+$/.test(text) || Number(text) < 1) {
-    throw new EchoplexError("ERR_BAD_OPTION", `bad --workers "${text}": expected a number >= 1 or "auto"`);
-  }
-  return Number(text);
-}
-
-/** True in a worker forked by runPrimary (it reports to the primary instead of printing). */
-export function isClusterWorker(): boolean {
-  return cluster.isWorker && process.env[WORKER_ENV] === "1";
-}
-
-/** In a worker: tells the primary what it listens on (the rows to print, and the addresses in order). */
-export function reportListening(rows: ListeningRow[], listening: ListenInfo[]): void {
-  const message: ClusterMessage = { type: "echoplex:listening", rows, listening };
-  process.send?.(message);
-}
-
-/** In a worker: calls `drain` when the primary asks the group to shut down. */
-export function onPrimaryShutdown(drain: () => void): void {
-  process.on("message", (message: ClusterMessage) => {
-    if (message?.type === "echoplex:shutdown") drain();
-  });
-}
 
 const shutdownMessage: ClusterMessage = { type: "echoplex:shutdown" };
 const MIN_BACKOFF_MS = 100;

@@ -31,6 +31,15 @@ import {
 } from "./slots.js";
 import type { PeerStream, TransportKind } from "./transport.js";
 
+/**
+ * Replies queued for the end-of-turn flush (a chat fan-out, asynchronous replies) leave
+ * as soon as this many bytes wait: one sender's burst then never holds a whole turn's
+ * copy of everything for every recipient at once (measured: RSS after a 1,000,000-delivery
+ * chat burst, benchmarks/results/2026-12-04-light-connections.md). The connection being
+ * read still gets one write per read.
+ */
+const QUEUED_FLUSH_BYTES = 16 * 1024;
+
 /** The life of a connection: open → closing (our FIN sent or pending) → closed. */
 export type ConnectionStatus = "open" | "closing" | "closed";
 
@@ -162,6 +171,7 @@ export class Connection<S = unknown> {
     this[kOutBytes] += this[kCodec].encode(this[kOut], body, prefix);
     this[kMessagesOut]++;
     if (!this[kFlushQueued]) this[kEngine].scheduleFlush(this);
+    else if (this[kOutBytes] >= QUEUED_FLUSH_BYTES) this[kEngine].flush(this);
   }
 
   /** Writes what is queued now rather than at the end of the tick. */

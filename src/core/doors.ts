@@ -10,10 +10,10 @@ import type { Limits } from "./limits.js";
 import { parseListenAddress } from "./listen-address.js";
 import type { Logger } from "./logger.js";
 import type { ServerStats } from "./stats.js";
-import type { Gate, Listener } from "./transport.js";
+import type { Gate, Listener, TransportKind } from "./transport.js";
 import { StreamListener } from "./transports/stream.js";
-import { UdpListener } from "./transports/udp.js";
-import type { WsListener, WsListenerOptions } from "./transports/ws.js";
+import type { UdpListenerOptions } from "./transports/udp.js";
+import type { WsListenerOptions } from "./transports/ws.js";
 
 /** The most an IPv4 UDP datagram carries. */
 const MAX_UDP_PAYLOAD = 65_507;
@@ -60,7 +60,7 @@ export function listenerFor(input: string | number | Address, settings: DoorSett
     case "unix":
       return stream({ path: target.path }, undefined);
     case "udp":
-      return new UdpListener({
+      return lazyUdp({
         address: target.address,
         ...(settings.udpIdleMs === undefined ? {} : { idleMs: settings.udpIdleMs }),
         maxDatagramBytes: Math.min(framingMax, MAX_UDP_PAYLOAD),
@@ -68,7 +68,7 @@ export function listenerFor(input: string | number | Address, settings: DoorSett
         logger,
       });
     case "ws":
-      return new LazyWsListener({
+      return lazyWs({
         address: target.address,
         path: target.path,
         tls: tlsFor(target.tls),
@@ -84,23 +84,28 @@ export function listenerFor(input: string | number | Address, settings: DoorSett
   }
 }
 
-/**
- * The WebSocket door, loaded on first use: a server without a ws:// address does not
- * load the `ws` package (nor pay its memory).
- */
-class LazyWsListener implements Listener {
-  readonly transport = "ws" as const;
-  private inner: WsListener | undefined;
+// The UDP and WebSocket doors are loaded on first use: a server without such an address
+// loads neither node:dgram nor the `ws` package (nor pays their memory).
+const lazyUdp = (options: UdpListenerOptions): Listener =>
+  new LazyListener("udp", async () => new (await import("./transports/udp.js")).UdpListener(options));
+const lazyWs = (options: WsListenerOptions): Listener =>
+  new LazyListener("ws", async () => new (await import("./transports/ws.js")).WsListener(options));
 
-  constructor(private readonly options: WsListenerOptions) {}
+/** A door whose module is imported when it opens. */
+class LazyListener implements Listener {
+  private inner: Listener | undefined;
+
+  constructor(
+    readonly transport: TransportKind,
+    private readonly load: () => Promise<Listener>,
+  ) {}
 
   get acceptCount(): number {
     return this.inner?.acceptCount ?? 0;
   }
 
   async open(gate: Gate) {
-    const { WsListener } = await import("./transports/ws.js");
-    this.inner = new WsListener(this.options);
+    this.inner = await this.load();
     return this.inner.open(gate);
   }
 

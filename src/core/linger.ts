@@ -3,7 +3,6 @@
 // that have not left the process yet; and what the drain timeout does to the rest.
 import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { TLSSocket } from "node:tls";
 import type { ErrorCode } from "../errors.js";
 import type { Connection } from "./connection.js";
 import type { Logger } from "./logger.js";
@@ -67,7 +66,9 @@ export function lingerClose(socket: Duplex, last: Buffer | undefined, options: L
 export function abortSocket(socket: Duplex): void {
   if (socket.destroyed) return;
   // A message transport's stream (WebSocket, UDP) has no TCP connection of its own to reset.
-  if (socket instanceof Socket && !(socket instanceof TLSSocket)) socket.resetAndDestroy();
+  // A TLSSocket (a Socket too) is told by its `encrypted` flag: checking it by class
+  // would load node:tls into every server.
+  if (socket instanceof Socket && !("encrypted" in socket)) socket.resetAndDestroy();
   else socket.destroy();
 }
 

@@ -1,7 +1,6 @@
 // Binding a node:net (or node:tls, node:http) server to an address or a Unix path: the part of
 // listen() every service shares, so that each reports the same errors (EADDRINUSE as
 // ERR_ADDRESS_IN_USE, …) and survives accept errors (EMFILE) the same way.
-import { chmod, unlink } from "node:fs/promises";
 import { connect, type Server } from "node:net";
 import { EchoplexError, listenError } from "../errors.js";
 import { type Address, formatAddress } from "./address.js";
@@ -58,6 +57,8 @@ export async function bindUnixServer(
   onAcceptError: (err: NodeJS.ErrnoException) => void,
 ): Promise<BoundAddress> {
   const display = formatUnixPath(path);
+  // Imported by a Unix door only: a TCP server does not load node:fs/promises.
+  const { chmod, unlink } = await import("node:fs/promises");
   const listenOnce = () =>
     new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => reject(err);

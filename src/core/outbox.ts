@@ -75,7 +75,8 @@ export class Outbox<S> implements EngineLink {
     const socket = conn[kSocket];
     // Closed, or closing with the FIN already queued (a late async reply): writing after
     // end() would make Node destroy the socket, and the replies still in it with it.
-    if (conn[kStatus] === "closed" || socket.writableEnded) {
+    // Destroyed (a slow consumer cut off) and not yet closed: nobody will read them.
+    if (conn[kStatus] === "closed" || socket.writableEnded || socket.destroyed) {
       out.length = 0;
       return;
     }

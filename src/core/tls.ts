@@ -1,9 +1,8 @@
 // Server-side TLS settings: a certificate from files or one generated at start-up,
 // optional client-certificate verification, checked before any socket is opened.
-import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import type { X509Certificate } from "node:crypto";
 import { hostname } from "node:os";
-import { createSecureContext, type TlsOptions } from "node:tls";
+import type { TlsOptions } from "node:tls";
 import { EchoplexError } from "../errors.js";
 
 /** Where the server's certificate comes from. */
@@ -85,6 +84,12 @@ export async function loadServerTls(config: ServerTlsConfig): Promise<ServerTls>
         }
       : await selfSigned(hosts);
   const ca = config.caFile === undefined ? undefined : await readPem(config.caFile, "CA");
+  // Imported here: every CLI start-up reads this module (the defaults), and node:tls and
+  // node:crypto cost about 3 MiB of RSS to a server that serves no TLS.
+  const [{ X509Certificate }, { createSecureContext }] = await Promise.all([
+    import("node:crypto"),
+    import("node:tls"),
+  ]);
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
@@ -133,6 +138,7 @@ export function describeServerTls(tls: ServerTls): string {
 
 async function readPem(file: string, what: string): Promise<string> {
   try {
+    const { readFile } = await import("node:fs/promises");
     return await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;

@@ -1,0 +1,85 @@
+// Issue 19: an idle server pays only for what it serves. A plain TCP echo server must not
+// load node:tls (OpenSSL's state with it) or the WebSocket package, and its
+// idle RSS stays near that of a bare node:net server on the same runtime.
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningCli, startCli } from "../helpers/cli.js";
+
+/**
+ * Measured on a 2-core VM, Node 20 (benchmarks/results/2026-12-04-light-connections.md):
+ * 13.8–14.5 MiB over the bare server when every door's modules loaded at start, 11.8 MiB
+ * now (pino and commander are most of the rest).
+ */
+const MAX_OVER_BARE_MIB = 13;
+
+const rssKiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+
+async function settledRss(pid: number): Promise<number> {
+  // Start-up allocations settle within a second or two: read until two readings agree.
+  let last = rssKiB(pid);
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = rssKiB(pid);
+    if (Math.abs(now - last) < 256) return now;
+    last = now;
+  }
+  return last;
+}
+
+let cli: RunningCli | undefined;
+let bare: ReturnType<typeof spawn> | undefined;
+afterEach(async () => {
+  await cli?.stop("SIGKILL");
+  bare?.kill("SIGKILL");
+  cli = undefined;
+  bare = undefined;
+});
+
+describe("a light start", () => {
+  it("a TCP echo server loads neither node:tls nor the ws package, and idles within 13 MiB of a bare node:net server", async () => {
+    // Reports, on SIGUSR2, which of the heavy modules the process has loaded.
+    const probe = join(tmpdir(), `echoplex-light-probe-${process.pid}.cjs`);
+    writeFileSync(
+      probe,
+      `process.on("SIGUSR2", () => process.stderr.write("LOADED " + JSON.stringify({
+        tls: process.moduleLoadList.includes("NativeModule tls"),
+        ws: Object.keys(require.cache).some((f) => f.includes("/node_modules/ws/")),
+      }) + "\\n"));\n`,
+    );
+    cli = await startCli(["echo", "127.0.0.1:0", "--log-level", "warn"], {
+      env: { NODE_OPTIONS: `--require ${probe}` },
+    });
+    bare = spawn(process.execPath, [
+      "-e",
+      "require('net').createServer((s) => s.pipe(s)).listen(0, '127.0.0.1', () => console.log('up'))",
+    ]);
+    await new Promise((resolve) => bare!.stdout!.once("data", resolve));
+    const [ours, theirs] = await Promise.all([settledRss(cli.proc.pid!), settledRss(bare.pid!)]);
+    cli.proc.kill("SIGUSR2");
+    const deadline = Date.now() + 10_000;
+    while (!cli.stderr().includes("LOADED ") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const loaded = JSON.parse(/LOADED (.*)/.exec(cli.stderr())![1]!) as Record<string, boolean>;
+    const overMiB = (ours - theirs) / 1024;
+    console.log(
+      `idle echo ${(ours / 1024).toFixed(1)} MiB, bare node:net ${(theirs / 1024).toFixed(1)} MiB: +${overMiB.toFixed(1)} MiB`,
+    );
+    expect(loaded).toEqual({ tls: false, ws: false });
+    expect(overMiB).toBeLessThan(MAX_OVER_BARE_MIB);
+    // The server still answers.
+    const { connect } = await import("node:net");
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = connect({ port: cli!.port, host: "127.0.0.1" }, () => s.write("hi\n"));
+      s.setEncoding("utf8").once("data", (d: string) => {
+        s.destroy();
+        resolve(d);
+      });
+      s.on("error", reject);
+    });
+    expect(reply).toBe("ECHO: hi\n");
+  });
+});

@@ -40,6 +40,8 @@ export const ERROR_CODES = {
     "a UDP answer would have been larger than the peer's datagrams allow (the amplification guard); it was dropped",
   ERR_UDP_BACKLOG: "a UDP peer sent datagrams faster than the service handled them; the excess was dropped",
   ERR_SYSLOG_FRAME: "a syslog peer's octet-counted frame did not start with a length and a space",
+  ERR_FAULT_SYNTAX:
+    "a --fault (or an /api/faults request) is not kind=value with a known kind and a valid value",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -21,6 +21,7 @@ const BY_ERROR: Partial<Record<ErrorCode, number>> = {
   ERR_CONNECTION_RESET: EXIT_RESET,
   ERR_TIMEOUT: EXIT_TIMEOUT,
   ERR_TLS: EXIT_TLS,
+  ERR_FAULT_SYNTAX: EXIT_USAGE,
 };
 
 /** The exit code for an error's code: distinct for the network failures a client meets. */

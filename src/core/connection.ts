@@ -3,6 +3,7 @@
 // Replies are queued and written in one batch per read (or once per tick for
 // messages produced elsewhere, such as chat fan-out) instead of one write each.
 import type { Codec } from "../codecs/types.js";
+import type { FaultStage } from "../faults/apply.js";
 import { coarseClock } from "./clock.js";
 import type { RateLimiter } from "./rate-limit.js";
 import {
@@ -12,6 +13,7 @@ import {
   kCloseReason,
   kCodec,
   kEngine,
+  kFaults,
   kFlushQueued,
   kInflight,
   kInputHolds,
@@ -108,6 +110,7 @@ export class Connection<S = unknown> {
   [kRateLimiter]: RateLimiter | undefined = undefined;
   [kPartialSince] = 0;
   [kWholeMessages] = false;
+  [kFaults]: FaultStage | undefined = undefined;
   readonly [kSocket]: PeerStream;
   readonly [kEngine]: EngineLink;
 

@@ -192,9 +192,14 @@ export class Connection<S = unknown> {
     if (this[kInputHolds] === 0 && !this[kPaused] && this[kStatus] === "open") this[kSocket].resume();
   }
 
-  /** Bytes waiting to reach the peer: queued here plus buffered in the socket. */
+  /** Bytes waiting to reach the peer: queued here, held by a fault (--fault), buffered in the socket. */
   get pendingBytes(): number {
-    return this[kOutBytes] + this[kSocket].writableLength;
+    return this[kOutBytes] + this[kSocket].writableLength + (this[kFaults]?.pendingBytes ?? 0);
+  }
+
+  /** True when the connection was drawn for the service's faults (--fault, --fault-share). */
+  get faulted(): boolean {
+    return this[kFaults] !== undefined;
   }
 
   info(details?: Record<string, string | number>): PeerInfo {

@@ -64,7 +64,7 @@ export class FaultStage {
     private readonly hooks: FaultHooks,
     private readonly options: FaultStageOptions,
   ) {
-    this.direction = options.direction ?? "any";
+    this.direction = options.direction ?? registry.replyDirection;
   }
 
   /** Bytes waiting in the stage. */
@@ -76,8 +76,8 @@ export class FaultStage {
   write(data: Buffer): void {
     if (this.finished) return;
     const s = this.registry.settings(this.direction);
-    if (s.none && this.head === this.queue.length) {
-      this.sink.write(data);
+    if (s.none && this.head === this.queue.length && !this.waitingDrain) {
+      if (!this.sink.write(data)) this.awaitDrain();
       return;
     }
     const { applied } = this.hooks;
@@ -170,10 +170,8 @@ export class FaultStage {
         this.finish(piece, unit.after);
         return;
       }
-      const below = sink.write(piece);
-      if (!below) {
-        this.waitingDrain = true;
-        sink.once("drain", this.onDrain);
+      if (!sink.write(piece)) {
+        this.awaitDrain();
         return;
       }
       if (s.sliceMax > 0 && !whole && this.head < this.queue.length) {
@@ -183,6 +181,16 @@ export class FaultStage {
     }
     this.emptied();
   };
+
+  /** The sink is full: hold the input until it drains (the engine, or a proxy's other side). */
+  private awaitDrain(): void {
+    this.waitingDrain = true;
+    if (!this.held) {
+      this.held = true;
+      this.hooks.hold();
+    }
+    this.sink.once("drain", this.onDrain);
+  }
 
   private readonly onDrain = (): void => {
     this.waitingDrain = false;

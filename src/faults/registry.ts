@@ -60,6 +60,8 @@ export class FaultRegistry {
   constructor(
     initial: readonly FaultSpec[] = [],
     readonly share = 1,
+    /** The direction of what a service writes to its peers: `down` for a proxy. */
+    readonly replyDirection: FaultDirection | "any" = "any",
   ) {
     for (const spec of initial) this.add(spec);
   }
@@ -112,7 +114,7 @@ export class FaultRegistry {
   }
 
   /** The faults in force for one direction (a proxy's `up`/`down`), or for a service's replies. */
-  settings(direction: FaultDirection | "any" = "any"): FaultSettings {
+  settings(direction: FaultDirection | "any" = this.replyDirection): FaultSettings {
     const cached = this.folded.get(direction);
     if (cached !== undefined) return cached;
     const folded = fold(this.list.filter((f) => f.direction === undefined || f.direction === direction));

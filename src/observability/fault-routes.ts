@@ -62,7 +62,9 @@ export async function faultRoute(
         return reply(404, error("ERR_BAD_OPTION", `no service ${JSON.stringify(service)} takes faults`));
       let spec: ReturnType<typeof parseFault>;
       try {
-        spec = parseFault(fault);
+        // up:/down: only where there are directions (a proxy).
+        const directions = chosen.every(([, registry]) => registry.replyDirection !== "any");
+        spec = parseFault(fault, { directions });
       } catch (err) {
         if (!EchoplexError.is(err)) throw err;
         return reply(400, error(err.code, err.message));

@@ -1,6 +1,7 @@
 // /api/faults on the admin endpoint: list the faults of every service, add one (to all
-// services or to one by name), remove one by id or all. JSON in and out; the endpoint's
-// token check runs before these routes. The admin endpoint itself is never faulted.
+// services or to one by name), remove one by id or all; /api/proxies the same per proxy,
+// toxiproxy-style. JSON in and out; the endpoint's token check runs before these routes.
+// The admin endpoint itself is never faulted.
 import type { IncomingMessage } from "node:http";
 import type { Service } from "../core/service.js";
 import { EchoplexError } from "../errors.js";
@@ -11,6 +12,7 @@ import type { FaultRegistry } from "../faults/registry.js";
 const MAX_BODY_BYTES = 4096;
 
 export const FAULTS_PATH = "/api/faults";
+export const PROXIES_PATH = "/api/proxies";
 
 /** What the fault routes change: the services that take faults. */
 export interface FaultTargets {
@@ -20,7 +22,12 @@ export interface FaultTargets {
 type Reply = (status: number, value: unknown) => void;
 
 export function isFaultPath(path: string): boolean {
-  return path === FAULTS_PATH || path.startsWith(`${FAULTS_PATH}/`);
+  return (
+    path === FAULTS_PATH ||
+    path.startsWith(`${FAULTS_PATH}/`) ||
+    path === PROXIES_PATH ||
+    path.startsWith(`${PROXIES_PATH}/`)
+  );
 }
 
 /** Lists every service's faults, share and the count of faults applied. */
@@ -44,39 +51,82 @@ export async function faultRoute(
   if (targets === undefined) {
     return reply(501, error("ERR_BAD_OPTION", "faults cannot be changed here (under --workers)"));
   }
-  const services = targets.services;
-  const id = path === FAULTS_PATH ? undefined : path.slice(FAULTS_PATH.length + 1);
+  const all = withRegistry(targets.services);
+  if (path === PROXIES_PATH) {
+    if (req.method !== "GET" && req.method !== "HEAD") return reply(405, methodError("GET"));
+    return reply(200, listProxies(all));
+  }
+  const proxy = /^\/api\/proxies\/([^/]+)\/faults(?:\/([^/]+))?$/.exec(path);
+  if (proxy !== null) {
+    const name = decodeURIComponent(proxy[1]!);
+    const chosen = all.filter(([s, registry]) => s.service === name && registry.replyDirection !== "any");
+    if (chosen.length === 0) return reply(404, error("ERR_BAD_OPTION", `no proxy ${JSON.stringify(name)}`));
+    return changeFaults(req, chosen, proxy[2], reply);
+  }
+  if (path === FAULTS_PATH || /^\/api\/faults\/[^/]+$/.test(path)) {
+    const id = path === FAULTS_PATH ? undefined : path.slice(FAULTS_PATH.length + 1);
+    if ((req.method === "GET" || req.method === "HEAD") && id === undefined) {
+      return reply(200, listFaults(targets.services));
+    }
+    return changeFaults(req, all, id, reply);
+  }
+  return reply(404, error("ERR_BAD_OPTION", "not found: /api/faults[/ID], /api/proxies[/NAME/faults[/ID]]"));
+}
+
+/** The proxies (services whose faults have directions), toxiproxy-style. */
+function listProxies(all: ReadonlyArray<[Service, FaultRegistry]>): unknown {
+  return {
+    proxies: all
+      .filter(([, registry]) => registry.replyDirection !== "any")
+      .map(([s, registry]) => ({
+        name: s.service,
+        listen: s.address?.display,
+        summary: s.describe().summary,
+        faults: registry.faults.map(({ id, kind, direction, text }) => ({
+          id,
+          kind,
+          direction: direction ?? "both",
+          fault: text,
+        })),
+      })),
+  };
+}
+
+/** POST adds a fault to `chosen` (or to the one `"service"` names), DELETE removes one by id or all. */
+async function changeFaults(
+  req: IncomingMessage,
+  chosen: ReadonlyArray<[Service, FaultRegistry]>,
+  id: string | undefined,
+  reply: Reply,
+): Promise<void> {
   switch (req.method) {
-    case "GET":
-    case "HEAD":
-      return id === undefined ? reply(200, listFaults(services)) : reply(405, methodError("GET"));
     case "POST": {
-      if (id !== undefined) return reply(405, methodError("POST"));
+      if (id !== undefined) return reply(405, methodError("GET, DELETE"));
       const body = await readJson(req);
       if (body instanceof EchoplexError) return reply(400, error(body.code, body.message));
       const { fault, service } = body as { fault?: unknown; service?: unknown };
       if (typeof fault !== "string")
         return reply(400, error("ERR_FAULT_SYNTAX", 'expected {"fault": "kind=value"}'));
-      const chosen = withRegistry(services).filter(([s]) => service === undefined || s.service === service);
-      if (chosen.length === 0)
+      const named = chosen.filter(([s]) => service === undefined || s.service === service);
+      if (named.length === 0)
         return reply(404, error("ERR_BAD_OPTION", `no service ${JSON.stringify(service)} takes faults`));
       let spec: ReturnType<typeof parseFault>;
       try {
         // up:/down: only where there are directions (a proxy).
-        const directions = chosen.every(([, registry]) => registry.replyDirection !== "any");
+        const directions = named.every(([, registry]) => registry.replyDirection !== "any");
         spec = parseFault(fault, { directions });
       } catch (err) {
         if (!EchoplexError.is(err)) throw err;
         return reply(400, error(err.code, err.message));
       }
-      const added = chosen.map(([s, registry]) => {
+      const added = named.map(([s, registry]) => {
         const { id: faultId, text } = registry.add(spec);
         return { service: s.service, id: faultId, fault: text };
       });
       return reply(201, { added });
     }
     case "DELETE": {
-      const registries = withRegistry(services).map(([, registry]) => registry);
+      const registries = chosen.map(([, registry]) => registry);
       if (id === undefined) {
         let removed = 0;
         for (const registry of registries) removed += registry.clear();

@@ -94,6 +94,34 @@ describe("echoplex proxy", () => {
       await client.waitFor((d) => d.toString() === "+PONG\r\n+PONG\r\n");
       expect(performance.now() - start).toBeGreaterThanOrEqual(300);
       expect(await metric(admin, "echoplex_faults_applied_total", { fault: "latency" })).toBe(1);
+
+      // The toxiproxy-like routes: the proxy listed with its faults; a down fault added and removed.
+      const listed = await adminJson<{ proxies: Array<Record<string, unknown>> }>(admin, "/api/proxies");
+      expect(listed.proxies).toEqual([
+        {
+          name: "proxy",
+          listen: `127.0.0.1:${p.ports.proxy}`,
+          summary: `to 127.0.0.1:${redis.port}`,
+          faults: [{ id: expect.any(Number), kind: "latency", direction: "up", fault: "up:latency=300ms" }],
+        },
+      ]);
+      const down = await fetch(`http://127.0.0.1:${admin}/api/proxies/proxy/faults`, {
+        method: "POST",
+        body: JSON.stringify({ fault: "down:latency=400ms" }),
+      });
+      expect(down.status).toBe(201);
+      const { id } = ((await down.json()) as { added: Array<{ id: number }> }).added[0]!;
+      const slower = performance.now();
+      client.write("PING\r\n");
+      await client.waitFor((d) => d.toString().split("+PONG").length === 4);
+      expect(performance.now() - slower).toBeGreaterThanOrEqual(700);
+      const removed = await fetch(`http://127.0.0.1:${admin}/api/proxies/proxy/faults/${id}`, {
+        method: "DELETE",
+      });
+      expect(removed.status).toBe(200);
+      expect(
+        (await fetch(`http://127.0.0.1:${admin}/api/proxies/nope/faults`, { method: "DELETE" })).status,
+      ).toBe(404);
     } finally {
       client.destroy();
     }

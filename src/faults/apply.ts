@@ -2,9 +2,19 @@
 // one): each write (a reply, a batch of replies, a datagram) is dropped, corrupted,
 // truncated, delayed, stalled, then written in slices or at a bandwidth, and may end
 // in a reset or a FIN. Order is kept; input is held while too much waits here.
-import type { Writable } from "node:stream";
 import type { FaultDirection, FaultKind } from "./parse.js";
 import type { FaultRegistry } from "./registry.js";
+
+/** Where a stage writes: a socket or stream (or an adapter around one's original methods). */
+export interface FaultSink {
+  write(chunk: Buffer, callback?: (err?: Error | null) => void): boolean;
+  end(chunk?: Buffer): unknown;
+  destroy(): unknown;
+  once(event: "drain", listener: () => void): unknown;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  resetAndDestroy?(): unknown;
+}
 
 /** What the stage tells its owner. */
 export interface FaultHooks {
@@ -59,7 +69,7 @@ export class FaultStage {
   private readonly direction: FaultDirection | "any";
 
   constructor(
-    private readonly sink: Writable,
+    private readonly sink: FaultSink,
     private readonly registry: FaultRegistry,
     private readonly hooks: FaultHooks,
     private readonly options: FaultStageOptions,
@@ -242,9 +252,8 @@ export class FaultStage {
 }
 
 /** An RST where the stream can send one (TCP), else an abrupt close. */
-function resetNow(sink: Writable): void {
-  const socket = sink as Writable & { resetAndDestroy?: () => void };
-  if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy();
+function resetNow(sink: FaultSink): void {
+  if (typeof sink.resetAndDestroy === "function") sink.resetAndDestroy();
   else sink.destroy();
 }
 

@@ -306,19 +306,26 @@ export const TRANSPORT_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-/** Fault injection (docs/faults.md): off unless a --fault is given (or added through the admin API). */
-export const FAULT_OPTIONS: readonly OptionSpec[] = [
-  {
+/** `--fault`, repeatable; `directions`: the proxy's `up:`/`down:` prefixes are allowed. */
+export function faultOption(help: string, directions = false): OptionSpec {
+  return {
     name: "fault",
     flag: "--fault",
     kind: "list",
     placeholder: "fault",
     config: "faults",
     check: (text) => {
-      parseFault(text);
+      parseFault(text, { directions });
     },
-    help: "inject a fault into replies, repeatable: latency=200ms, jitter=50ms, bandwidth=64k, slice=1-64, stall=5s, reset|close|truncate|drop|corrupt=P",
-  },
+    help,
+  };
+}
+
+/** Fault injection (docs/faults.md): off unless a --fault is given (or added through the admin API). */
+export const FAULT_OPTIONS: readonly OptionSpec[] = [
+  faultOption(
+    "inject a fault into replies, repeatable: latency=200ms, jitter=50ms, bandwidth=64k, slice=1-64, stall=5s, reset|close|truncate|drop|corrupt=P",
+  ),
   {
     name: "faultShare",
     flag: "--fault-share",

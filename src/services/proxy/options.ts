@@ -1,6 +1,6 @@
 // The proxy's own options: where to forward (--to, --to-tls) and its faults, which may
 // name a direction (`up:` client → upstream, `down:` upstream → client).
-import { parseFault } from "../../faults/parse.js";
+import { faultOption } from "../../options/shared.js";
 import type { OptionSpec } from "../../options/spec.js";
 
 export const PROXY_OPTIONS: readonly OptionSpec[] = [
@@ -28,14 +28,7 @@ export const PROXY_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /** --fault as the proxy takes it: `up:`/`down:` allowed (none: both directions). */
-export const PROXY_FAULT_OPTION: OptionSpec = {
-  name: "fault",
-  flag: "--fault",
-  kind: "list",
-  placeholder: "fault",
-  config: "faults",
-  check: (text) => {
-    parseFault(text, { directions: true });
-  },
-  help: "inject a fault, repeatable, per direction: up:latency=50ms, down:bandwidth=64k, reset=0.01 (both ways)",
-};
+export const PROXY_FAULT_OPTION: OptionSpec = faultOption(
+  "inject a fault, repeatable, per direction: up:latency=50ms, down:bandwidth=64k, reset=0.01 (both ways)",
+  true,
+);

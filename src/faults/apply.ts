@@ -8,7 +8,7 @@ import type { FaultRegistry } from "./registry.js";
 /** Where a stage writes: a socket or stream (or an adapter around one's original methods). */
 export interface FaultSink {
   write(chunk: Buffer, callback?: (err?: Error | null) => void): boolean;
-  end(chunk?: Buffer): unknown;
+  end(chunk: Buffer): unknown;
   destroy(): unknown;
   once(event: "drain", listener: () => void): unknown;
   readonly destroyed: boolean;

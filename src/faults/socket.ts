@@ -14,19 +14,28 @@ function toBuffer(chunk: unknown, encoding: unknown): Buffer {
 }
 
 /** Splits `(chunk?, encoding?, callback?)` as Writable.write and end take them. */
-function args(a: unknown, b: unknown, c: unknown): { chunk: unknown; encoding: unknown; cb: Callback | undefined } {
+function args(
+  a: unknown,
+  b: unknown,
+  c: unknown,
+): { chunk: unknown; encoding: unknown; cb: Callback | undefined } {
   if (typeof a === "function") return { chunk: undefined, encoding: undefined, cb: a as Callback };
   if (typeof b === "function") return { chunk: a, encoding: undefined, cb: b as Callback };
   return { chunk: a, encoding: b, cb: typeof c === "function" ? (c as Callback) : undefined };
 }
 
 /** Puts the registry's faults on `socket`'s output; returns the stage. */
-export function faultSocket(socket: Socket, registry: FaultRegistry, hooks: FaultHooks, holdAboveBytes: number): FaultStage {
+export function faultSocket(
+  socket: Socket,
+  registry: FaultRegistry,
+  hooks: FaultHooks,
+  holdAboveBytes: number,
+): FaultStage {
   const realWrite = socket.write.bind(socket) as (chunk: Buffer, cb?: Callback) => boolean;
   const realEnd = socket.end.bind(socket) as (chunk?: Buffer | Callback) => Socket;
   const sink = {
     write: (chunk: Buffer, cb?: Callback) => realWrite(chunk, cb),
-    end: (chunk?: Buffer) => (chunk === undefined ? realEnd() : realEnd(chunk)),
+    end: (chunk: Buffer) => realEnd(chunk),
     destroy: () => socket.destroy(),
     once: (event: "drain", listener: () => void) => socket.once(event, listener),
     resetAndDestroy: () => socket.resetAndDestroy(),

@@ -9,17 +9,20 @@ import { kFaults, kSocket, kWholeMessages } from "./slots.js";
 /**
  * Hands a batch of replies to the stage. The parts may be views of a codec's buffer that
  * the next read overwrites, and the stage keeps them for later: each leaves as a copy.
- * Returns true: the stage holds the input itself while too much waits in it.
+ * The stage holds the peer's input itself while too much waits in it; replies made
+ * elsewhere (chat fan-out) are not held back by that: returns false once what waits
+ * passes `maxPending`, and the engine then disconnects the slow consumer.
  */
-export function faultedFlush(
+export function faultedFlush<S>(
+  conn: Connection<S>,
   stage: FaultStage,
   out: readonly Buffer[],
   bytes: number,
-  whole: boolean,
+  maxPending: number,
 ): boolean {
-  if (whole) for (const part of out) stage.write(Buffer.from(part));
+  if (conn[kWholeMessages]) for (const part of out) stage.write(Buffer.from(part));
   else stage.write(Buffer.concat(out, bytes));
-  return true;
+  return conn.pendingBytes <= maxPending;
 }
 
 /** Draws whether `conn` gets the service's faults (--fault-share) and, if so, gives it its stage. */

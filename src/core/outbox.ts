@@ -84,7 +84,11 @@ export class Outbox<S> implements EngineLink {
     let below: boolean;
     const faults = conn[kFaults];
     if (faults !== undefined) {
-      below = faultedFlush(faults, out, bytes, conn[kWholeMessages]);
+      // Past --max-pending (what its stage holds counted): a slow consumer, disconnected.
+      if (!faultedFlush(conn, faults, out, bytes, this.limits.maxPendingBytes)) {
+        this.backpressure(conn, conn.pendingBytes);
+      }
+      below = true;
     } else if (conn[kWholeMessages]) {
       below = writeEach(socket, out);
     } else if (out.length === 1) {

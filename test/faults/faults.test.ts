@@ -177,6 +177,48 @@ describe("--fault on a service", () => {
     }
   });
 
+  it("chat: a faulted reader whose held messages pass --max-pending is disconnected (memory stays bounded)", async () => {
+    cli = await startCli(
+      [
+        "chat",
+        "127.0.0.1:0",
+        "--admin",
+        "0",
+        "--high-water",
+        "16k",
+        "--max-pending",
+        "32k",
+        "--flood-rate",
+        "0",
+        "--log-level",
+        "warn",
+      ],
+      { count: 2 },
+    );
+    const [sender, reader] = [await client(cli.ports.chat!), await client(cli.ports.chat!)];
+    await sender.waitFor((d) => d.length > 0, 15_000, "the welcome");
+    await reader.waitFor((d) => d.length > 0, 15_000, "the welcome");
+    // Every reply from now on waits 60 s in the stage: the reader's pile only grows.
+    const res = await fetch(`http://127.0.0.1:${cli.ports.admin}/api/faults`, {
+      method: "POST",
+      body: JSON.stringify({ fault: "latency=60s" }),
+    });
+    expect(res.status).toBe(201);
+    const line = `${"x".repeat(200)}\n`;
+    for (let i = 0; i < 400 && !reader.closed; i++) sender.write(line);
+    await Promise.race([
+      reader.closedPromise,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error("the reader was not disconnected")), 20_000),
+      ),
+    ]);
+    const metrics = parseMetrics((await adminGet(cli.ports.admin!, "/metrics")).body);
+    const slow = metrics.find(
+      (s) => s.name === "echoplex_errors_total" && s.labels.code === "ERR_SLOW_CONSUMER",
+    );
+    expect(slow?.value).toBeGreaterThanOrEqual(1);
+  });
+
   it("a bad --fault exits 2 with ERR_FAULT_SYNTAX", async () => {
     const result = await runCli(["echo", "127.0.0.1:0", "--fault", "latency=soon"]);
     expect(result.code).toBe(2);

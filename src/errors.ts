@@ -48,6 +48,8 @@ export const ERROR_CODES = {
     "a chat user on the IRC door gave no or the wrong password (PASS); answered 464, then closed",
   ERR_PING_TIMEOUT:
     "an IRC client did not answer the server's PING within --irc-ping-timeout; it was disconnected",
+  ERR_FAULT_SYNTAX:
+    "a --fault (or an /api/faults request) is not kind=value with a known kind and a valid value",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -60,6 +60,15 @@ export type {
   TransportKind,
 } from "./core/transport.js";
 export { EchoplexError, ERROR_CODES, type ErrorCode } from "./errors.js";
+export { type FaultHooks, FaultStage, type FaultStageOptions } from "./faults/apply.js";
+export {
+  FAULT_KINDS,
+  type FaultDirection,
+  type FaultKind,
+  type FaultSpec,
+  parseFault,
+} from "./faults/parse.js";
+export { type ActiveFault, FaultRegistry, type FaultSettings } from "./faults/registry.js";
 export * from "./observability/index.js";
 export {
   CHAT_DEFAULT_IDLE_TIMEOUT_MS,
@@ -122,6 +131,12 @@ export {
   planResponse,
   type ResponsePlan,
 } from "./services/http/index.js";
+export {
+  createProxyServer,
+  PROXY_DEFAULT_PORT,
+  type ProxyOptions,
+  type ProxyPeer,
+} from "./services/proxy/index.js";
 export {
   createSinkServer,
   FileRecorder,

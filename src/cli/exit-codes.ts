@@ -25,6 +25,7 @@ const BY_ERROR: Partial<Record<ErrorCode, number>> = {
   ERR_TLS: EXIT_TLS,
   ERR_BAD_THRESHOLD: EXIT_USAGE,
   ERR_THRESHOLD_FAILED: EXIT_THRESHOLD,
+  ERR_FAULT_SYNTAX: EXIT_USAGE,
 };
 
 /** The exit code for an error's code: distinct for the network failures a client meets. */

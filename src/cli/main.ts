@@ -39,6 +39,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "answer every HTTP request after a delay",
     load: async () => (await import("./commands/http.js")).httpCommand(),
   },
+  proxy: {
+    summary: "TCP proxy to one upstream, with injected faults",
+    load: async () => (await import("./commands/proxy.js")).proxyCommand(),
+  },
   serve: {
     summary: "run several services in one process",
     load: async () => (await import("./commands/serve.js")).serveCommand(),

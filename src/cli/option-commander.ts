@@ -61,6 +61,9 @@ export function parseFlagValue(spec: OptionSpec, text: string, previous?: unknow
     case "string":
       spec.check?.(text);
       return text;
+    case "list":
+      spec.check?.(text);
+      return [...((previous as string[] | undefined) ?? []), text];
     default:
       return text;
   }

@@ -62,6 +62,11 @@ export function fieldFor(spec: OptionSpec): z.ZodType {
       return z.number().int().min(0).max(65535);
     case "string":
       return checkedString(spec);
+    case "list":
+      // One string or a list of them, as a repeated flag gives.
+      return z
+        .union([checkedString(spec), z.array(checkedString(spec))])
+        .transform((v) => (Array.isArray(v) ? v : [v]));
     default:
       return z.string();
   }

@@ -14,6 +14,8 @@ import {
   type ServerTlsConfig,
 } from "../core/tls.js";
 import { EchoplexError } from "../errors.js";
+import { parseFault } from "../faults/parse.js";
+import { FaultRegistry } from "../faults/registry.js";
 
 /** --admin and --admin-token, taken by every service command (runServers reads them). */
 export interface AdminFlags {
@@ -59,6 +61,8 @@ export interface CommonServiceFlags extends ListenFlags, TlsFlags, AdminFlags {
   wsOrigin?: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  fault?: string[];
+  faultShare: number;
 }
 
 export interface LoggingFlags {
@@ -193,10 +197,16 @@ function limitsFromFlags(flags: CommonServiceFlags): Partial<Limits> {
 export function engineOptionsFromFlags(flags: CommonServiceFlags): {
   limits: Partial<Limits>;
   proxyProtocol: boolean;
+  faults: FaultRegistry;
 } & TransportOptions {
   return {
     limits: limitsFromFlags(flags),
     proxyProtocol: flags.proxyProtocol === true,
+    // Always a registry, empty without --fault: the admin API may add faults at run time.
+    faults: new FaultRegistry(
+      (flags.fault ?? []).map((text) => parseFault(text)),
+      flags.faultShare ?? 1,
+    ),
     udpIdleMs: flags.udpIdle,
     wsPingMs: flags.wsPing,
     ...(flags.unixMode === undefined ? {} : { unixMode: Number.parseInt(flags.unixMode, 8) }),

@@ -3,6 +3,7 @@
 // Replies are queued and written in one batch per read (or once per tick for
 // messages produced elsewhere, such as chat fan-out) instead of one write each.
 import type { Codec } from "../codecs/types.js";
+import type { FaultStage } from "../faults/apply.js";
 import { coarseClock } from "./clock.js";
 import type { RateLimiter } from "./rate-limit.js";
 import {
@@ -12,6 +13,7 @@ import {
   kCloseReason,
   kCodec,
   kEngine,
+  kFaults,
   kFlushQueued,
   kInflight,
   kInputHolds,
@@ -117,6 +119,7 @@ export class Connection<S = unknown> {
   [kRateLimiter]: RateLimiter | undefined = undefined;
   [kPartialSince] = 0;
   [kWholeMessages] = false;
+  [kFaults]: FaultStage | undefined = undefined;
   readonly [kSocket]: PeerStream;
   readonly [kEngine]: EngineLink;
 
@@ -199,9 +202,14 @@ export class Connection<S = unknown> {
     if (this[kInputHolds] === 0 && !this[kPaused] && this[kStatus] === "open") this[kSocket].resume();
   }
 
-  /** Bytes waiting to reach the peer: queued here plus buffered in the socket. */
+  /** Bytes waiting to reach the peer: queued here, held by a fault (--fault), buffered in the socket. */
   get pendingBytes(): number {
-    return this[kOutBytes] + this[kSocket].writableLength;
+    return this[kOutBytes] + this[kSocket].writableLength + (this[kFaults]?.pendingBytes ?? 0);
+  }
+
+  /** True when the connection was drawn for the service's faults (--fault, --fault-share). */
+  get faulted(): boolean {
+    return this[kFaults] !== undefined;
   }
 
   info(details?: Record<string, string | number>): PeerInfo {

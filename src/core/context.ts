@@ -2,6 +2,7 @@
 // the logger, the counters and the peer registry. Each part owns its own state besides.
 import type { Framing } from "../codecs/types.js";
 import type { EchoplexError } from "../errors.js";
+import type { FaultRegistry } from "../faults/registry.js";
 import type { Connection } from "./connection.js";
 import type { Handler } from "./contract.js";
 import type { Limits } from "./limits.js";
@@ -19,6 +20,8 @@ export interface EngineContext<S> {
   readonly proxyProtocol: boolean;
   /** Every live connection by id: the peer registry. */
   readonly connections: Map<number, Connection<S>>;
+  /** The service's faults (--fault, the admin API); undefined: none can ever apply. */
+  readonly faults: FaultRegistry | undefined;
   /** True from the start of shutdown on. */
   draining: boolean;
 }

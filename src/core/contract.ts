@@ -4,6 +4,7 @@
 import type { TlsOptions } from "node:tls";
 import type { Framing } from "../codecs/types.js";
 import type { EchoplexError } from "../errors.js";
+import type { FaultRegistry } from "../faults/registry.js";
 import type { CloseReason, Connection } from "./connection.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./logger.js";
@@ -87,6 +88,8 @@ export interface ServerOptions<S> extends TransportOptions {
    * logs and per-IP limits. Connections without a valid header are refused.
    */
   proxyProtocol?: boolean;
+  /** Faults injected into replies (--fault), changeable at run time; see docs/faults.md. */
+  faults?: FaultRegistry | undefined;
 }
 
 export interface ListenInfo {

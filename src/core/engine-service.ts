@@ -1,6 +1,7 @@
 // A service built around one engine server (chat around its hub, sink around its
 // recorder): the contract is the engine's, member for member; a subclass adds what
 // it starts before listen() and closes after shutdown().
+import type { FaultRegistry } from "../faults/registry.js";
 import type { Address } from "./address.js";
 import type { PeerInfo } from "./connection.js";
 import type { LatencyRecorder, ListenInfo } from "./contract.js";
@@ -22,6 +23,10 @@ export abstract class EngineService<S> implements Service {
 
   get draining(): boolean {
     return this.server.draining;
+  }
+
+  get faults(): FaultRegistry | undefined {
+    return this.server.faults;
   }
 
   get metrics(): readonly ServiceMetric[] {

@@ -7,11 +7,13 @@ import { coarseClock } from "./clock.js";
 import type { CloseReason, Connection, EngineLink } from "./connection.js";
 import type { EngineContext } from "./context.js";
 import type { Handler, LatencyRecorder } from "./contract.js";
+import { faultedFlush } from "./fault-hook.js";
 import type { Limits } from "./limits.js";
 import { lingerClose } from "./linger.js";
 import {
   kBytesOut,
   kCloseReason,
+  kFaults,
   kFlushQueued,
   kInputHolds,
   kLastActivity,
@@ -81,7 +83,14 @@ export class Outbox<S> implements EngineLink {
       return;
     }
     let below: boolean;
-    if (conn[kWholeMessages]) {
+    const faults = conn[kFaults];
+    if (faults !== undefined) {
+      // Past --max-pending (what its stage holds counted): a slow consumer, disconnected.
+      if (!faultedFlush(conn, faults, out, bytes, this.limits.maxPendingBytes)) {
+        this.backpressure(conn, conn.pendingBytes);
+      }
+      below = true;
+    } else if (conn[kWholeMessages]) {
       below = writeEach(socket, out);
     } else if (out.length === 1) {
       below = socket.write(out[0]!);
@@ -147,6 +156,12 @@ export class Outbox<S> implements EngineLink {
     if (notice !== undefined) conn.send(notice);
     conn[kStatus] = "closing";
     this.flush(conn);
+    const faults = conn[kFaults];
+    if (faults === undefined) this.linger(conn);
+    else faults.whenIdle(() => this.linger(conn)); // delayed replies leave before the FIN
+  }
+
+  private linger(conn: Connection<S>): void {
     // A peer that does not take its last replies gets as long as an idle peer, then a reset.
     lingerClose(conn[kSocket], undefined, {
       lingerMs: this.limits.lingerMs,

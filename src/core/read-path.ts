@@ -7,6 +7,7 @@ import { coarseClock } from "./clock.js";
 import { type CloseReason, Connection } from "./connection.js";
 import { type EngineContext, errorNotice, formatSeconds, shutdownNotice } from "./context.js";
 import type { LatencyRecorder } from "./contract.js";
+import { attachFaults } from "./fault-hook.js";
 import { Outbox } from "./outbox.js";
 import { RateLimiter, type RateVerdict } from "./rate-limit.js";
 import {
@@ -90,6 +91,7 @@ export class ReadPath<S> extends Outbox<S> {
     socket.on("drain", onSocketDrain);
     socket.on("error", onSocketError);
     socket.on("close", onSocketClose);
+    if (ctx.faults?.active) attachFaults(ctx, conn);
     ctx.connections.set(conn.id, conn);
     ctx.stats.countOpened(arrival.transport);
     if (ctx.proxyProtocol) {

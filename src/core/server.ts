@@ -8,12 +8,14 @@
 import { lines } from "../codecs/lines.js";
 import type { Framing } from "../codecs/types.js";
 import { EchoplexError, type ErrorCode } from "../errors.js";
+import type { FaultRegistry } from "../faults/registry.js";
 import type { Address } from "./address.js";
 import { Admission } from "./admission.js";
 import type { Connection, PeerInfo } from "./connection.js";
 import type { EngineContext } from "./context.js";
 import type { LatencyRecorder, ListenInfo, ServerOptions } from "./contract.js";
 import { type DoorSettings, listenerFor } from "./doors.js";
+import { attachFaults } from "./fault-hook.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { ReadPath } from "./read-path.js";
@@ -35,6 +37,8 @@ export class EchoplexServer<S = undefined> implements Service {
   readonly connections = new Map<number, Connection<S>>();
   readonly tls: boolean;
   readonly proxyProtocol: boolean;
+  /** Faults injected into replies (--fault, the admin API); undefined: none. */
+  readonly faults: FaultRegistry | undefined;
 
   /** The engine's own record; read through stats(). */
   private readonly record = new ServerStats();
@@ -57,6 +61,7 @@ export class EchoplexServer<S = undefined> implements Service {
     this.tls = options.tls !== undefined;
     this.proxyProtocol = options.proxyProtocol === true;
     this.summary = options.summary ?? this.framing.name;
+    this.faults = options.faults;
     this.ctx = {
       service: this.service,
       framing: this.framing,
@@ -67,8 +72,13 @@ export class EchoplexServer<S = undefined> implements Service {
       tls: this.tls,
       proxyProtocol: this.proxyProtocol,
       connections: this.connections,
+      faults: this.faults,
       draining: false,
     };
+    // Faults added at run time to a service started without any reach its live connections too.
+    this.faults?.onActivate(() => {
+      for (const conn of this.connections.values()) attachFaults(this.ctx, conn);
+    });
     this.doorSettings = {
       service: this.service,
       tls: options.tls,

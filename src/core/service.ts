@@ -1,6 +1,7 @@
 // The one contract every service fulfils (echo, cmd, chat, sink, http, and any a user
 // writes): how it starts and stops, and what the admin endpoint, `serve` and the
 // start-up lines read of it. Nothing reads a service through anything else.
+import type { FaultRegistry } from "../faults/registry.js";
 import type { Address } from "./address.js";
 import type { PeerInfo } from "./connection.js";
 import type { LatencyRecorder, ListenInfo } from "./contract.js";
@@ -44,6 +45,8 @@ export interface Service {
   readonly draining: boolean;
   /** Its own metrics (chat rooms, records written), read when scraped. */
   readonly metrics: readonly ServiceMetric[];
+  /** Its injected faults (--fault), listed and changed by /api/faults; undefined: it takes none. */
+  readonly faults?: FaultRegistry | undefined;
   /**
    * Starts listening. `address` takes the forms `8080`, `:8080`, `127.0.0.1:8080`,
    * `[::1]:8080`, `localhost:8080`; port 0 picks a free port (see the result).

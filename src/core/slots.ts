@@ -40,3 +40,5 @@ export const kBytesIn = Symbol("echoplex.bytesIn");
 export const kBytesOut = Symbol("echoplex.bytesOut");
 export const kMessagesIn = Symbol("echoplex.messagesIn");
 export const kMessagesOut = Symbol("echoplex.messagesOut");
+/** The connection's fault stage (--fault); undefined, as for nearly every connection: replies go straight out. */
+export const kFaults = Symbol("echoplex.faults");

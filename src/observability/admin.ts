@@ -13,6 +13,7 @@ import type { ListenInfo } from "../core/server.js";
 import type { Service } from "../core/service.js";
 import { listenError } from "../errors.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
+import { type FaultTargets, faultRoute, isFaultPath } from "./fault-routes.js";
 import { createMetricsRegistry } from "./metrics.js";
 import {
   type PeersSnapshot,
@@ -54,6 +55,8 @@ export interface AdminSource {
   stats(): Promise<StatsSnapshot>;
   peers(limit: number): Promise<PeersSnapshot>;
   readiness(): Promise<Readiness>;
+  /** What /api/faults lists and changes; undefined: not here (under --workers). */
+  faults?: FaultTargets;
 }
 
 /** Options of the HTTP side alone (what startAdminEndpoint needs). */
@@ -73,6 +76,7 @@ export async function startAdmin(servers: readonly Service[], options: AdminOpti
     stats: async () => statsSnapshot(servers, startedAt),
     peers: async (limit) => peersSnapshot(servers, limit),
     readiness: async () => readiness(servers),
+    faults: { services: servers },
   };
   const endpoint = await startAdminEndpoint(source, { ...options, logger });
   return { ...endpoint, registry };
@@ -97,7 +101,7 @@ export async function startAdminEndpoint(
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://admin");
     const path = url.pathname;
-    if (req.method !== "GET" && req.method !== "HEAD") {
+    if (req.method !== "GET" && req.method !== "HEAD" && !isFaultPath(path)) {
       res.setHeader("Allow", "GET, HEAD");
       return send(res, 405, "text/plain", "method not allowed\n");
     }
@@ -127,6 +131,8 @@ export async function startAdminEndpoint(
         "unauthorized: send Authorization: Bearer <token>, or open /?token=<token>\n",
       );
     }
+    if (isFaultPath(path))
+      return faultRoute(req, path, source.faults, (status, value) => sendJson(res, status, value));
     switch (path) {
       case "/":
         res.setHeader(
@@ -157,7 +163,7 @@ export async function startAdminEndpoint(
           res,
           404,
           "text/plain",
-          "not found: try /, /metrics, /healthz, /readyz, /api/peers, /api/stats\n",
+          "not found: try /, /metrics, /healthz, /readyz, /api/peers, /api/stats, /api/faults\n",
         );
     }
   };

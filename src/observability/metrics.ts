@@ -127,6 +127,18 @@ export function createMetricsRegistry(servers: readonly Service[], options: Metr
   );
   counter("tls_handshake_failures_total", "TLS handshakes that failed", (c) => c.tlsHandshakeFailures);
   gaugeOf("draining", "1 while the service shuts down", (_, s) => (s.draining ? 1 : 0), "max");
+  new Counter({
+    name: `${METRIC_PREFIX}faults_applied_total`,
+    help: "Injected faults applied (--fault, /api/faults), by kind",
+    labelNames: ["service", "fault"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of servers) {
+        for (const [fault, n] of s.faults?.applied ?? []) this.inc({ service: s.service, fault }, n);
+      }
+    },
+  });
 
   const latency = new Histogram({
     name: `${METRIC_PREFIX}reply_latency_seconds`,

@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS } from "../core/limits.js";
 import { LOG_LEVELS } from "../core/logger.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../core/tls.js";
 import { EchoplexError } from "../errors.js";
+import { parseFault } from "../faults/parse.js";
 import { duration, type OptionSpec, sizeText } from "./spec.js";
 
 const L = DEFAULT_LIMITS;
@@ -305,6 +306,38 @@ export const TRANSPORT_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/** `--fault`, repeatable; `directions`: the proxy's `up:`/`down:` prefixes are allowed. */
+export function faultOption(help: string, directions = false): OptionSpec {
+  return {
+    name: "fault",
+    flag: "--fault",
+    kind: "list",
+    placeholder: "fault",
+    config: "faults",
+    check: (text) => {
+      parseFault(text, { directions });
+    },
+    help,
+  };
+}
+
+/** Fault injection (docs/faults.md): off unless a --fault is given (or added through the admin API). */
+export const FAULT_OPTIONS: readonly OptionSpec[] = [
+  faultOption(
+    "inject a fault into replies, repeatable: latency=200ms, jitter=50ms, bandwidth=64k, slice=1-64, stall=5s, reset|close|truncate|drop|corrupt=P",
+  ),
+  {
+    name: "faultShare",
+    flag: "--fault-share",
+    kind: "number",
+    placeholder: "share",
+    default: 1,
+    min: 0,
+    max: 1,
+    help: "part of the connections (0-1) given the faults, drawn at connect",
+  },
+];
+
 /** What every service command takes besides its own options and limits. */
 export const PROCESS_OPTIONS: readonly OptionSpec[] = [WORKERS_OPTION, ...ADMIN_OPTIONS, ...LOGGING_OPTIONS];
 
@@ -316,4 +349,5 @@ export const LINE_SERVICE_OPTIONS: readonly OptionSpec[] = [
   ...TRANSPORT_OPTIONS,
   ...TLS_OPTIONS,
   ...PROCESS_OPTIONS,
+  ...FAULT_OPTIONS,
 ];

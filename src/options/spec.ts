@@ -6,7 +6,7 @@
 /**
  * How a value is written and what it becomes. Flags and config files parse to the same
  * value: size → bytes, duration → milliseconds, count → a whole number, number → a
- * non-negative number, headers → [name, value] pairs.
+ * non-negative number, headers → [name, value] pairs, list → the strings of a repeated flag.
  */
 export type OptionKind =
   | "size"
@@ -17,6 +17,7 @@ export type OptionKind =
   | "choice"
   | "boolean"
   | "headers"
+  | "list"
   | "port"
   | "address"
   | "workers";

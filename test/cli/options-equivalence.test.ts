@@ -20,6 +20,8 @@ function sample(spec: OptionSpec): { text: string | undefined; config: unknown }
     unixMode: { text: "0640", config: "0640" },
     wsOrigin: { text: "https://a.example,https://b.example", config: "https://a.example,https://b.example" },
     rotate: { text: "100m", config: "100m" },
+    fault: { text: "latency=200ms", config: ["latency=200ms"] },
+    faultShare: { text: "0.5", config: 0.5 },
   };
   if (special[spec.name] !== undefined) return special[spec.name]!;
   switch (spec.kind) {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 
-const COMMANDS = ["echo", "cmd", "chat", "sink", "http", "serve", "client", "bench"];
+const COMMANDS = ["echo", "cmd", "chat", "sink", "http", "proxy", "serve", "client", "bench"];
 
 /** The lines of an output (without the empty string after the last newline). */
 function lines(text: string): string[] {

@@ -1,5 +1,13 @@
 // `echoplex http`: the HTTP responder.
-import { LISTEN_OPTIONS, PROCESS_OPTIONS, TLS_OPTIONS, UNIX_MODE_OPTION } from "../../options/shared.js";
+import { parseFault } from "../../faults/parse.js";
+import { FaultRegistry } from "../../faults/registry.js";
+import {
+  FAULT_OPTIONS,
+  LISTEN_OPTIONS,
+  PROCESS_OPTIONS,
+  TLS_OPTIONS,
+  UNIX_MODE_OPTION,
+} from "../../options/shared.js";
 import { createHttpResponder, HTTP_DEFAULT_PORT } from "../../services/http/index.js";
 import { HTTP_OPTIONS } from "../../services/http/options.js";
 import { type ServiceDefinition, serviceCommand } from "../service-command.js";
@@ -8,7 +16,14 @@ export const httpService: ServiceDefinition = {
   name: "http",
   defaultPort: HTTP_DEFAULT_PORT,
   description: "answer every HTTP request after a delay (timeouts, retries and load balancer testing)",
-  options: [...HTTP_OPTIONS, ...LISTEN_OPTIONS, UNIX_MODE_OPTION, ...TLS_OPTIONS, ...PROCESS_OPTIONS],
+  options: [
+    ...HTTP_OPTIONS,
+    ...LISTEN_OPTIONS,
+    UNIX_MODE_OPTION,
+    ...TLS_OPTIONS,
+    ...PROCESS_OPTIONS,
+    ...FAULT_OPTIONS,
+  ],
   examples: `
 Per-request overrides:
   /delay/{seconds}   answer after this delay (up to --max-delay)
@@ -42,6 +57,11 @@ Examples:
       allowOpenRedirect: values.allowOpenRedirect as boolean,
       ...(values.drainTimeout === undefined ? {} : { drainTimeoutMs: values.drainTimeout as number }),
       ...(values.unixMode === undefined ? {} : { unixMode: Number.parseInt(values.unixMode as string, 8) }),
+      // Always a registry, empty without --fault: the admin API may add faults at run time.
+      faults: new FaultRegistry(
+        ((values.fault as string[] | undefined) ?? []).map((text) => parseFault(text)),
+        values.faultShare as number,
+      ),
       logger,
       tls,
     });

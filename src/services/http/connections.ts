@@ -10,11 +10,17 @@ import type { ServiceCounters } from "../../core/service.js";
 import { everyTick, type TickTask } from "../../core/ticker.js";
 import type { TransportKind } from "../../core/transport.js";
 import type { WarnThrottle } from "../../core/warn-throttle.js";
+import type { FaultKind } from "../../faults/parse.js";
+import type { FaultRegistry } from "../../faults/registry.js";
+import { faultSocket } from "../../faults/socket.js";
 import { sendErrorAnswer } from "./client-error.js";
 import { lastAnswerCloses } from "./half-close.js";
 import type { LingerEnd, Lingerer } from "./linger.js";
 import { attachPeer, type HttpPeer, type HttpStats, peerOf } from "./peer.js";
 import type { HttpSettings } from "./settings.js";
+
+/** Sockets already given their faults. */
+const faulted = new WeakSet<Socket>();
 
 /** How often the coarse clock (the per-request stamps read it) is ticked while listening. */
 const CLOCK_TICK_MS = 250;
@@ -29,6 +35,8 @@ export interface ConnectionsContext {
   transport: TransportKind;
   /** A connection closed: the drain may be done. */
   closed(): void;
+  /** Faults injected into answers (--fault); undefined: none. */
+  faults?: FaultRegistry | undefined;
 }
 
 export class HttpConnections {
@@ -88,6 +96,7 @@ export class HttpConnections {
       socket,
     };
     attachPeer(socket, peer);
+    if (this.ctx.faults?.active) this.attachFaults(socket, peer.id);
     // node:http ends a connection after its last answer (`Connection: close`) with
     // destroySoon(): end, then destroy once flushed, which resets a peer that is still
     // sending. The responder closes it with a lingering close instead, after the client
@@ -104,6 +113,28 @@ export class HttpConnections {
     stats.connectionsOpened++;
     logger.debug({ conn: peer.id, remote: peer.remoteAddress, port: peer.remotePort }, "connect");
     socket.once("close", () => this.retire(peer));
+  }
+
+  /** Every open connection drawn for the faults gets them (the first fault just arrived). */
+  attachFaultsToAll(): void {
+    for (const peer of this.registry.values()) this.attachFaults(peer.socket, peer.id);
+  }
+
+  private attachFaults(socket: Socket, id: number): void {
+    const registry = this.ctx.faults;
+    if (registry === undefined || faulted.has(socket) || !registry.draw()) return;
+    faulted.add(socket);
+    const { logger } = this.ctx;
+    const hooks = {
+      applied(kind: FaultKind) {
+        registry.count(kind);
+        logger.debug({ conn: id, fault: kind }, "fault applied");
+      },
+      // node:http holds a client at --max-pipeline itself: answers waiting here are bounded by it.
+      hold: noop,
+      release: noop,
+    };
+    faultSocket(socket, registry, hooks, Number.POSITIVE_INFINITY);
   }
 
   private retire(peer: HttpPeer): void {

@@ -17,6 +17,7 @@ import { withTlsDefaults } from "../../core/tls.js";
 import { trackTlsHandshakes } from "../../core/tls-handshakes.js";
 import { WarnThrottle } from "../../core/warn-throttle.js";
 import { EchoplexError } from "../../errors.js";
+import type { FaultRegistry } from "../../faults/registry.js";
 import { onClientError } from "./client-error.js";
 import { type ConnectionsContext, HttpConnections } from "./connections.js";
 import { answerAfterHalfClose } from "./half-close.js";
@@ -37,6 +38,8 @@ import { HttpDrain } from "./shutdown.js";
 /** The HTTP responder: a `Service` (src/core/service.ts) like the engine's, on node:http. */
 export class HttpResponder implements Service {
   readonly service = "http";
+  /** Faults injected into answers (--fault, the admin API); undefined: none. */
+  readonly faults: FaultRegistry | undefined;
   readonly settings: HttpSettings;
   readonly logger: Logger;
   readonly tls: boolean;
@@ -109,10 +112,14 @@ export class HttpResponder implements Service {
       tls,
       transport: tls ? "tls" : "tcp",
       closed: settled,
+      faults: options.faults,
     };
+    this.faults = options.faults;
     this.unixMode = options.unixMode;
     this.peerSet = new HttpConnections(this.doorContext, lingering);
     this.connections = this.peerSet.registry;
+    // Faults added at run time to a responder started without any reach its open connections too.
+    this.faults?.onActivate(() => this.peerSet.attachFaultsToAll());
 
     if (options.tls !== undefined) {
       const server = createHttpsServer({

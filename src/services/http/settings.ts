@@ -3,6 +3,7 @@
 import type { TlsOptions } from "node:tls";
 import type { Logger } from "../../core/logger.js";
 import { EchoplexError } from "../../errors.js";
+import type { FaultRegistry } from "../../faults/registry.js";
 import { formatMs } from "./plan.js";
 
 export const HTTP_DEFAULT_PORT = 1729;
@@ -45,12 +46,14 @@ export interface HttpResponderOptions {
   drainTimeoutMs?: number;
   /** File mode of a `unix:` socket (e.g. 0o660). Default: as the umask leaves it. */
   unixMode?: number;
+  /** Faults injected into answers (--fault), changeable at run time; see docs/faults.md. */
+  faults?: FaultRegistry | undefined;
   logger?: Logger;
   /** Serve HTTPS with these options. */
   tls?: TlsOptions;
 }
 
-export type HttpSettings = Required<Omit<HttpResponderOptions, "logger" | "tls" | "unixMode">>;
+export type HttpSettings = Required<Omit<HttpResponderOptions, "logger" | "tls" | "unixMode" | "faults">>;
 
 export const HTTP_DEFAULTS: Readonly<Omit<HttpSettings, "drainTimeoutMs">> = Object.freeze({
   delayMs: 4000,

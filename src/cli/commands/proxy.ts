@@ -1,0 +1,57 @@
+// `echoplex proxy`: a TCP proxy with fault injection (docs/proxy.md).
+import { parseAddress } from "../../core/address.js";
+import { EchoplexError } from "../../errors.js";
+import { parseFault } from "../../faults/parse.js";
+import { FaultRegistry } from "../../faults/registry.js";
+import { LINE_SERVICE_OPTIONS } from "../../options/shared.js";
+import { withDefault } from "../../options/spec.js";
+import { createProxyServer, PROXY_DEFAULT_PORT } from "../../services/proxy/index.js";
+import { PROXY_FAULT_OPTION, PROXY_OPTIONS } from "../../services/proxy/options.js";
+import { type CommonServiceFlags, engineOptionsFromFlags } from "../options.js";
+import { type ServiceDefinition, serviceCommand } from "../service-command.js";
+
+/** Bytes pass through as they are: no framing, no line limits; an idle database connection stays. */
+const NOT_FOR_A_PROXY = new Set(["framing", "maxLine", "fault"]);
+
+export const proxyService: ServiceDefinition = {
+  name: "proxy",
+  defaultPort: PROXY_DEFAULT_PORT,
+  description: "TCP proxy to one upstream, with injected faults per direction (like toxiproxy)",
+  options: [
+    ...PROXY_OPTIONS,
+    PROXY_FAULT_OPTION,
+    ...LINE_SERVICE_OPTIONS.filter((s) => !NOT_FOR_A_PROXY.has(s.name)).map((s) =>
+      s.name === "idleTimeout" || s.name === "lineTimeout" ? withDefault(s, 0, "0s") : s,
+    ),
+  ],
+  examples: `
+Examples:
+  echoplex proxy 127.0.0.1:6380 --to 127.0.0.1:6379                      Redis through the proxy
+  echoplex proxy 127.0.0.1:6380 --to 127.0.0.1:6379 --fault latency=50ms 50 ms more each way's write
+  echoplex proxy :5433 --to db:5432 --fault down:bandwidth=64k --fault up:reset=0.01`,
+  checkCommand(values) {
+    if (values.to === undefined) throw new EchoplexError("ERR_BAD_OPTION", "proxy needs --to HOST:PORT");
+  },
+  create(values, { logger, tls }) {
+    const to = values.to as string | undefined;
+    if (to === undefined) throw new EchoplexError("ERR_BAD_OPTION", "proxy needs --to HOST:PORT");
+    const upstream = parseAddress(to);
+    if (upstream.port === undefined) throw new EchoplexError("ERR_BAD_ADDRESS", `--to "${to}" needs a port`);
+    const flags = values as unknown as CommonServiceFlags;
+    const faults = new FaultRegistry(
+      (flags.fault ?? []).map((text) => parseFault(text, { directions: true })),
+      flags.faultShare,
+      "down",
+    );
+    return createProxyServer({
+      ...engineOptionsFromFlags({ ...flags, fault: [] }),
+      faults,
+      upstream: { host: upstream.host, port: upstream.port },
+      upstreamTls: values.toTls === true ? { insecure: values.toInsecure === true } : undefined,
+      logger,
+      tls,
+    });
+  },
+};
+
+export const proxyCommand = () => serviceCommand(proxyService);

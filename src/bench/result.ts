@@ -2,9 +2,29 @@
 // and the merge of the results of several worker processes.
 import { encodeHistogram, type LatencySummary, mergeHistograms, summarize } from "./histogram.js";
 import type { BenchMode } from "./options.js";
-import type { ScriptExtras } from "./script/runner.js";
 import { type LoggedInterval, mergeIntervals, mergeSeconds, type SecondFigures } from "./seconds.js";
-import type { ThresholdOutcome } from "./thresholds.js";
+
+/** What a scripted run adds to its result (`bench script`). */
+export interface ScriptExtras {
+  file: string;
+  seed: number;
+  iterations: number;
+  failed: number;
+  /** Latency of each ctx.mark step, microseconds. */
+  steps: Record<string, LatencySummary>;
+  /** The first failure, with its step, for diagnosis. */
+  firstError?: string;
+}
+
+/** One --threshold rule and whether the run held it. */
+export interface ThresholdOutcome {
+  threshold: string;
+  pass: boolean;
+  /** The measured figure, in the threshold's unit (ms for latency). */
+  actual: number;
+  /** The limit it was compared with, in the same unit. */
+  limit: number;
+}
 
 /** What failed, by kind: errno codes (`ECONNREFUSED`), `closed`, `timeout`, `http_503`, … */
 export type ErrorCounts = Record<string, number>;

@@ -1,8 +1,9 @@
 // Pass/fail rules for CI (`--threshold 'p99<20ms'`): parsed once, before the run, into
 // typed checks with one clear error for a bad one; evaluated against the final result.
 import { EchoplexError } from "../errors.js";
-import type { BenchResult } from "./result.js";
-import { errorTotal } from "./result.js";
+import { type BenchResult, errorTotal, type ThresholdOutcome } from "./result.js";
+
+export type { ThresholdOutcome } from "./result.js";
 
 type Op = "<" | "<=" | ">" | ">=" | "==" | "!=";
 type LatencyMetric = "min" | "mean" | "p50" | "p90" | "p99" | "p999" | "max";
@@ -21,15 +22,6 @@ export interface Threshold {
 }
 
 /** One threshold's verdict, as the summary and the JSON show it. */
-export interface ThresholdOutcome {
-  threshold: string;
-  pass: boolean;
-  /** The measured figure, in the threshold's unit (ms for latency). */
-  actual: number;
-  /** The limit it was compared with, in the same unit. */
-  limit: number;
-}
-
 const LATENCY: readonly string[] = ["min", "mean", "p50", "p90", "p99", "p999", "max"];
 const COUNTS: readonly string[] = ["errors", "mismatches", "lost", "rate", "sent-rate"];
 const UNIT_US: Record<string, number> = { us: 1, ms: 1000, s: 1_000_000 };

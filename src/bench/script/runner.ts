@@ -12,6 +12,7 @@ import { type LatencySummary, summarize } from "../histogram.js";
 import type { BenchTarget, StopRule } from "../options.js";
 import { Budget } from "../pacing.js";
 import { Recorder } from "../recorder.js";
+import type { ScriptExtras } from "../result.js";
 import { connectFailure, errorKind, whereOf } from "../transport.js";
 import { ExpectFailed, type Link, openLink, type ScriptConn } from "./conn.js";
 import { Context, type ScriptContext, Steps } from "./context.js";
@@ -26,17 +27,6 @@ export interface ScriptPlan {
   timeoutMs: number;
   seed: number;
   intervals?: boolean;
-}
-
-export interface ScriptExtras {
-  file: string;
-  seed: number;
-  iterations: number;
-  failed: number;
-  /** Latency of each ctx.mark step, microseconds. */
-  steps: Record<string, LatencySummary>;
-  /** The first failure, with its step, for diagnosis. */
-  firstError?: string;
 }
 
 /** Pause before a user dials again after its connection failed. */

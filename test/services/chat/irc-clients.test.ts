@@ -13,6 +13,7 @@ import type { RunningCli } from "../../helpers/cli.js";
 import { startChatWithIrc } from "../../helpers/irc-user.js";
 import { ncUser } from "../../helpers/nc-user.js";
 import { type TmuxTerminal, tmuxTerminal } from "../../helpers/tmux.js";
+import { until as waitUntil } from "../../helpers/until.js";
 
 const WAIT = 20_000;
 const clis: RunningCli[] = [];
@@ -34,13 +35,7 @@ afterEach(async () => {
 
 const nc = (port: number) => ncUser(port, procs, WAIT);
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + WAIT;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (what: string, check: () => boolean) => waitUntil(check, what, WAIT, 25);
 
 const read = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : "");
 

@@ -101,13 +101,10 @@ export class SecondRoller {
  * together); the percentiles are the worst worker's, as a bound.
  */
 export function mergeSeconds(parts: readonly (readonly SecondFigures[])[]): SecondFigures[] {
-  const n = Math.max(0, ...parts.map((p) => p.length));
-  const merged: SecondFigures[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = parts.map((p) => p[i]).filter((x): x is SecondFigures => x !== undefined);
+  return sideBySide(parts).map((row) => {
     const sum = (pick: (x: SecondFigures) => number) => row.reduce((a, x) => a + pick(x), 0);
     const max = (pick: (x: SecondFigures) => number) => Math.max(...row.map(pick));
-    merged.push({
+    return {
       t: max((x) => x.t),
       len: max((x) => x.len),
       sent: sum((x) => x.sent),
@@ -117,22 +114,23 @@ export function mergeSeconds(parts: readonly (readonly SecondFigures[])[]): Seco
       p50: max((x) => x.p50),
       p99: max((x) => x.p99),
       ...(row.some((x) => x.conns !== undefined) ? { conns: sum((x) => x.conns ?? 0) } : {}),
-    });
-  }
-  return merged;
+    };
+  });
 }
 
 /** Workers' interval histograms, the i-th of each added together (HDR add: exact). */
 export function mergeIntervals(parts: readonly (readonly LoggedInterval[])[]): LoggedInterval[] {
+  return sideBySide(parts).map((row) => ({
+    start: Math.min(...row.map((x) => x.start)),
+    len: Math.max(...row.map((x) => x.len)),
+    histogram: encodeHistogram(mergeHistograms(row.map((x) => x.histogram))),
+  }));
+}
+
+/** Row i holds the i-th entry of each part that has one (a worker may have run a second fewer). */
+function sideBySide<T>(parts: readonly (readonly T[])[]): T[][] {
   const n = Math.max(0, ...parts.map((p) => p.length));
-  const merged: LoggedInterval[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = parts.map((p) => p[i]).filter((x): x is LoggedInterval => x !== undefined);
-    merged.push({
-      start: Math.min(...row.map((x) => x.start)),
-      len: Math.max(...row.map((x) => x.len)),
-      histogram: encodeHistogram(mergeHistograms(row.map((x) => x.histogram))),
-    });
-  }
-  return merged;
+  const rows: T[][] = [];
+  for (let i = 0; i < n; i++) rows.push(parts.flatMap((p) => p.slice(i, i + 1)));
+  return rows;
 }

@@ -1,6 +1,5 @@
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../helpers/net.js";
+import { startRedis } from "../helpers/redis.js";
 import { bench } from "./helpers.js";
 import { lineServer, listen } from "./servers.js";
 
@@ -51,30 +50,11 @@ describe("bench cmd", () => {
   });
 
   it("benchmarks redis-server with inline PING", async () => {
-    const port = await freePort();
-    const redis = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const redis = await startRedis();
     try {
-      await new Promise<void>((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-        redis.stdout!.on("data", (d: Buffer) => {
-          out += d.toString();
-          if (out.includes("Ready to accept connections")) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        redis.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
-      });
       const { code, result } = await bench([
         "cmd",
-        `127.0.0.1:${port}`,
+        `127.0.0.1:${redis.port}`,
         "--message",
         "PING",
         "--expect",
@@ -90,7 +70,7 @@ describe("bench cmd", () => {
       expect(result.ok).toBe(20000);
       expect(result.msgsPerSec).toBeGreaterThan(0);
     } finally {
-      redis.kill("SIGKILL");
+      await redis.stop("SIGKILL");
     }
   });
 });

@@ -1,35 +1,23 @@
 // A browser at the WebSocket doors: headless Chromium (Debian's, driven by
 // playwright-core) opens ws:// and wss:// to the real CLI, sends text and binary, and
 // is refused by --ws-origin unless its page's origin is allowed.
-import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/chromium.js";
 import { type RunningCli, startCli } from "../helpers/cli.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 let browser: Browser;
 let cli: RunningCli;
 let ws = "";
 let wss = "";
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/setup-system.sh (installs Debian's chromium)`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
+  browser = await launchChromium([
     // The server's certificate is self-signed: this browser trusts it for the test.
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--ignore-certificate-errors",
-      // The test pages are served by the test under made-up public origins: let them reach loopback.
-      "--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks",
-    ],
-    timeout: 60_000,
-  });
+    "--ignore-certificate-errors",
+    // The test pages are served by the test under made-up public origins: let them reach loopback.
+    "--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks",
+  ]);
   cli = await startCli([
     "echo",
     "ws://127.0.0.1:0/",

@@ -10,6 +10,7 @@ import WebSocket from "ws";
 import { adminJson, metric, scrape } from "../helpers/admin.js";
 import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { connectClient } from "../helpers/net.js";
+import { until } from "../helpers/until.js";
 
 let dir: string;
 const clis: RunningCli[] = [];
@@ -48,14 +49,6 @@ async function wsOpen(url: string): Promise<{ ws: WebSocket; got: string[]; clos
     ws.once("error", reject);
   });
   return { ws, got, closed };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe("several doors per service", () => {

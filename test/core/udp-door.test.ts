@@ -6,6 +6,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type EchoplexServer } from "../../src/index.js";
 import { createEchoServer } from "../../src/services/echo/index.js";
+import { until } from "../helpers/until.js";
 
 const servers: EchoplexServer<undefined>[] = [];
 const clients: Socket[] = [];
@@ -43,14 +44,6 @@ function ncUdp(port: number, input: string): Promise<string> {
     child.stdin?.on("error", () => {});
     child.stdin?.end(input);
   });
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("the udp:// door", () => {

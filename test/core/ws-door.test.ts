@@ -8,6 +8,7 @@ import WebSocket from "ws";
 import type { EchoplexServer } from "../../src/index.js";
 import { createEchoServer } from "../../src/services/echo/index.js";
 import { connectClient } from "../helpers/net.js";
+import { until } from "../helpers/until.js";
 
 const servers: EchoplexServer<undefined>[] = [];
 const sockets: WebSocket[] = [];
@@ -44,14 +45,6 @@ async function wsClient(url: string, options: WebSocket.ClientOptions = {}) {
     ws.once("error", reject);
   });
   return { ws, got, closed };
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("the ws:// door", () => {

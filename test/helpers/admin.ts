@@ -1,4 +1,5 @@
 // Talks to the admin endpoint over real HTTP and reads Prometheus text format.
+import { until } from "./until.js";
 
 export interface HttpReply {
   status: number;
@@ -72,10 +73,5 @@ export async function eventually(
   what: string,
   timeoutMs = 10_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(check, what, timeoutMs, 50);
 }

@@ -2,18 +2,18 @@
 // never a downloaded one) driven by playwright-core. 3 peers connect: 3 rows;
 // one leaves: 2 rows. Its layout under serve at three widths. Screenshots go to test-output/.
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SERVICES } from "../../src/cli/registry.js";
+import { launchChromium } from "../helpers/chromium.js";
 import { type RunningCli, startCli } from "../helpers/cli.js";
 import { connectClient, sleep, type TestClient } from "../helpers/net.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = new URL("../../test-output/", import.meta.url).pathname;
 
 let browser: Browser;
@@ -22,23 +22,12 @@ let cli: RunningCli | undefined;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/setup-system.sh (installs Debian's chromium)`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    timeout: 60_000,
-  });
+  browser = await launchChromium([
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ]);
   mkdirSync(OUTPUT, { recursive: true });
 }, 90_000);
 

@@ -4,6 +4,7 @@
 // into that step's own histogram.
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
+import { mulberry32 } from "../../core/seeded-random.js";
 import { createHistogram, type Histogram, recordMs } from "../histogram.js";
 
 /** The step a script is in before its first mark. */
@@ -25,18 +26,6 @@ export interface ScriptContext {
   mark(name: string): void;
   /** The step in progress. */
   readonly step: string;
-}
-
-/** Mulberry32: small, fast, good enough for load scenarios, and reproducible from a seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Step histograms shared by every user of the run. */
@@ -71,7 +60,9 @@ export class Context implements ScriptContext {
     private readonly steps: Steps,
     private readonly measuring: (now: number) => boolean,
   ) {
-    this.random = mulberry32(seed ^ Math.imul(vu + 1, 0x9e3779b9));
+    // Mulberry32: small, fast, good enough for load scenarios, and reproducible from a seed.
+    const next = mulberry32(seed ^ Math.imul(vu + 1, 0x9e3779b9));
+    this.random = () => next() / 4294967296;
   }
 
   get step(): string {

@@ -5,19 +5,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type ChatServer, createChatServer } from "../../../src/services/chat/index.js";
 import { TestClient } from "../../helpers/net.js";
+import { until } from "../../helpers/until.js";
 
 const servers: ChatServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.shutdown({ drainTimeoutMs: 1000 })));
 });
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe("chat on several doors", () => {
   it("puts a Unix-socket user and a WebSocket user in one room, a line per WebSocket message", async () => {

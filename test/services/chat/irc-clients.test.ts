@@ -6,12 +6,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { launchChromium } from "../../helpers/chromium.js";
 import type { RunningCli } from "../../helpers/cli.js";
 import { startChatWithIrc } from "../../helpers/irc-user.js";
 import { ncUser } from "../../helpers/nc-user.js";
 import { type TmuxTerminal, tmuxTerminal } from "../../helpers/tmux.js";
+import { until as waitUntil } from "../../helpers/until.js";
 
 const WAIT = 20_000;
 const clis: RunningCli[] = [];
@@ -33,13 +35,7 @@ afterEach(async () => {
 
 const nc = (port: number) => ncUser(port, procs, WAIT);
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + WAIT;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (what: string, check: () => boolean) => waitUntil(check, what, WAIT, 25);
 
 const read = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : "");
 
@@ -47,11 +43,7 @@ describe("IRC clients from Debian on the chat's IRC door", () => {
   it("ii (through its FIFOs) joins two channels, talks with an nc user and a browser user, gets 433 on a taken nick, renames, parts and quits", async () => {
     const { cli, tcp, irc } = await startChatWithIrc(["ws://127.0.0.1:0/", "--log-level", "warn"], clis);
     const ws = Number(cli.stdout().match(/listening on ws:\/\/127\.0\.0\.1:(\d+)\//)?.[1]);
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${ws}/`);
     await page.waitForSelector('#state[data-state="connected"]', { timeout: WAIT });

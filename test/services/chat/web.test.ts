@@ -4,27 +4,19 @@
 // prompt, and reconnecting after the server restarts.
 // `UPDATE_SCREENSHOT=1 npx vitest run test/services/chat/web.test.ts` rewrites docs/chat-web.png.
 import type { ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../helpers/chromium.js";
 import { type RunningCli, startCli } from "../../helpers/cli.js";
 import { ncUser } from "../../helpers/nc-user.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const WAIT = 20_000;
 let browser: Browser;
 const clis: RunningCli[] = [];
 const procs: ChildProcess[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/setup-system.sh (installs Debian's chromium)`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {

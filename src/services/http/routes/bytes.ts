@@ -1,20 +1,15 @@
 // Generated bodies: /bytes/N (seedable), /stream-bytes/N (chunked), /range/N (206, 416,
 // multipart/byteranges). Every size bounded by --max-bytes.
 import { randomInt } from "node:crypto";
+import { mulberry32 } from "../../../core/seeded-random.js";
 import type { Route, RouteRequest } from "./types.js";
 import { BINARY_TYPE, boundedDuration, boundedSize, fail, TEXT_TYPE, wholeNumber } from "./types.js";
 
 /** A small seeded generator (mulberry32): the same seed gives the same bytes on every run. */
 export function seededBytes(n: number, seed: number): Buffer {
-  let a = seed >>> 0;
+  const next = mulberry32(seed);
   const out = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
+  for (let i = 0; i < n; i++) out[i] = next() & 0xff;
   return out;
 }
 

@@ -22,6 +22,7 @@ function sample(spec: OptionSpec): { text: string | undefined; config: unknown }
     rotate: { text: "100m", config: "100m" },
     fault: { text: "latency=200ms", config: ["latency=200ms"] },
     faultShare: { text: "0.5", config: 0.5 },
+    irc: { text: "127.0.0.1:6667", config: "127.0.0.1:6667" },
   };
   if (special[spec.name] !== undefined) return special[spec.name]!;
   switch (spec.kind) {

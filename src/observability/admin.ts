@@ -13,8 +13,10 @@ import type { ListenInfo } from "../core/server.js";
 import type { Service } from "../core/service.js";
 import { listenError } from "../errors.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
-import { type FaultTargets, faultRoute, isFaultPath } from "./fault-routes.js";
-import { createMetricsRegistry } from "./metrics.js";
+import { type FaultTargets, faultRoute, isFaultPath, type ProxyFleet } from "./fault-routes.js";
+import { findLauncher } from "./launcher.js";
+import { createMetricsRegistry, sampleLatency } from "./metrics.js";
+import { isProxyRoute, proxyRoute } from "./proxy-routes.js";
 import {
   type PeersSnapshot,
   peersSnapshot,
@@ -65,21 +67,50 @@ type EndpointOptions = Pick<AdminOptions, "address" | "token" | "logger">;
 /** Starts the admin endpoint over `servers` (they may be listening already or not yet). */
 export async function startAdmin(servers: readonly Service[], options: AdminOptions): Promise<AdminServer> {
   const logger = adminLogger(options.logger);
-  const registry = createMetricsRegistry(servers, {
+  // Proxies created at run time join this list (and leave it): every answer and scrape reads it live.
+  const live: Service[] = [...servers];
+  const registry = createMetricsRegistry(live, {
     logger,
     ...(options.latencySampleEvery === undefined ? {} : { latencySampleEvery: options.latencySampleEvery }),
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
   });
   const startedAt = Date.now();
+  const launched = new Set<Service>();
+  const launch = findLauncher(servers);
+  const proxies: ProxyFleet | undefined =
+    launch === undefined
+      ? undefined
+      : {
+          launch,
+          added(s) {
+            live.push(s);
+            launched.add(s);
+            sampleLatency(registry, s, options.latencySampleEvery);
+            logger.info({ proxy: s.service, address: s.address?.display }, "proxy created");
+          },
+          removed(s) {
+            const at = live.indexOf(s);
+            if (at >= 0) live.splice(at, 1);
+            if (launched.delete(s)) logger.info({ proxy: s.service }, "proxy deleted");
+          },
+        };
   const source: AdminSource = {
     metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
-    stats: async () => statsSnapshot(servers, startedAt),
-    peers: async (limit) => peersSnapshot(servers, limit),
-    readiness: async () => readiness(servers),
-    faults: { services: servers },
+    stats: async () => statsSnapshot(live, startedAt),
+    peers: async (limit) => peersSnapshot(live, limit),
+    readiness: async () => readiness(live),
+    faults: { services: live, ...(proxies === undefined ? {} : { proxies }) },
   };
   const endpoint = await startAdminEndpoint(source, { ...options, logger });
-  return { ...endpoint, registry };
+  return {
+    address: endpoint.address,
+    registry,
+    // The proxies created here drain with the process: the command's shutdown knows only its own.
+    close: async () => {
+      await Promise.all([...launched].map((s) => s.shutdown()));
+      await endpoint.close();
+    },
+  };
 }
 
 function adminLogger(logger: Logger | undefined): Logger {
@@ -131,6 +162,8 @@ export async function startAdminEndpoint(
         "unauthorized: send Authorization: Bearer <token>, or open /?token=<token>\n",
       );
     }
+    if (isProxyRoute(req, path))
+      return proxyRoute(req, path, source.faults, (status, value) => sendJson(res, status, value));
     if (isFaultPath(path))
       return faultRoute(req, path, source.faults, (status, value) => sendJson(res, status, value));
     switch (path) {
@@ -232,5 +265,10 @@ function send(
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  if (status === 204) {
+    res.writeHead(204, { "Cache-Control": "no-store" });
+    res.end();
+    return;
+  }
   send(res, status, "application/json; charset=utf-8", `${JSON.stringify(value)}\n`);
 }

@@ -7,6 +7,7 @@ import type { Service } from "../core/service.js";
 import { EchoplexError } from "../errors.js";
 import { parseFault } from "../faults/parse.js";
 import type { FaultRegistry } from "../faults/registry.js";
+import type { ProxyLauncher } from "./launcher.js";
 
 /** A request body larger than this is refused: a fault is a few words. */
 const MAX_BODY_BYTES = 4096;
@@ -17,6 +18,17 @@ export const PROXIES_PATH = "/api/proxies";
 /** What the fault routes change: the services that take faults. */
 export interface FaultTargets {
   services: readonly Service[];
+  /** Creates and removes proxies at run time (POST /api/proxies, DELETE /api/proxies/NAME). */
+  proxies?: ProxyFleet;
+}
+
+/** The admin endpoint's live list of services, which proxies join and leave. */
+export interface ProxyFleet {
+  launch: ProxyLauncher;
+  /** Called once a new proxy listens: it joins /api/peers, /api/stats and the metrics. */
+  added(s: Service): void;
+  /** Called once a proxy has shut down. */
+  removed(s: Service): void;
 }
 
 type Reply = (status: number, value: unknown) => void;
@@ -78,17 +90,22 @@ function listProxies(all: ReadonlyArray<[Service, FaultRegistry]>): unknown {
   return {
     proxies: all
       .filter(([, registry]) => registry.replyDirection !== "any")
-      .map(([s, registry]) => ({
-        name: s.service,
-        listen: s.address?.display,
-        summary: s.describe().summary,
-        faults: registry.faults.map(({ id, kind, direction, text }) => ({
-          id,
-          kind,
-          direction: direction ?? "both",
-          fault: text,
-        })),
-      })),
+      .map(([s, registry]) => describeProxy(s, registry)),
+  };
+}
+
+/** A proxy as /api/proxies shows it. */
+export function describeProxy(s: Service, registry: FaultRegistry): unknown {
+  return {
+    name: s.service,
+    listen: s.address?.display,
+    summary: s.describe().summary,
+    faults: registry.faults.map(({ id, kind, direction, text }) => ({
+      id,
+      kind,
+      direction: direction ?? "both",
+      fault: text,
+    })),
   };
 }
 
@@ -141,21 +158,21 @@ async function changeFaults(
   }
 }
 
-function withRegistry(services: readonly Service[]): Array<[Service, FaultRegistry]> {
+export function withRegistry(services: readonly Service[]): Array<[Service, FaultRegistry]> {
   const out: Array<[Service, FaultRegistry]> = [];
   for (const s of services) if (s.faults !== undefined) out.push([s, s.faults]);
   return out;
 }
 
-function error(code: string, message: string): unknown {
+export function error(code: string, message: string): unknown {
   return { error: { code, message } };
 }
 
-function methodError(allowed: string): unknown {
+export function methodError(allowed: string): unknown {
   return error("ERR_BAD_OPTION", `method not allowed here (allowed: ${allowed})`);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

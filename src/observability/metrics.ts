@@ -140,19 +140,14 @@ export function createMetricsRegistry(servers: readonly Service[], options: Metr
     },
   });
 
-  const latency = new Histogram({
+  new Histogram({
     name: `${METRIC_PREFIX}reply_latency_seconds`,
     help: "Sampled time from a request's arrival to the write of its reply",
     labelNames: ["service"],
     buckets: LATENCY_BUCKETS,
     registers,
   });
-  for (const s of servers) {
-    // Exported with zero counts before the first answer, so a scrape sees the series at once.
-    latency.zero({ service: s.service });
-    const child = latency.labels(s.service);
-    s.observeLatency((ms) => child.observe(ms / 1000), options.latencySampleEvery ?? 16);
-  }
+  for (const s of servers) sampleLatency(registry, s, options.latencySampleEvery);
 
   registerServiceMetrics(registry, servers, options.logger);
 
@@ -167,20 +162,29 @@ export function createMetricsRegistry(servers: readonly Service[], options: Metr
   return registry;
 }
 
-/** One prom metric per service metric name, fed by every server that defines it. */
+/** Starts sampling the reply latency of `s` (a proxy created at run time joins this way). */
+export function sampleLatency(registry: Registry, s: Service, every = 16): void {
+  const latency = registry.getSingleMetric(`${METRIC_PREFIX}reply_latency_seconds`);
+  if (!(latency instanceof Histogram)) return;
+  // Exported with zero counts before the first answer, so a scrape sees the series at once.
+  latency.zero({ service: s.service });
+  const child = latency.labels(s.service);
+  s.observeLatency((ms) => child.observe(ms / 1000), every);
+}
+
+/**
+ * One prom metric per service metric name, fed by every server that defines it. The
+ * owners are looked up at each scrape: `servers` may grow (proxies created at run time).
+ */
 function registerServiceMetrics(registry: Registry, servers: readonly Service[], logger?: Logger): void {
-  const byName = new Map<string, { def: ServiceMetric; owners: Service[] }>();
+  const byName = new Map<string, ServiceMetric>();
   for (const server of servers) {
-    for (const def of server.metrics) {
-      const entry = byName.get(def.name);
-      if (entry === undefined) byName.set(def.name, { def, owners: [server] });
-      else entry.owners.push(server);
-    }
+    for (const def of server.metrics) if (!byName.has(def.name)) byName.set(def.name, def);
   }
-  for (const [name, { def, owners }] of byName) {
+  for (const [name, def] of byName) {
     const labelNames = ["service", ...(def.labelNames ?? [])];
     const fill = (add: (labels: Record<string, string>, value: number) => void) => {
-      for (const owner of owners) {
+      for (const owner of servers) {
         const own = owner.metrics.find((m) => m.name === name);
         if (own === undefined) continue;
         // A faulty service metric (a reader that throws, a label it did not declare)

@@ -3,6 +3,7 @@ import { parseAddress } from "../../core/address.js";
 import { EchoplexError } from "../../errors.js";
 import { parseFault } from "../../faults/parse.js";
 import { FaultRegistry } from "../../faults/registry.js";
+import { attachLauncher } from "../../observability/launcher.js";
 import { LINE_SERVICE_OPTIONS } from "../../options/shared.js";
 import { withDefault } from "../../options/spec.js";
 import { createProxyServer, PROXY_DEFAULT_PORT } from "../../services/proxy/index.js";
@@ -43,14 +44,24 @@ Examples:
       flags.faultShare,
       "down",
     );
-    return createProxyServer({
-      ...engineOptionsFromFlags({ ...flags, fault: [] }),
+    const engine = { ...engineOptionsFromFlags({ ...flags, fault: [] }), logger, tls };
+    const first = createProxyServer({
+      ...engine,
       faults,
       upstream: { host: upstream.host, port: upstream.port },
       upstreamTls: values.toTls === true ? { insecure: values.toInsecure === true } : undefined,
-      logger,
-      tls,
     });
+    // POST /api/proxies builds more with the same engine settings (limits, TLS, --fault-share).
+    attachLauncher(first, (spec) =>
+      createProxyServer({
+        ...engine,
+        name: spec.name,
+        faults: new FaultRegistry(spec.faults, flags.faultShare, "down"),
+        upstream: spec.upstream,
+        upstreamTls: spec.upstreamTls ? { insecure: spec.upstreamInsecure } : undefined,
+      }),
+    );
+    return first;
   },
 };
 

@@ -20,6 +20,8 @@ export const PROXY_DEFAULT_PORT = 7070;
 const RESUME_CHECK_MS = 20;
 
 export interface ProxyOptions extends Omit<ServerOptions<ProxyPeer>, "handler" | "framing" | "service"> {
+  /** Its service name (metrics label, /api/proxies/NAME); default `proxy`. */
+  name?: string | undefined;
   /** Where every connection is forwarded. */
   upstream: Address & { port: number };
   /** TLS to the upstream; `insecure` accepts any certificate. */
@@ -185,11 +187,11 @@ export function proxyHandler(
 /** Creates the proxy (call listen()). */
 export function createProxyServer(options: ProxyOptions): EchoplexServer<ProxyPeer> {
   const counters = new ProxyCounters();
-  const { upstream, upstreamTls, ...engine } = options;
+  const { upstream, upstreamTls, name, ...engine } = options;
   let server: EchoplexServer<ProxyPeer> | undefined;
   server = createServer<ProxyPeer>({
     ...engine,
-    service: "proxy",
+    service: name ?? "proxy",
     summary: `to ${formatAddress(upstream.host, upstream.port)}${upstreamTls === undefined ? "" : " over TLS"}`,
     framing: raw(),
     handler: proxyHandler(options, counters, () => server?.limits.highWaterBytes ?? 256 * 1024),

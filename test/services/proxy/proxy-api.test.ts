@@ -1,15 +1,13 @@
 // Proxies created and deleted at run time through the admin API (toxiproxy's
 // POST /proxies), driven with curl as a user would, to a real redis-server.
-import { execFile } from "node:child_process";
 import { connect } from "node:net";
-import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseMetrics } from "../../helpers/admin.js";
 import { type RunningCli, startCli } from "../../helpers/cli.js";
 import { connectClient } from "../../helpers/net.js";
 import { type RunningRedis, startRedis } from "../../helpers/redis.js";
+import { pingMs, run } from "./ping.js";
 
-const run = promisify(execFile);
 const TOKEN = "t0ken-for-tests";
 let redis: RunningRedis;
 let cli: RunningCli | undefined;
@@ -63,18 +61,6 @@ async function curl(
   const { stdout } = await run("curl", args);
   const cut = stdout.lastIndexOf("\n");
   return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) };
-}
-
-/** The median wall time of `redis-cli -p PORT PING`, which must answer PONG. */
-async function pingMs(port: number, runs = 5): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    const { stdout } = await run("redis-cli", ["-p", String(port), "PING"]);
-    times.push(performance.now() - start);
-    expect(stdout.trim()).toBe("PONG");
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
 /** Resolves with the connect error's code (ECONNREFUSED), or "connected". */

@@ -1,17 +1,15 @@
 // `echoplex proxy` with real clients: redis-cli through the proxy to a real redis-server
 // (with and without a latency fault), faults per direction through the admin API, and a
 // client that does not read: the proxy pauses the upstream and its memory stays bounded.
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { adminGet, adminJson, parseMetrics } from "../../helpers/admin.js";
 import { type RunningCli, runCli, startCli } from "../../helpers/cli.js";
 import { connectClient, type TestClient } from "../../helpers/net.js";
 import { type RunningRedis, startRedis } from "../../helpers/redis.js";
+import { pingMs, run } from "./ping.js";
 
-const run = promisify(execFile);
 let redis: RunningRedis;
 let cli: RunningCli | undefined;
 
@@ -32,18 +30,6 @@ async function proxy(to: number, ...args: string[]): Promise<RunningCli> {
     { count: 2 },
   );
   return cli;
-}
-
-/** The median wall time of `redis-cli -p PORT PING`, which must answer PONG. */
-async function pingMs(port: number, runs = 5): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    const { stdout } = await run("redis-cli", ["-p", String(port), "PING"]);
-    times.push(performance.now() - start);
-    expect(stdout.trim()).toBe("PONG");
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
 async function metric(admin: number, name: string, labels: Record<string, string> = {}): Promise<number> {

@@ -163,7 +163,7 @@ export async function startAdminEndpoint(
       );
     }
     if (isProxyRoute(req, path))
-      return proxyRoute(req, path, source.faults, (status, value) => sendJson(res, status, value));
+      return proxyRoute(req, path, source.faults, (status, value) => sendJson(res, status, value), logger);
     if (isFaultPath(path))
       return faultRoute(req, path, source.faults, (status, value) => sendJson(res, status, value));
     switch (path) {

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { parseAddress } from "../core/address.js";
+import type { Logger } from "../core/logger.js";
 import type { Service } from "../core/service.js";
 import { EchoplexError } from "../errors.js";
 import { type FaultSpec, parseFault } from "../faults/parse.js";
@@ -48,12 +49,19 @@ export async function proxyRoute(
   path: string,
   targets: FaultTargets | undefined,
   reply: Reply,
+  logger?: Logger,
 ): Promise<void> {
   const fleet = targets?.proxies;
   if (targets === undefined || fleet === undefined) {
     return reply(501, error("ERR_BAD_OPTION", "proxies cannot be created here (not a proxy, or --workers)"));
   }
-  if (path === PROXIES_PATH) return create(req, targets, reply);
+  if (path === PROXIES_PATH) {
+    // A refused proxy is logged with its reason: whoever scripted the call may not read the answer.
+    return create(req, targets, (status, value) => {
+      if (status >= 400) logger?.warn({ status, ...(value as object) }, "proxy not created");
+      reply(status, value);
+    });
+  }
   const name = decodeURIComponent(ONE_PROXY.exec(path)![1]!);
   const found = withRegistry(targets.services).find(
     ([s, registry]) => s.service === name && registry.replyDirection !== "any",

@@ -3,9 +3,10 @@
 import { connect } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseMetrics } from "../../helpers/admin.js";
-import { type RunningCli, startCli } from "../../helpers/cli.js";
+import { jsonLogs, type RunningCli, startCli } from "../../helpers/cli.js";
 import { connectClient } from "../../helpers/net.js";
 import { type RunningRedis, startRedis } from "../../helpers/redis.js";
+import { until } from "../../helpers/until.js";
 import { pingMs, run } from "./ping.js";
 
 const TOKEN = "t0ken-for-tests";
@@ -179,6 +180,13 @@ describe("echoplex proxy: proxies created at run time (POST /api/proxies)", () =
       body: JSON.stringify({ name: "z", listen: "127.0.0.1:0", upstream: "127.0.0.1" }),
     });
     expect(noPort.status).toBe(400);
+    // Each refusal is logged with its reason.
+    const refused = () => jsonLogs(p).filter((l) => l.msg === "proxy not created");
+    await until(() => refused().length >= 6, "six 'proxy not created' log lines");
+    const refusals = refused();
+    expect(refusals.map((l) => (l as unknown as { status: number }).status)).toEqual([
+      409, 409, 400, 400, 400, 400,
+    ]);
 
     const anonymous = await curl(admin, "POST", "/api/proxies", { body: redisProxy("sneaky"), token: null });
     expect(anonymous.status).toBe(401);

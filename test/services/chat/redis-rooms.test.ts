@@ -9,6 +9,7 @@ import { eventually, metric, scrape } from "../../helpers/admin.js";
 import { type RunningCli, startCli } from "../../helpers/cli.js";
 import { ncUser } from "../../helpers/nc-user.js";
 import { type RunningRedis, startRedis } from "../../helpers/redis.js";
+import { until } from "../../helpers/until.js";
 import { type ChatUser, joinChat } from "./chat-user.js";
 
 const DEGRADED = "* chat is degraded: Redis is unreachable, messages reach only this server";
@@ -31,7 +32,10 @@ afterAll(async () => {
   await redis.stop("SIGKILL");
 });
 beforeEach(async () => {
-  if (admin.status === "ready") await admin.flushall();
+  // The outage tests restart redis-server: wait for this client to be back before
+  // flushing, or the next test meets the last one's nicks and history.
+  await until(() => admin.status === "ready", "the Redis admin client to reconnect");
+  await admin.flushall();
 });
 afterEach(async () => {
   for (const u of users.splice(0)) u.close();

@@ -9,13 +9,16 @@ import { connectClient, freePort, sleep } from "./net.js";
 export interface RunningHaproxy {
   /** The frontend ports, in the order of the `sendProxy` list given. */
   ports: number[];
+  /** The haproxy process (its CPU time is read by benchmarks). */
+  pid: number | undefined;
   stop(): void;
 }
 
 /** Starts HAProxy with one frontend per entry of `sendProxy`, each forwarding to `backendPort`. */
 export async function startHaproxy(
   backendPort: number,
-  sendProxy: ReadonlyArray<"send-proxy" | "send-proxy-v2">,
+  /** `plain`: no PROXY header (HAProxy as a reference proxy in benchmarks). */
+  sendProxy: ReadonlyArray<"send-proxy" | "send-proxy-v2" | "plain">,
 ): Promise<RunningHaproxy> {
   const ports: number[] = [];
   for (const _ of sendProxy) ports.push(await freePort());
@@ -24,14 +27,14 @@ export async function startHaproxy(
   bind 127.0.0.1:${ports[i]}
   default_backend b${i}
 backend b${i}
-  server s 127.0.0.1:${backendPort} ${mode}
+  server s 127.0.0.1:${backendPort}${mode === "plain" ? "" : ` ${mode}`}
 `,
   );
   const cfg = join(tmpdir(), `echoplex-haproxy-${process.pid}-${ports[0]}.cfg`);
   writeFileSync(
     cfg,
     `global
-  maxconn 200
+  maxconn 1000
 defaults
   mode tcp
   timeout connect 5s
@@ -55,5 +58,5 @@ ${sections.join("")}`,
       }
     }
   }
-  return { ports, stop: () => proc.kill("SIGTERM") };
+  return { ports, pid: proc.pid, stop: () => proc.kill("SIGTERM") };
 }

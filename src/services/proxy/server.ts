@@ -18,6 +18,8 @@ import type { FaultRegistry } from "../../faults/registry.js";
 export const PROXY_DEFAULT_PORT = 7070;
 /** How often a paused upstream checks whether its client caught up. */
 const RESUME_CHECK_MS = 20;
+/** Every plain upstream socket reads into this one buffer (see onConnect). */
+const UPSTREAM_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export interface ProxyOptions extends Omit<ServerOptions<ProxyPeer>, "handler" | "framing" | "service"> {
   /** Its service name (metrics label, /api/proxies/NAME); default `proxy`. */
@@ -89,9 +91,35 @@ export function proxyHandler(
     createState: () => ({ upstream: undefined, up: undefined, upBytes: 0, downBytes: 0, paused: false }),
     onConnect(conn) {
       const host = target.host ?? "127.0.0.1";
-      const socket =
+      const fromUpstream = (chunk: Buffer): void => {
+        conn.state.downBytes += chunk.length;
+        counters.bytesDown += chunk.length;
+        conn.send(chunk);
+        conn.flush();
+        if (!conn.state.paused && conn.pendingBytes > highWater()) {
+          conn.state.paused = true;
+          socket.pause();
+          counters.paused.add(conn);
+          counters.resumeTask ??= everyTick(RESUME_CHECK_MS, resumeCheck);
+        }
+      };
+      // Plain TCP reads into one shared buffer (`onread`): no 64 KiB allocation and no
+      // stream bookkeeping per read. The bytes are copied out before the buffer is read
+      // into again, because a write the kernel does not take at once keeps its buffer.
+      const socket: Socket =
         upstreamTls === undefined
-          ? netConnect({ host, port: target.port, noDelay: true })
+          ? netConnect({
+              host,
+              port: target.port,
+              noDelay: true,
+              onread: {
+                buffer: UPSTREAM_READ_BUFFER,
+                callback: (bytes: number, buffer: Uint8Array): boolean => {
+                  fromUpstream(Buffer.from(buffer.subarray(0, bytes)));
+                  return !conn.state.paused;
+                },
+              },
+            })
           : tlsConnect({
               host,
               port: target.port,
@@ -105,18 +133,7 @@ export function proxyHandler(
         connected = true;
         counters.upstreamOpened++;
       });
-      socket.on("data", (chunk: Buffer) => {
-        conn.state.downBytes += chunk.length;
-        counters.bytesDown += chunk.length;
-        conn.send(chunk);
-        conn.flush();
-        if (!conn.state.paused && conn.pendingBytes > highWater()) {
-          conn.state.paused = true;
-          socket.pause();
-          counters.paused.add(conn);
-          counters.resumeTask ??= everyTick(RESUME_CHECK_MS, resumeCheck);
-        }
-      });
+      if (upstreamTls !== undefined) socket.on("data", fromUpstream);
       socket.on("end", () => conn.close("peer closed"));
       socket.on("error", (err: NodeJS.ErrnoException) => {
         if (!connected) counters.upstreamFailed++;

@@ -33,13 +33,7 @@ done
 cores=$(nproc)
 [ "$WORKERS" = auto ] && count=$cores || count=$WORKERS
 
-runtime_bin() {
-  case $1 in
-    node20) command -v node ;;
-    node24) npx -y -p node@24 -c 'command -v node' 2>/dev/null | tail -1 ;;
-    bun) npx -y -p bun -c 'command -v bun' 2>/dev/null | tail -1 ;;
-  esac
-}
+source benchmarks/runtimes.sh
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local p=$1

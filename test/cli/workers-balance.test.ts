@@ -3,7 +3,7 @@
 // each runtime checks its side): a socket per worker, a port 0 shared, TCP and UDP peers
 // spread over the workers, a drain that answers everything. round-robin everywhere.
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { reusePortMissing } from "../../src/core/reuse-port.js";
 import type { PeersSnapshot, StatsSnapshot } from "../../src/observability/snapshot.js";
@@ -27,6 +27,29 @@ const missing = reusePortMissing();
 function childPids(pid: number): number[] {
   const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
   return text === "" ? [] : text.split(/\s+/).map(Number);
+}
+
+/**
+ * Who holds each listening socket on 127.0.0.1:`port` among `pids` (what `ss -ltnp`
+ * shows, read from /proc): one socket shared, one in the primary, or one per worker.
+ */
+function holdersOfListeners(port: number, pids: number[]): number[][] {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const inodes = readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[1] === local && f[3] === "0A")
+    .map((f) => `socket:[${f[9]}]`);
+  const holds = (pid: number, socket: string) =>
+    readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === socket;
+      } catch {
+        return false; // closed while listed
+      }
+    });
+  return inodes.map((socket) => pids.filter((pid) => holds(pid, socket)).sort()).sort();
 }
 
 /** The port of the start-up row whose address starts with `scheme` (`""`: a bare TCP address). */
@@ -137,6 +160,8 @@ describe("--workers-balance", () => {
       const admin = cli.ports.admin!;
       const workers = await workersListening(admin, 2);
       expect(workers).toEqual(childPids(cli.proc.pid!).sort());
+      // A socket per worker; the primary holds none.
+      expect(holdersOfListeners(port, [cli.proc.pid!, ...workers])).toEqual(workers.map((w) => [w]));
 
       expect([...(await spreadTcp(port, admin, 6))].sort()).toEqual(workers);
 
@@ -197,8 +222,20 @@ describe("--workers-balance", () => {
     );
     const admin = cli.ports.admin!;
     const workers = await workersListening(admin, 2);
+    // One socket, in the primary only: it accepts and passes each connection on.
+    expect(holdersOfListeners(cli.ports.echo!, [cli.proc.pid!, ...workers])).toEqual([[cli.proc.pid!]]);
     expect([...(await spreadTcp(cli.ports.echo!, admin, 6))].sort()).toEqual(workers);
     await drainAnswersEveryone();
+  }, 40_000);
+
+  it("shared (auto's choice on Node and Bun today): one socket held by the primary and every worker", async () => {
+    cli = await startCli(["echo", "127.0.0.1:0", "--workers", "2", "--admin", "0", "--log-level", "warn"], {
+      count: 2,
+    });
+    const primary = cli.proc.pid!;
+    const workers = await workersListening(cli.ports.admin!, 2);
+    const all = [primary, ...workers].sort();
+    expect(holdersOfListeners(cli.ports.echo!, all)).toEqual([all]);
   }, 40_000);
 
   it("rejects an unknown mode", async () => {

@@ -16,7 +16,7 @@ export type WorkerBalance = "shared" | "round-robin" | "reuseport";
  * the three on a quiet machine; on a Node without reusePort a `reuseport` here means `shared`.
  */
 export const AUTO_BALANCE_ON_NODE: WorkerBalance = "shared";
-/** What `auto` picks on Bun (whose node:cluster balances on Linux with SO_REUSEPORT itself). */
+/** What `auto` picks on Bun (whose node:cluster has the same three: checked on Bun 1.4 with ss). */
 export const AUTO_BALANCE_ON_BUN: WorkerBalance = "shared";
 
 /** The primary tells each worker the mode, and under reuseport the first worker's ports. */

@@ -45,13 +45,7 @@ fi
 [ -x "$HARNESS/bin/loadgen" ] || (cd "$HARNESS" && ./setup.sh)
 
 # Absolute paths of each runtime's binary: the harness needs the server's own pid.
-runtime_bin() {
-  case $1 in
-    node20) command -v node ;;
-    node24) npx -y -p node@24 -c 'command -v node' 2>/dev/null | tail -1 ;;
-    bun) npx -y -p bun -c 'command -v bun' 2>/dev/null | tail -1 ;;
-  esac
-}
+source "$ROOT/benchmarks/runtimes.sh"
 CLI=$ROOT/dist/cli/main.js
 FAST=$HARNESS/node-baselines/fast-echo.js
 EXTRAS=()

@@ -59,6 +59,12 @@ const cases: Case[] = [
     admin: { path: "/metrics", expect: /^echoplex_messages_received_total\{service="echo"\} 1$/m },
   },
   {
+    name: "echo --workers 2 --workers-balance reuseport (a socket per worker, one port 0)",
+    args: ["echo", "127.0.0.1:0", "--workers", "2", "--workers-balance", "reuseport"],
+    send: "hello\n",
+    expect: /^ECHO: hello\n/,
+  },
+  {
     name: "echo over TLS (self-signed)",
     args: ["echo", "127.0.0.1:0", "--tls-self-signed"],
     send: "hello\n",

@@ -3,13 +3,20 @@
 import type { Cluster } from "node:cluster";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { boundPorts } from "../core/reuse-port.js";
 import type { ListenInfo } from "../core/server.js";
 import { EchoplexError } from "../errors.js";
 import type { ListeningRow } from "./listening.js";
 
 /** Messages between the primary and its workers (over the cluster IPC channel). */
 export type ClusterMessage =
-  | { type: "echoplex:listening"; rows: ListeningRow[]; listening: ListenInfo[] }
+  | {
+      type: "echoplex:listening";
+      rows: ListeningRow[];
+      listening: ListenInfo[];
+      /** The worker's TCP/UDP ports bind by bind (under reuseport, the others bind these). */
+      ports: number[];
+    }
   | { type: "echoplex:shutdown" };
 
 export const WORKER_ENV = "ECHOPLEX_WORKER";
@@ -33,7 +40,7 @@ export function isClusterWorker(): boolean {
 
 /** In a worker: tells the primary what it listens on (the rows to print, and the addresses in order). */
 export function reportListening(rows: ListeningRow[], listening: ListenInfo[]): void {
-  const message: ClusterMessage = { type: "echoplex:listening", rows, listening };
+  const message: ClusterMessage = { type: "echoplex:listening", rows, listening, ports: boundPorts() };
   process.send?.(message);
 }
 

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { parseAddress } from "../core/address.js";
 import { LOG_LEVELS } from "../core/logger.js";
 import { EchoplexError } from "../errors.js";
+import { WORKERS_BALANCE_CHOICES } from "../options/shared.js";
 import { type CommonEntry, formatIssues } from "./config-schema.js";
 import type { RegisteredService } from "./registry.js";
 
@@ -16,6 +17,8 @@ export interface ServeConfig {
   admin?: { address: string; token?: string | undefined };
   /** Worker processes (as --workers; the flag wins). */
   workers?: number;
+  /** How the workers share a port (as --workers-balance; the flag wins). */
+  workersBalance?: (typeof WORKERS_BALANCE_CHOICES)[number];
   /** Validated entries by service name; each is its service schema's output. */
   services?: Record<string, CommonEntry>;
 }
@@ -49,6 +52,7 @@ function configSchema(services: readonly RegisteredService[]): z.ZodType<ServeCo
       .union([z.number().int().min(1), z.literal("auto")])
       .transform((value) => (value === "auto" ? availableParallelism() : value))
       .optional(),
+    workersBalance: z.enum(WORKERS_BALANCE_CHOICES).optional(),
     services: z.strictObject(entries).optional(),
   }) as z.ZodType<ServeConfig>;
 }

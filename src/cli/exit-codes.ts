@@ -26,6 +26,7 @@ const BY_ERROR: Partial<Record<ErrorCode, number>> = {
   ERR_BAD_THRESHOLD: EXIT_USAGE,
   ERR_THRESHOLD_FAILED: EXIT_THRESHOLD,
   ERR_FAULT_SYNTAX: EXIT_USAGE,
+  ERR_REUSEPORT_UNSUPPORTED: EXIT_USAGE,
 };
 
 /** The exit code for an error's code: distinct for the network failures a client meets. */

@@ -13,6 +13,7 @@ import { isClusterWorker, onPrimaryShutdown, reportListening } from "./cluster-w
 import { formatListening, type ListeningRow } from "./listening.js";
 import type { AdminFlags } from "./options.js";
 import type { Supervisor } from "./supervisor.js";
+import { adoptBalance, resolveBalance, type WorkerBalance } from "./worker-balance.js";
 
 export interface Runnable {
   /** Its start-up line comes from `service.describe()`; the admin endpoint reads it as it is. */
@@ -31,6 +32,8 @@ interface Started {
 export interface RunFlags extends AdminFlags {
   /** Worker processes (node:cluster); 1 runs the servers in this process. */
   workers?: number;
+  /** --workers-balance: how workers share a port (`auto` when absent). */
+  workersBalance?: string;
   /**
    * serve: print the services as one aligned table, with an admin row also when the
    * endpoint is off (suggesting --admin at this address).
@@ -65,13 +68,16 @@ export async function runGroup(
   flags: RunFlags = {},
 ): Promise<RunResult> {
   const workers = flags.workers ?? 1;
-  if (workers > 1 && !isClusterWorker()) return supervise(runnables, logger, flags, workers);
+  // Checked before anything listens: `reuseport` where the runtime cannot is a usage error.
+  const balance = resolveBalance(flags.workersBalance);
+  if (workers > 1 && !isClusterWorker()) return supervise(runnables, logger, flags, workers, balance);
   // A worker may be asked to stop before it has finished starting.
   let stopRequested = false;
   let drain = () => {
     stopRequested = true;
   };
   if (isClusterWorker()) {
+    adoptBalance();
     onPrimaryShutdown(() => drain());
     process.on("disconnect", () => drain()); // the primary is gone
   }
@@ -191,6 +197,7 @@ async function supervise(
   logger: Logger,
   flags: RunFlags,
   count: number,
+  balance: WorkerBalance,
 ): Promise<RunResult> {
   let supervisor: Supervisor | undefined;
   let admin: AdminEndpoint | undefined;
@@ -215,7 +222,7 @@ async function supervise(
   }
   // node:cluster is loaded only by a primary: a single process does not pay its memory.
   const { runPrimary } = await import("./supervisor.js");
-  supervisor = runPrimary(count, logger, { beforeExit: async () => admin?.close() });
+  supervisor = runPrimary(count, logger, { balance, beforeExit: async () => admin?.close() });
   const first = await supervisor.listening;
   const rows: ListeningRow[] = first.rows.map((row) => ({ ...row, suffix: `[${count} workers]` }));
   rows.push(...adminRows(admin, flags, `[all ${count} workers]`));

@@ -87,6 +87,7 @@ export function serviceCommand(def: ServiceDefinition): Command {
     const addresses = listenAddressesOf(def, positional, values);
     const run = {
       workers: values.workers as number,
+      workersBalance: values.workersBalance as string,
       ...(values.admin === undefined ? {} : { admin: values.admin as string }),
       ...(values.adminToken === undefined ? {} : { adminToken: values.adminToken as string }),
     };

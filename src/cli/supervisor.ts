@@ -6,6 +6,7 @@ import type { Logger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
 import { type ClusterMessage, WORKER_ENV } from "./cluster-worker.js";
 import type { ListeningRow } from "./listening.js";
+import { BALANCE_ENV, PORTS_ENV, type WorkerBalance } from "./worker-balance.js";
 
 const shutdownMessage: ClusterMessage = { type: "echoplex:shutdown" };
 const MIN_BACKOFF_MS = 100;
@@ -24,6 +25,8 @@ export interface Supervisor {
 }
 
 interface PrimaryOptions {
+  /** How the workers share the listening ports (default: shared). */
+  balance?: WorkerBalance;
   /** Awaited after the last worker has exited, before the primary exits 0 (closes the admin endpoint). */
   beforeExit?: () => Promise<void>;
 }
@@ -34,9 +37,13 @@ interface PrimaryOptions {
  * signal (a second one kills the group) and exits 0 when every worker has exited.
  */
 export function runPrimary(count: number, logger: Logger, options: PrimaryOptions = {}): Supervisor {
-  // Workers accept from the shared socket themselves; round-robin through the
-  // primary would make the primary the bottleneck.
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const balance = options.balance ?? "shared";
+  // shared: workers accept from the primary's socket themselves. round-robin: the primary
+  // accepts and passes each connection on. reuseport binds in the workers (see
+  // worker-balance.ts); a Unix door, which SO_REUSEPORT cannot spread, is shared there.
+  cluster.schedulingPolicy = balance === "round-robin" ? cluster.SCHED_RR : cluster.SCHED_NONE;
+  /** Under reuseport: the first worker's ports, which every later worker binds too. */
+  let groupPorts: number[] | undefined;
   let shuttingDown = false;
   let reported = false;
   let backoff = MIN_BACKOFF_MS;
@@ -55,13 +62,22 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
   };
 
   const fork = (): void => {
-    const worker = cluster.fork({ [WORKER_ENV]: "1" });
+    const worker = cluster.fork({
+      [WORKER_ENV]: "1",
+      [BALANCE_ENV]: balance,
+      ...(groupPorts === undefined ? {} : { [PORTS_ENV]: JSON.stringify(groupPorts) }),
+    });
     startedAt.set(worker, Date.now());
     worker.on("message", (message: ClusterMessage) => {
       if (message?.type !== "echoplex:listening") return;
       listeningWorkers.add(worker);
       // A worker still starting when the drain began could not have heard it: tell it now.
       if (shuttingDown) worker.send(shutdownMessage);
+      // reuseport: the others start once the first has bound, so that a port 0 is its port.
+      if (balance === "reuseport" && groupPorts === undefined) {
+        groupPorts = message.ports;
+        for (let i = 1; i < count && !shuttingDown; i++) fork();
+      }
       if (!reported) {
         reported = true;
         firstListening({ rows: message.rows, listening: message.listening });
@@ -109,7 +125,8 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  for (let i = 0; i < count; i++) fork();
+  logger.info({ workers: count, balance }, "starting workers");
+  for (let i = 0; i < (balance === "reuseport" ? 1 : count); i++) fork();
   return {
     workers: () => [...listeningWorkers],
     get draining() {

@@ -1,10 +1,11 @@
 // Binding a node:net (or node:tls, node:http) server to an address or a Unix path: the part of
 // listen() every service shares, so that each reports the same errors (EADDRINUSE as
 // ERR_ADDRESS_IN_USE, …) and survives accept errors (EMFILE) the same way.
-import { connect, type Server } from "node:net";
+import { connect, type ListenOptions, type Server } from "node:net";
 import { EchoplexError, listenError } from "../errors.js";
 import { type Address, formatAddress } from "./address.js";
 import { formatUnixPath } from "./listen-address.js";
+import { nextBind } from "./reuse-port.js";
 
 export interface BoundAddress {
   host: string;
@@ -24,10 +25,18 @@ export function bindServer(
   onAcceptError: (err: NodeJS.ErrnoException) => void,
 ): Promise<BoundAddress> {
   const where = formatAddress(addr.host, addr.port);
+  const bind = nextBind(addr.port);
+  // `reusePort` is in Node's types from 22.12 on; this project's are Node 20's.
+  const options: ListenOptions & { reusePort?: boolean } = {
+    host: addr.host,
+    port: bind.port,
+    backlog: 4096,
+  };
+  if (bind.reusePort) options.reusePort = true;
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, where));
     server.once("error", onError);
-    server.listen({ host: addr.host, port: addr.port, backlog: 4096 }, () => {
+    server.listen(options, () => {
       server.off("error", onError);
       server.on("error", onAcceptError);
       const bound = server.address();
@@ -35,6 +44,7 @@ export function bindServer(
         reject(new EchoplexError("ERR_BAD_ADDRESS", `cannot listen on ${where}`));
         return;
       }
+      bind.got(bound.port);
       resolve({
         host: addr.host ?? bound.address,
         port: bound.port,

@@ -214,6 +214,21 @@ export const WORKERS_OPTION: OptionSpec = {
   help: "worker processes sharing the port (a number, or auto = one per core)",
 };
 
+/** How the workers of --workers share a listening port (see src/cli/worker-balance.ts). */
+export const WORKERS_BALANCE_CHOICES = ["auto", "shared", "round-robin", "reuseport"] as const;
+
+export const WORKERS_BALANCE_OPTION: OptionSpec = {
+  name: "workersBalance",
+  flag: "--workers-balance",
+  kind: "choice",
+  placeholder: "mode",
+  choices: WORKERS_BALANCE_CHOICES,
+  default: "auto",
+  scope: "process",
+  config: "workersBalance",
+  help: "how workers share a port: shared (one socket, each worker accepts), round-robin (the primary accepts and hands over), reuseport (a socket per worker, the kernel spreads; Node >= 22.12, Bun), auto (per runtime)",
+};
+
 /** The observability endpoint, off by default (`admin: { address, token }` in a config). */
 export const ADMIN_OPTIONS: readonly OptionSpec[] = [
   {
@@ -339,7 +354,12 @@ export const FAULT_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /** What every service command takes besides its own options and limits. */
-export const PROCESS_OPTIONS: readonly OptionSpec[] = [WORKERS_OPTION, ...ADMIN_OPTIONS, ...LOGGING_OPTIONS];
+export const PROCESS_OPTIONS: readonly OptionSpec[] = [
+  WORKERS_OPTION,
+  WORKERS_BALANCE_OPTION,
+  ...ADMIN_OPTIONS,
+  ...LOGGING_OPTIONS,
+];
 
 /** Everything a line service (echo, cmd, chat, sink) takes besides its own options. */
 export const LINE_SERVICE_OPTIONS: readonly OptionSpec[] = [

@@ -118,6 +118,7 @@ describe("every option: the flag and the serve config key give the same values",
       "logFormat",
       "logLevel",
       "workers",
+      "workersBalance",
     ]);
     for (const spec of specs) {
       const value =

@@ -127,6 +127,7 @@ Examples:
       admin: config.admin?.address,
       adminToken: config.admin?.token,
       workers: config.workers,
+      workersBalance: config.workersBalance,
     };
     // A flag given on the command line wins over the config file, which wins over defaults.
     const value = <T>(name: string): T => {
@@ -142,11 +143,13 @@ Examples:
     const admin = value<string | undefined>("admin");
     const adminToken = value<string | undefined>("adminToken");
     const workers = value<number | undefined>("workers");
+    const workersBalance = value<string | undefined>("workersBalance");
     // runGroup prints the one table of services (under --workers, the primary does).
     await runGroup(runnables, logger, {
       ...(admin === undefined ? {} : { admin }),
       ...(adminToken === undefined ? {} : { adminToken }),
       ...(workers === undefined ? {} : { workers }),
+      ...(workersBalance === undefined ? {} : { workersBalance }),
       table: { suggestAdmin: SUGGESTED_ADMIN },
     });
   });

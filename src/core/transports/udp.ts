@@ -3,7 +3,7 @@
 // forgotten after --udp-idle of silence. UDP source addresses can be forged, so an
 // answer never makes the server an amplifier: a peer is sent at most what it sent
 // plus a small allowance per datagram (the reply prefix); the rest is dropped.
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from "node:dgram";
+import { createSocket, type RemoteInfo, type SocketOptions, type Socket as UdpSocket } from "node:dgram";
 import { isIP } from "node:net";
 import { Duplex } from "node:stream";
 import { messages } from "../../codecs/messages.js";
@@ -11,6 +11,7 @@ import { listenError } from "../../errors.js";
 import { type Address, formatAddress } from "../address.js";
 import { UDP_DEFAULT_IDLE_MS } from "../contract.js";
 import type { BoundAddress } from "../listen.js";
+import { nextBind } from "../reuse-port.js";
 import { everyTick, type TickTask } from "../ticker.js";
 import type { Gate, Listener } from "../transport.js";
 import { WarnThrottle } from "../warn-throttle.js";
@@ -52,17 +53,23 @@ export class UdpListener implements Listener {
     const { host, port } = this.options.address;
     // No host: every interface, IPv4 peers included (a dual-stack socket).
     const type = host === undefined || isIP(host) === 6 ? "udp6" : "udp4";
-    const socket = createSocket({ type, ipv6Only: false });
+    const bind = nextBind(port);
+    // Under --workers-balance reuseport the kernel keeps a source address on one worker,
+    // so a peer's datagrams meet the same peer state (`reusePort`: Node 22.12's types on).
+    const socketOptions: SocketOptions & { reusePort?: boolean } = { type, ipv6Only: false };
+    if (bind.reusePort) socketOptions.reusePort = true;
+    const socket = createSocket(socketOptions);
     this.socket = socket;
     const where = `udp://${formatAddress(host, port)}`;
     return new Promise((resolve, reject) => {
       socket.once("error", (err: NodeJS.ErrnoException) => reject(listenError(err, where)));
-      socket.bind({ port, ...(host === undefined ? {} : { address: host }) }, () => {
+      socket.bind({ port: bind.port, ...(host === undefined ? {} : { address: host }) }, () => {
         socket.removeAllListeners("error");
         socket.on("error", (err: NodeJS.ErrnoException) => gate.acceptFailed(err));
         socket.on("message", (datagram, from) => this.received(datagram, from));
         this.sweep = everyTick(Math.min(1000, Math.max(50, this.idleMs / 4)), (now) => this.expire(now));
         const bound = socket.address();
+        bind.got(bound.port);
         const display = `udp://${formatAddress(host, bound.port)}`;
         resolve({ host: host ?? bound.address, port: bound.port, family: bound.family, display });
       });

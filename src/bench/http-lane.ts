@@ -55,6 +55,8 @@ export class HttpLane implements ResponseSink {
   /** When the request in flight was due (open loop: its intended time) and when it went out. */
   dueAt = 0;
   sentAt = 0;
+  /** Requests sent so far: tells the request a close cut off from the next one sent meanwhile. */
+  private sends = 0;
   private socket: Duplex | undefined;
   private connecting = false;
   private closed = false;
@@ -88,6 +90,7 @@ export class HttpLane implements ResponseSink {
   /** Sends the request, due at `dueAt`, now; connects first if the connection is gone. */
   send(dueAt: number, now: number): void {
     this.busy = true;
+    this.sends++;
     this.dueAt = dueAt;
     this.sentAt = now;
     this.bodyLen = 0;
@@ -180,12 +183,14 @@ export class HttpLane implements ResponseSink {
   private lost(socket: Duplex, err: unknown): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
+    const waiting = this.busy ? this.sends : -1;
     try {
+      // May complete a body that ran to the close, and the run may send the next request at once.
       this.parser.end();
     } catch (parseErr) {
       err ??= parseErr;
     }
-    if (this.busy) this.fail(err ?? hangUp());
+    if (this.busy && this.sends === waiting) this.fail(err ?? hangUp());
   }
 
   private fail(err: unknown): void {

@@ -50,7 +50,8 @@ measure() {
 }
 # CPU microseconds per request, the generator's start-up ($2 seconds) left out.
 per_req() { awk -v c="$(cat "$cpu")" -v s="$2" -v n="$1" 'BEGIN { c -= s; if (c < 0) c = 0; if (n > 0) printf "%.2f", c * 1e6 / n; else print 0 }'; }
-json_field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | head -1; }
+# The first occurrence of a number field (the per-second entries after it repeat some names).
+json_field() { grep -o "\"$1\":[0-9.]*" | head -1 | cut -d: -f2; }
 
 where="server on core 1, generators on core 0"
 [ "$PINNED" = 1 ] || where="server and generators unpinned"

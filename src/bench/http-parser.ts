@@ -55,6 +55,12 @@ const CLOSE = Buffer.from("close");
 const KEEP_ALIVE = Buffer.from("keep-alive");
 const HTTP_1 = Buffer.from("HTTP/1.");
 
+/** Whether `prefix` is at buf[start] (a loop: Buffer.compare's checks cost more on a few bytes). */
+function startsWith(buf: Buffer, start: number, prefix: Buffer): boolean {
+  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix[i]) return false;
+  return true;
+}
+
 /** Whether buf[start, end) equals `lower` ignoring ASCII case (`lower` is lower-case). */
 function equalsIgnoreCase(buf: Buffer, start: number, end: number, lower: Buffer): boolean {
   if (end - start !== lower.length) return false;
@@ -248,7 +254,7 @@ export class HttpResponseParser {
     const minor = buf[start + 7]! - 0x30;
     if (
       len < 12 ||
-      buf.compare(HTTP_1, 0, HTTP_1.length, start, start + HTTP_1.length) !== 0 ||
+      !startsWith(buf, start, HTTP_1) ||
       minor < 0 ||
       minor > 9 ||
       buf[start + 8] !== SP ||

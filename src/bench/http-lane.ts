@@ -75,18 +75,6 @@ export class HttpLane implements ResponseSink {
     if (checkBodies) this.body = Buffer.allocUnsafe(4096);
   }
 
-  /** Opens the connection ahead of the first request; resolves with the error if it fails. */
-  async open(): Promise<unknown> {
-    this.connecting = true;
-    try {
-      this.attach(await dial(this.target, CONNECT_TIMEOUT_MS, this));
-      return undefined;
-    } catch (err) {
-      this.connecting = false;
-      return err;
-    }
-  }
-
   /** Sends the request, due at `dueAt`, now; connects first if the connection is gone. */
   send(dueAt: number, now: number): void {
     this.busy = true;
@@ -166,7 +154,8 @@ export class HttpLane implements ResponseSink {
     );
   }
 
-  private attach(socket: Duplex): void {
+  /** Takes a connection (opened with this lane as its sink, ahead of the first request, or again). */
+  attach(socket: Duplex): void {
     this.connecting = false;
     if (this.closed) {
       closeHard(socket);

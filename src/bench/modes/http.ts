@@ -10,7 +10,7 @@ import type { HttpBenchOptions } from "../options.js";
 import { Budget, paceOf, startPacer } from "../pacing.js";
 import { Recorder } from "../recorder.js";
 import type { RunningBench } from "../request-reply.js";
-import { certificateRefused, connectFailure, errorKind } from "../transport.js";
+import { certificateRefused, connectFailure, dialAll, errorKind } from "../transport.js";
 
 /** Pause of a lane after a failed request, so a dead server is not hammered. */
 const RETRY_PAUSE_MS = 10;
@@ -206,7 +206,11 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
     };
     for (let i = 0; i < options.conns; i++)
       lanes.push(new HttpLane(target, request, owner, options.expect !== undefined));
-    const dialErrors = await openAll(lanes);
+    const dialErrors: unknown[] = [];
+    const sockets = await dialAll(target, lanes.length, DIAL_PARALLEL, (err) => dialErrors.push(err), lanes);
+    sockets.forEach((socket, i) => {
+      if (socket !== undefined) lanes[i]!.attach(socket);
+    });
     if (dialErrors.length === lanes.length) throw connectFailure(dialErrors[0], url.host);
     const rec = new Recorder(options.stop, {
       uncorrected: options.rate > 0,
@@ -274,18 +278,4 @@ export function runHttp(options: HttpBenchOptions): RunningBench {
     });
   })();
   return { recorder: () => recorder, done, halt: () => halt() };
-}
-
-/** Opens every lane's connection, at most DIAL_PARALLEL at once; the errors of those that failed. */
-async function openAll(lanes: readonly HttpLane[]): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < lanes.length) {
-      const err = await lanes[next++]!.open();
-      if (err !== undefined) errors.push(err);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DIAL_PARALLEL, lanes.length) }, worker));
-  return errors;
 }

@@ -21,6 +21,7 @@ export default defineConfig({
       "test/services/http/plan.test.ts",
       "test/services/sink/record.test.ts",
       "test/observability/worker-aggregation.test.ts",
+      "test/bench/http-parser.test.ts",
     ],
     setupFiles: ["test/helpers/no-network.ts"],
     pool: "threads",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive as real peers (nc, curl, ab, openssl,
-# redis-server, chromium, jq, haproxy, logger, socat, xmllint), from Debian's packages, only when one is missing.
+# redis-server, chromium, jq, haproxy, logger, socat, xmllint), from Debian's packages, only when one is missing;
+# and wrk, the C load generator benchmarks/bench-http-vs.sh compares `bench http` with.
 # Idempotent and quiet when everything is there. Never downloads anything else.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ declare -A NEED=(
   [xmllint]=libxml2-utils
   [ii]=ii
   [irssi]=irssi
+  [wrk]=wrk
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -202,8 +202,7 @@ function benchOptions(mode: BenchMode, target: string, flags: BenchFlags, extra?
       throw bad("bench script takes FILE.js ADDRESS");
     case "http": {
       checkHttpTarget(target);
-      if (pipeline > 1)
-        throw bad("--pipeline does not apply to http (node:http sends one request at a time per connection)");
+      if (pipeline > 1) throw bad("--pipeline does not apply to http (one request at a time per connection)");
       const tls = tlsSettings(flags);
       const scheme = /^https?:\/\//i.test(target) ? "" : tls ? "https://" : "http://";
       let url: URL;

@@ -91,14 +91,10 @@ class Pipe {
   private mask: number;
   private out: Buffer;
   private outLen = 0;
-  private readonly spare: Buffer[] = [];
-  /** Buffers handed to socket.write, oldest first; writes complete in order. */
-  private readonly writing: Buffer[] = [];
-  /** One callback for every write (no closure per write): the oldest buffer is free again. */
-  private readonly onWritten = () => {
-    const buf = this.writing.shift();
-    if (buf !== undefined) this.spare.push(buf);
-  };
+  /** The last view of `out` handed to write, reused while a write has the same length (ping-pong). */
+  private outView: Buffer | undefined;
+  /** When the chunk being read arrived: one clock read per chunk, however many replies it holds. */
+  private readAt = 0;
   private readonly codec: Codec;
   private readonly framingBytes: number;
   /** Each request leaves at once as one message (a WebSocket): no batching. */
@@ -152,18 +148,27 @@ class Pipe {
     this.run.recorder.onSent(at);
   }
 
-  /** Writes every queued request in one write; the buffer is reused once the write completes. */
+  /**
+   * Writes every queued request in one write, with no callback (no closure, no bookkeeping
+   * per write). A write the kernel took whole leaves nothing queued in the stream
+   * (writableLength 0): the buffer is free again at once. Otherwise the stream keeps it
+   * until sent, and the next requests go into a new one.
+   */
   flush(): void {
-    if (this.outLen === 0 || !this.alive) return;
-    const buf = this.out;
     const len = this.outLen;
-    this.out = this.spare.pop() ?? Buffer.allocUnsafe(buf.length);
+    if (len === 0 || !this.alive) return;
+    let view = this.outView;
+    if (view === undefined || view.length !== len) view = this.outView = this.out.subarray(0, len);
     this.outLen = 0;
-    this.writing.push(buf);
-    this.socket.write(buf.subarray(0, len), this.onWritten);
+    this.socket.write(view);
+    if (this.socket.writableLength > 0) {
+      this.out = Buffer.allocUnsafe(this.out.length);
+      this.outView = undefined;
+    }
   }
 
   onData(chunk: Buffer): void {
+    this.readAt = performance.now();
     try {
       this.codec.push(chunk);
     } catch (err) {
@@ -175,7 +180,7 @@ class Pipe {
 
   private onReply(reply: Buffer): void {
     const run = this.run;
-    const now = performance.now();
+    const now = this.readAt;
     if (this.recvSeq >= this.sendSeq) {
       run.recorder.error("unsolicited");
       return;

@@ -11,15 +11,17 @@ import { framingFor } from "../codecs/framing-for.js";
 import { messages } from "../codecs/messages.js";
 import type { Codec } from "../codecs/types.js";
 import { everyTick } from "../core/ticker.js";
+import { ConnRamp } from "./conn-ramp.js";
 import type { ConnTarget, StopRule } from "./options.js";
 import { Budget, paceOf, startPacer } from "./pacing.js";
 import { Recorder } from "./recorder.js";
-import { levelAt, type Stage } from "./stages.js";
+import type { Stage } from "./stages.js";
 import {
   certificateRefused,
   clientCertOf,
   closeHard,
   connectFailure,
+  dial,
   dialAll,
   errorKind,
   isTlsFailure,
@@ -68,6 +70,8 @@ export interface RequestReplyPlan {
 const MAX_OPEN_LOOP_INFLIGHT = 65_536;
 const MIN_BATCH_BYTES = 16 * 1024;
 const DIAL_PARALLEL = 64;
+/** How often a connection shape is followed. */
+const RAMP_TICK_MS = 50;
 
 class RunState {
   outstanding = 0;
@@ -101,6 +105,8 @@ class Pipe {
   private readonly messageMode: boolean;
 
   constructor(
+    /** Its index among the run's connections. */
+    readonly slot: number,
     readonly socket: Duplex,
     private readonly exchange: Exchange,
     private readonly run: RunState,
@@ -242,9 +248,11 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
     let firstFailure: unknown;
     // Each connection's bytes reach its pipe through a sink, set once the pipe exists.
     const sinks = Array.from({ length: plan.conns }, () => ({ onData: (_chunk: Buffer) => {} }));
+    // With a connection shape, only what it needs at the start is dialed now; the rest on the ramp.
+    const shape = plan.rate === 0 ? plan.connStages : undefined;
     const sockets = await dialAll(
       plan.target,
-      plan.conns,
+      shape === undefined ? plan.conns : ConnRamp.initial(shape, plan.conns),
       DIAL_PARALLEL,
       (err) => {
         firstFailure ??= err;
@@ -260,9 +268,6 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
     for (const kind of failures) rec.error(kind);
     const run = new RunState(rec, new Budget(plan.stop, rec.windowEnd), plan.rate === 0);
     const pipes: Pipe[] = [];
-    sockets.forEach((socket, i) => {
-      if (socket !== undefined) pipes.push(new Pipe(socket, plan.exchange(i), run, plan));
-    });
 
     // A refused client certificate (TLS 1.3) comes after the handshake, as an error or a close.
     let tlsRefusal: unknown;
@@ -295,28 +300,29 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         if (run.outstanding === 0 && run.budget.spent(now)) finish();
         else if (pipes.every((p) => !p.alive)) finish();
       };
-      let k = 0;
-      sockets.forEach((socket, i) => {
-        if (socket === undefined) return;
-        const pipe = pipes[k++]!;
-        sinks[i]!.onData = (chunk: Buffer) => {
+      /** Connection `slot`'s pipe: its bytes, its errors and its close wired to the run. */
+      const attach = (socket: Duplex, slot: number): Pipe => {
+        const pipe = new Pipe(slot, socket, plan.exchange(slot), run, plan);
+        sinks[slot]!.onData = (chunk: Buffer) => {
           pipe.onData(chunk);
           if (run.outstanding === 0) checkDone(performance.now());
         };
-      });
-      for (const pipe of pipes) {
-        pipe.socket.on("error", (err) => {
+        socket.on("error", (err) => {
           if (rec.replies === 0 && isTlsFailure(err)) tlsRefusal ??= err;
           pipe.fail(errorKind(err));
         });
-        pipe.socket.on("close", () => {
+        socket.on("close", () => {
           if (pipe.alive) {
             if (pipe.inflight > 0 || !run.budget.spent(performance.now())) pipe.fail("closed");
             else pipe.alive = false;
           }
           if (!finished) checkDone(performance.now());
         });
-      }
+        return pipe;
+      };
+      sockets.forEach((socket, slot) => {
+        if (socket !== undefined) pipes.push(attach(socket, slot));
+      });
       halt = () => {
         const now = performance.now();
         run.budget.halt(now);
@@ -333,25 +339,42 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
       }, 50);
 
       const start = performance.now();
-      if (run.closedLoop && plan.connStages !== undefined) {
-        const shape = plan.connStages;
-        const apply = (now: number) => {
-          const want = Math.min(pipes.length, Math.round(levelAt(shape, now - start)));
-          rec.activeConns = want;
-          pipes.forEach((pipe, i) => {
-            const on = i < want;
-            if (on === pipe.active) return;
-            pipe.active = on;
-            if (!on) return;
-            run.lastProgress = now;
-            while (pipe.alive && pipe.inflight < plan.pipeline && run.budget.take(now)) pipe.issue(now);
-            pipe.flush();
-          });
+      if (shape !== undefined) {
+        const ramp = new ConnRamp(
+          shape,
+          plan.conns,
+          pipes,
+          {
+            dial: (slot) =>
+              dial(plan.target, plan.timeoutMs, sinks[slot]).then(
+                (socket) => {
+                  // A dial that completes after the run is closed at once.
+                  if (!finished) return attach(socket, slot);
+                  closeHard(socket);
+                  return undefined;
+                },
+                (err: unknown) => {
+                  if (!finished) rec.error(errorKind(err));
+                  return undefined;
+                },
+              ),
+            start: (pipe, now) => {
+              run.lastProgress = now;
+              while (pipe.alive && pipe.inflight < plan.pipeline && run.budget.take(now)) pipe.issue(now);
+              pipe.flush();
+            },
+            level: (active) => {
+              rec.activeConns = active;
+            },
+          },
+          start,
+        );
+        ramp.apply(start);
+        const ticking = everyTick(RAMP_TICK_MS, () => ramp.apply(performance.now()));
+        stopPacer = () => {
+          ramp.stop();
+          ticking.stop();
         };
-        for (const pipe of pipes) pipe.active = false;
-        apply(start);
-        const ramp = everyTick(50, () => apply(performance.now()));
-        stopPacer = () => ramp.stop();
       } else if (run.closedLoop) {
         for (let k = 0; k < plan.pipeline; k++) {
           for (const pipe of pipes) if (run.budget.take(start)) pipe.issue(start);

@@ -1,24 +1,15 @@
-// The bench's write path and its CPU figures: requests written with no callback, a
-// buffer reused only when the kernel took the whole write, and the steady-state CPU
-// per reply measured inside the window.
-import { createServer, type Server, type Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningCli, startCli } from "../helpers/cli.js";
+// The bench's write path: requests written with no callback, and a buffer reused only
+// when the kernel took the whole write (a write the stream still holds keeps its buffer).
+import { createServer, type Socket } from "node:net";
+import { describe, expect, it } from "vitest";
 import { bench } from "./helpers.js";
-
-let echo: RunningCli;
-beforeAll(async () => {
-  echo = await startCli(["echo", "127.0.0.1:0", "--log-level", "warn"]);
-});
-afterAll(async () => {
-  await echo?.stop();
-});
+import { listen, type TestServer } from "./servers.js";
 
 /**
  * A line echo server ("ECHO: " + line) that reads nothing for its first `stallMs` on each
  * connection: the client's writes back up in its own stream meanwhile.
  */
-async function slowStartEcho(stallMs: number): Promise<{ port: number; server: Server }> {
+function slowStartEcho(stallMs: number): Promise<TestServer> {
   const server = createServer((socket: Socket) => {
     socket.pause();
     setTimeout(() => socket.resume(), stallMs);
@@ -36,10 +27,7 @@ async function slowStartEcho(stallMs: number): Promise<{ port: number; server: S
     });
     socket.on("error", () => {});
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return { port: address.port, server };
+  return listen(server);
 }
 
 describe("bench echo's write path", () => {
@@ -47,7 +35,7 @@ describe("bench echo's write path", () => {
     // 16 requests of 1 MiB in flight per connection: the first flush is more than the
     // socket buffers take while the server is not reading, so the stream keeps the
     // buffer, and the next requests (one per reply) must go into another one.
-    const { port, server } = await slowStartEcho(300);
+    const { port, close } = await slowStartEcho(300);
     try {
       const { code, result } = await bench(
         [
@@ -71,26 +59,7 @@ describe("bench echo's write path", () => {
       expect(result.ok).toBe(64);
       expect(code).toBe(0);
     } finally {
-      server.close();
+      await close();
     }
-  });
-
-  it("reports the CPU per reply inside the measured window, without start-up and warm-up", async () => {
-    const { code, result } = await bench([
-      "echo",
-      `127.0.0.1:${echo.port}`,
-      "--conns",
-      "4",
-      "--duration",
-      "1s",
-      "--warmup",
-      "500ms",
-    ]);
-    expect(code).toBe(0);
-    expect(result.measured).toBeGreaterThan(100);
-    expect(result.windowCpuUs).toBeGreaterThan(0);
-    // The window is part of the run: its CPU is less than the whole run's.
-    expect(result.windowCpuUs).toBeLessThan(result.cpuUs);
-    expect(result.windowCpuUsPerReply).toBeCloseTo(result.windowCpuUs / result.measured, 1);
   });
 });

@@ -3,7 +3,8 @@
 # no verification, no histogram) measure the same echo server in one run (pp-100c by default:
 # 100 connections, ping-pong, 64-byte payloads), the server pinned to core 1 and each client
 # to core 0, in turn REPEATS times. Prints each one's msgs/s and client CPU per reply, the
-# ratios to loadgen, and their medians. Loopback only; every run is bounded by DUR.
+# ratios to loadgen, and their medians (bench: windowCpuUsPerReply, the CPU of its measured window
+# only, as loadgen and the bare client measure theirs). Loopback only; every run is bounded by DUR.
 # Knobs (env): SERVER=echoplex|epoll-echo (epoll-echo: the harness's C server, so the server is
 # not the limit), HARNESS (default ../shared/harness), CONNS=100 PIPELINE=1 SIZE=64 DUR=5
 # WARMUP=1 REPEATS=3, PIN=0 to let the scheduler place every process.

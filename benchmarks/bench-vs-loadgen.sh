@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `echoplex bench`, the harness's Go loadgen and a bare Node client (bench/node-floor-client.mjs:
+# `echoplex bench`, the harness's Go loadgen and a bare Node client (benchmarks/node-floor-client.mjs:
 # no verification, no histogram) measure the same echo server in one run (pp-100c by default:
 # 100 connections, ping-pong, 64-byte payloads), the server pinned to core 1 and each client
 # to core 0, in turn REPEATS times. Prints each one's msgs/s and client CPU per reply, the
-# ratios to loadgen, and their medians. Loopback only; every run is bounded by DUR.
+# ratios to loadgen, and their medians (bench: windowCpuUsPerReply, the CPU of its measured window
+# only, as loadgen and the bare client measure theirs). Loopback only; every run is bounded by DUR.
 # Knobs (env): SERVER=echoplex|epoll-echo (epoll-echo: the harness's C server, so the server is
 # not the limit), HARNESS (default ../shared/harness), CONNS=100 PIPELINE=1 SIZE=64 DUR=5
 # WARMUP=1 REPEATS=3, PIN=0 to let the scheduler place every process.
@@ -52,8 +53,8 @@ for r in $(seq "$REPEATS"); do
   eb=$(on 0 node dist/cli/main.js bench echo "127.0.0.1:$port" --conns "$CONNS" --pipeline "$PIPELINE" \
     --size "$SIZE" --duration "${DUR}s" --warmup "${WARMUP}s" --prefix 'ECHO: ' --json --no-progress || true)
   eb_mps=$(json_field msgsPerSec <<<"$eb")
-  eb_us=$(json_field cpuUsPerReply <<<"$eb")
-  fl=$(on 0 node bench/node-floor-client.mjs "$port" "$CONNS" "$DUR" "$WARMUP" "$SIZE")
+  eb_us=$(json_field windowCpuUsPerReply <<<"$eb")
+  fl=$(on 0 node benchmarks/node-floor-client.mjs "$port" "$CONNS" "$DUR" "$WARMUP" "$SIZE")
   fl_mps=$(json_field msgsPerSec <<<"$fl")
   fl_us=$(json_field cpuUsPerReply <<<"$fl")
   echo "$lg_mps $lg_us $eb_mps $eb_us $fl_mps $fl_us" >>"$rows"

@@ -2,7 +2,7 @@
 // request, replies only counted by their newlines (no verification, no histogram, no
 // timestamps). What it spends per reply is what Node's own socket path costs; the rest of
 // what `echoplex bench` spends is its own work.
-// Usage: node bench/node-floor-client.mjs PORT [CONNS=100] [SECONDS=5] [WARMUP=1] [SIZE=64]
+// Usage: node benchmarks/node-floor-client.mjs PORT [CONNS=100] [SECONDS=5] [WARMUP=1] [SIZE=64]
 import { connect } from "node:net";
 
 const [port, conns = 100, seconds = 5, warmup = 1, size = 64] = process.argv.slice(2).map(Number);

@@ -60,6 +60,13 @@ export class Recorder {
   /** When the last reply came (requests mode measures up to it). */
   lastReplyAt = 0;
   private readonly cpuAtStart = process.cpuUsage();
+  /**
+   * CPU time (us) when the first reply inside the window came and when the first reply
+   * after it came: the steady state, without start-up, JIT warm-up and teardown, as the
+   * harness loadgen measures its own CPU.
+   */
+  private windowCpuFrom = -1;
+  private windowCpuTo = -1;
 
   constructor(
     readonly stop: StopRule,
@@ -101,10 +108,13 @@ export class Recorder {
     if (outcome === "ok") this.ok++;
     else if (outcome === "mismatch") this.mismatches++;
     if (now >= this.windowStart && now < this.windowEnd) {
+      if (this.measured === 0) this.windowCpuFrom = this.cpuUs();
       this.measured++;
       this.measuredBytes += bytes;
       recordMs(this.interval, latencyMs);
       if (uncorrectedMs >= 0 && this.uncorrected !== undefined) recordMs(this.uncorrected, uncorrectedMs);
+    } else if (this.windowCpuTo < 0 && this.measured > 0) {
+      this.windowCpuTo = this.cpuUs();
     }
   }
 
@@ -182,6 +192,8 @@ export class Recorder {
     const per = (n: number) => (seconds > 0 ? n / seconds : 0);
     // Read once: two reads differ by the CPU spent between them, and cpuUsPerReply must be cpuUs / replies.
     const cpuUs = this.cpuUs();
+    const windowCpuUs =
+      this.measured === 0 ? 0 : (this.windowCpuTo < 0 ? cpuUs : this.windowCpuTo) - this.windowCpuFrom;
     const result: BenchResult = {
       ...base,
       workers: 1,
@@ -201,6 +213,8 @@ export class Recorder {
       cpuPercent: this.cpuPercent(),
       cpuUs,
       cpuUsPerReply: perReply(cpuUs, this.replies),
+      windowCpuUs,
+      windowCpuUsPerReply: perReply(windowCpuUs, this.measured),
       histogram: encodeHistogram(this.histogram),
       perSecond: this.roller.seconds,
     };

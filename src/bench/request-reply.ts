@@ -1,44 +1,31 @@
 // The request/response load engine behind the echo and cmd modes: each connection
-// keeps `pipeline` requests in flight (closed loop) or gets requests at their
-// intended times from the pacer (open loop). Requests are written into a reused
-// buffer and sent with one write per connection per read or pacer tick; replies
-// are split by the project's codecs and checked in order against what was sent.
-// Over a WebSocket each request is its own message and each message a reply.
+// (a Pipe, pipe.ts) keeps `pipeline` requests in flight (closed loop) or gets requests
+// at their intended times from the pacer (open loop); a connection shape (conn-ramp.ts)
+// brings connections into a closed loop over time. One write per connection per read
+// or pacer tick. Over a WebSocket each request is its own message and each message a reply.
 
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
-import { framingFor } from "../codecs/framing-for.js";
-import { messages } from "../codecs/messages.js";
-import type { Codec } from "../codecs/types.js";
 import { everyTick } from "../core/ticker.js";
+import { ConnRamp } from "./conn-ramp.js";
 import type { ConnTarget, StopRule } from "./options.js";
 import { Budget, paceOf, startPacer } from "./pacing.js";
+import { type Exchange, Pipe, type PlanFraming, RunState } from "./pipe.js";
 import { Recorder } from "./recorder.js";
-import { levelAt, type Stage } from "./stages.js";
+import type { Stage } from "./stages.js";
 import {
   certificateRefused,
   clientCertOf,
   closeHard,
   connectFailure,
+  dial,
   dialAll,
   errorKind,
   isTlsFailure,
   whereOf,
 } from "./transport.js";
 
-/** One connection's protocol: how request `seq` looks and what its reply must be. */
-export interface Exchange {
-  /** Largest request frame, in bytes. */
-  readonly maxRequestBytes: number;
-  /** Writes request `seq` (framed) at `out[offset]` and returns its length. */
-  writeRequest(out: Buffer, offset: number, seq: number): number;
-  /** Whether `reply` (the payload, framing removed) is the right answer to request `seq`. */
-  checkReply(reply: Buffer, seq: number): boolean;
-  describeMismatch(reply: Buffer, seq: number): string;
-}
-
-/** How requests and replies are delimited: a whole message each over WebSocket. */
-export type PlanFraming = "lines" | "length" | "messages";
+export type { Exchange, PlanFraming };
 
 /** The framing a target imposes: a message transport has its own, whatever --framing says. */
 export function framingOver(target: ConnTarget, framing: "lines" | "length"): PlanFraming {
@@ -66,156 +53,9 @@ export interface RequestReplyPlan {
 
 /** Open-loop requests in flight on one connection beyond which new ones are dropped (and counted). */
 const MAX_OPEN_LOOP_INFLIGHT = 65_536;
-const MIN_BATCH_BYTES = 16 * 1024;
 const DIAL_PARALLEL = 64;
-
-class RunState {
-  outstanding = 0;
-  lastProgress = performance.now();
-  constructor(
-    readonly recorder: Recorder,
-    readonly budget: Budget,
-    readonly closedLoop: boolean,
-  ) {}
-}
-
-class Pipe {
-  sendSeq = 0;
-  recvSeq = 0;
-  alive = true;
-  /** Closed loop: sends the next request when a reply comes (off: the connection waits). */
-  active = true;
-  private sentAt: Float64Array;
-  /** Open loop: when each request actually went out (sentAt is when it was due). */
-  private actualAt: Float64Array | undefined;
-  private mask: number;
-  private out: Buffer;
-  private outLen = 0;
-  private readonly spare: Buffer[] = [];
-  /** Buffers handed to socket.write, oldest first; writes complete in order. */
-  private readonly writing: Buffer[] = [];
-  /** One callback for every write (no closure per write): the oldest buffer is free again. */
-  private readonly onWritten = () => {
-    const buf = this.writing.shift();
-    if (buf !== undefined) this.spare.push(buf);
-  };
-  private readonly codec: Codec;
-  private readonly framingBytes: number;
-  /** Each request leaves at once as one message (a WebSocket): no batching. */
-  private readonly messageMode: boolean;
-
-  constructor(
-    readonly socket: Duplex,
-    private readonly exchange: Exchange,
-    private readonly run: RunState,
-    plan: RequestReplyPlan,
-  ) {
-    let size = 2;
-    while (size < plan.pipeline * 2) size *= 2;
-    this.sentAt = new Float64Array(size);
-    if (!run.closedLoop) this.actualAt = new Float64Array(size);
-    this.mask = size - 1;
-    this.out = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, exchange.maxRequestBytes * plan.pipeline));
-    this.messageMode = plan.framing === "messages";
-    this.framingBytes = plan.framing === "length" ? 4 : plan.framing === "lines" ? 1 : 0;
-    const framing =
-      plan.framing === "messages"
-        ? messages(plan.maxReplyBytes)
-        : framingFor(plan.framing, plan.maxReplyBytes);
-    this.codec = framing.create((reply) => this.onReply(reply));
-  }
-
-  /** Requests are waiting for the next flush. */
-  get hasQueued(): boolean {
-    return this.outLen > 0;
-  }
-
-  get inflight(): number {
-    return this.sendSeq - this.recvSeq;
-  }
-
-  /** Queues request `sendSeq`, stamped with its intended send time and the actual one. */
-  issue(at: number, now = at): void {
-    if (this.inflight > this.mask) this.grow();
-    if (this.messageMode) {
-      // The message owns its bytes: the link may still hold it when the next request is written.
-      const len = this.exchange.writeRequest(this.out, 0, this.sendSeq);
-      if (this.alive) this.socket.write(Buffer.from(this.out.subarray(0, len)));
-    } else {
-      if (this.outLen + this.exchange.maxRequestBytes > this.out.length) this.flush();
-      this.outLen += this.exchange.writeRequest(this.out, this.outLen, this.sendSeq);
-    }
-    this.sentAt[this.sendSeq & this.mask] = at;
-    if (this.actualAt !== undefined) this.actualAt[this.sendSeq & this.mask] = now;
-    this.sendSeq++;
-    this.run.outstanding++;
-    this.run.recorder.onSent(at);
-  }
-
-  /** Writes every queued request in one write; the buffer is reused once the write completes. */
-  flush(): void {
-    if (this.outLen === 0 || !this.alive) return;
-    const buf = this.out;
-    const len = this.outLen;
-    this.out = this.spare.pop() ?? Buffer.allocUnsafe(buf.length);
-    this.outLen = 0;
-    this.writing.push(buf);
-    this.socket.write(buf.subarray(0, len), this.onWritten);
-  }
-
-  onData(chunk: Buffer): void {
-    try {
-      this.codec.push(chunk);
-    } catch (err) {
-      this.fail(errorKind(err));
-      return;
-    }
-    this.flush();
-  }
-
-  private onReply(reply: Buffer): void {
-    const run = this.run;
-    const now = performance.now();
-    if (this.recvSeq >= this.sendSeq) {
-      run.recorder.error("unsolicited");
-      return;
-    }
-    const seq = this.recvSeq++;
-    run.outstanding--;
-    run.lastProgress = now;
-    const good = this.exchange.checkReply(reply, seq);
-    if (!good) run.recorder.mismatch(() => this.exchange.describeMismatch(reply, seq));
-    run.recorder.onReply(
-      now,
-      now - this.sentAt[seq & this.mask]!,
-      reply.length + this.framingBytes,
-      good ? "ok" : "mismatch",
-      this.actualAt === undefined ? -1 : now - this.actualAt[seq & this.mask]!,
-    );
-    if (run.closedLoop && this.active && run.budget.take(now)) this.issue(now);
-  }
-
-  /** The connection is unusable: count why; its outstanding requests become lost. */
-  fail(kind: string): void {
-    if (!this.alive) return;
-    this.alive = false;
-    this.run.outstanding -= this.inflight;
-    this.run.recorder.error(kind);
-    closeHard(this.socket);
-  }
-
-  private grow(): void {
-    const size = this.sentAt.length * 2;
-    const regrow = (old: Float64Array) => {
-      const next = new Float64Array(size);
-      for (let s = this.recvSeq; s < this.sendSeq; s++) next[s & (size - 1)] = old[s & this.mask]!;
-      return next;
-    };
-    this.sentAt = regrow(this.sentAt);
-    if (this.actualAt !== undefined) this.actualAt = regrow(this.actualAt);
-    this.mask = size - 1;
-  }
-}
+/** How often a connection shape is followed. */
+const RAMP_TICK_MS = 50;
 
 export interface RunningBench {
   recorder: () => Recorder | undefined;
@@ -237,9 +77,11 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
     let firstFailure: unknown;
     // Each connection's bytes reach its pipe through a sink, set once the pipe exists.
     const sinks = Array.from({ length: plan.conns }, () => ({ onData: (_chunk: Buffer) => {} }));
+    // With a connection shape, only what it needs at the start is dialed now; the rest on the ramp.
+    const shape = plan.rate === 0 ? plan.connStages : undefined;
     const sockets = await dialAll(
       plan.target,
-      plan.conns,
+      shape === undefined ? plan.conns : ConnRamp.initial(shape, plan.conns),
       DIAL_PARALLEL,
       (err) => {
         firstFailure ??= err;
@@ -255,9 +97,6 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
     for (const kind of failures) rec.error(kind);
     const run = new RunState(rec, new Budget(plan.stop, rec.windowEnd), plan.rate === 0);
     const pipes: Pipe[] = [];
-    sockets.forEach((socket, i) => {
-      if (socket !== undefined) pipes.push(new Pipe(socket, plan.exchange(i), run, plan));
-    });
 
     // A refused client certificate (TLS 1.3) comes after the handshake, as an error or a close.
     let tlsRefusal: unknown;
@@ -290,28 +129,29 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
         if (run.outstanding === 0 && run.budget.spent(now)) finish();
         else if (pipes.every((p) => !p.alive)) finish();
       };
-      let k = 0;
-      sockets.forEach((socket, i) => {
-        if (socket === undefined) return;
-        const pipe = pipes[k++]!;
-        sinks[i]!.onData = (chunk: Buffer) => {
+      /** Connection `slot`'s pipe: its bytes, its errors and its close wired to the run. */
+      const attach = (socket: Duplex, slot: number): Pipe => {
+        const pipe = new Pipe(slot, socket, plan.exchange(slot), run, plan);
+        sinks[slot]!.onData = (chunk: Buffer) => {
           pipe.onData(chunk);
           if (run.outstanding === 0) checkDone(performance.now());
         };
-      });
-      for (const pipe of pipes) {
-        pipe.socket.on("error", (err) => {
+        socket.on("error", (err) => {
           if (rec.replies === 0 && isTlsFailure(err)) tlsRefusal ??= err;
           pipe.fail(errorKind(err));
         });
-        pipe.socket.on("close", () => {
+        socket.on("close", () => {
           if (pipe.alive) {
             if (pipe.inflight > 0 || !run.budget.spent(performance.now())) pipe.fail("closed");
             else pipe.alive = false;
           }
           if (!finished) checkDone(performance.now());
         });
-      }
+        return pipe;
+      };
+      sockets.forEach((socket, slot) => {
+        if (socket !== undefined) pipes.push(attach(socket, slot));
+      });
       halt = () => {
         const now = performance.now();
         run.budget.halt(now);
@@ -328,25 +168,42 @@ export function runRequestReply(plan: RequestReplyPlan): RunningBench {
       }, 50);
 
       const start = performance.now();
-      if (run.closedLoop && plan.connStages !== undefined) {
-        const shape = plan.connStages;
-        const apply = (now: number) => {
-          const want = Math.min(pipes.length, Math.round(levelAt(shape, now - start)));
-          rec.activeConns = want;
-          pipes.forEach((pipe, i) => {
-            const on = i < want;
-            if (on === pipe.active) return;
-            pipe.active = on;
-            if (!on) return;
-            run.lastProgress = now;
-            while (pipe.alive && pipe.inflight < plan.pipeline && run.budget.take(now)) pipe.issue(now);
-            pipe.flush();
-          });
+      if (shape !== undefined) {
+        const ramp = new ConnRamp(
+          shape,
+          plan.conns,
+          pipes,
+          {
+            dial: (slot) =>
+              dial(plan.target, plan.timeoutMs, sinks[slot]).then(
+                (socket) => {
+                  // A dial that completes after the run is closed at once.
+                  if (!finished) return attach(socket, slot);
+                  closeHard(socket);
+                  return undefined;
+                },
+                (err: unknown) => {
+                  if (!finished) rec.error(errorKind(err));
+                  return undefined;
+                },
+              ),
+            start: (pipe, now) => {
+              run.lastProgress = now;
+              while (pipe.alive && pipe.inflight < plan.pipeline && run.budget.take(now)) pipe.issue(now);
+              pipe.flush();
+            },
+            level: (active) => {
+              rec.activeConns = active;
+            },
+          },
+          start,
+        );
+        ramp.apply(start);
+        const ticking = everyTick(RAMP_TICK_MS, () => ramp.apply(performance.now()));
+        stopPacer = () => {
+          ramp.stop();
+          ticking.stop();
         };
-        for (const pipe of pipes) pipe.active = false;
-        apply(start);
-        const ramp = everyTick(50, () => apply(performance.now()));
-        stopPacer = () => ramp.stop();
       } else if (run.closedLoop) {
         for (let k = 0; k < plan.pipeline; k++) {
           for (const pipe of pipes) if (run.budget.take(start)) pipe.issue(start);

@@ -109,6 +109,13 @@ export interface BenchResult {
   cpuUs: number;
   /** cpuUs per reply: what one request/reply costs the load generator (0 without replies). */
   cpuUsPerReply: number;
+  /**
+   * CPU time inside the measured window only (from its first reply to the first reply
+   * after it), summed over workers: no start-up, warm-up or teardown.
+   */
+  windowCpuUs: number;
+  /** windowCpuUs per measured reply: the steady-state cost of one reply. */
+  windowCpuUsPerReply: number;
   /** The first wrong reply, for diagnosis. */
   firstMismatch?: string;
   /** The prefix the echo replies were checked against. */
@@ -182,6 +189,11 @@ export function mergeResults(parts: readonly BenchResult[]): BenchResult {
     cpuUsPerReply: perReply(
       sum((r) => r.cpuUs),
       sum((r) => r.replies),
+    ),
+    windowCpuUs: sum((r) => r.windowCpuUs),
+    windowCpuUsPerReply: perReply(
+      sum((r) => r.windowCpuUs),
+      sum((r) => r.measured),
     ),
     histogram: encodeHistogram(histogram),
   };

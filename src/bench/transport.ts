@@ -22,6 +22,8 @@ interface ReadSink {
  */
 const SHARED_READ_BUFFER_BYTES = 64 * 1024;
 let sharedReadBuffer: Buffer | undefined;
+/** The last view of it handed on, reused for a read of the same length (ping-pong: every read). */
+let sharedReadView: Buffer | undefined;
 const onreadSupported = process.versions.bun === undefined;
 
 /**
@@ -61,7 +63,10 @@ function dialStream(target: Exclude<ConnTarget, { transport: "ws" }>, timeoutMs:
                 onread: {
                   buffer: sharedReadBuffer!,
                   callback: (n: number, buf: Uint8Array) => {
-                    sink.onData((buf as Buffer).subarray(0, n));
+                    let view = sharedReadView;
+                    if (view === undefined || view.length !== n)
+                      view = sharedReadView = (buf as Buffer).subarray(0, n);
+                    sink.onData(view);
                     return true;
                   },
                 },

@@ -102,6 +102,10 @@ describe("bench echo against echoplex echo", () => {
     expect(result.ok).toBe(result.sent);
     // MB/s counts reply bytes: ("ECHO: " + 1024 + LF) per reply.
     expect(result.mbPerSec).toBeCloseTo((result.measured * 1031) / 1e6 / result.seconds, 1);
+    // The window's CPU (no start-up, no warm-up) is part of the run's, per measured reply.
+    expect(result.windowCpuUs).toBeGreaterThan(0);
+    expect(result.windowCpuUs).toBeLessThan(result.cpuUs);
+    expect(result.windowCpuUsPerReply).toBeCloseTo(result.windowCpuUs / result.measured, 1);
   });
 
   it("verifies payloads shorter than the sequence number, whose digits wrap around", async () => {

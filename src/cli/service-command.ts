@@ -38,7 +38,11 @@ export interface ServiceDefinition {
    * A launcher when the command starts with nothing to listen on (the proxy with `--admin`
    * and no LISTEN/--to): the admin endpoint then builds the services (POST /api/proxies).
    */
-  emptyStart?(values: OptionValues, positional: readonly string[], ctx: ServiceContext): ProxyLauncher | undefined;
+  emptyStart?(
+    values: OptionValues,
+    positional: readonly string[],
+    ctx: ServiceContext,
+  ): ProxyLauncher | undefined;
   /** Doors beyond the `[addresses...]`, from options (chat's `--irc`: `irc+ADDR`). */
   extraAddresses?(values: OptionValues): string[];
   /** Builds the service (not listening yet); its `describe().summary` is its start-up line. */

@@ -14,13 +14,7 @@ import type { Service } from "../core/service.js";
 import { listenError } from "../errors.js";
 import { AdminRefusals } from "./admin-refusals.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
-import {
-  type FaultTargets,
-  faultRoute,
-  isFaultPath,
-  PROXIES_PATH,
-  type ProxyFleet,
-} from "./fault-routes.js";
+import { type FaultTargets, faultRoute, isFaultPath, PROXIES_PATH, type ProxyFleet } from "./fault-routes.js";
 import { findLauncher, type ProxyLauncher } from "./launcher.js";
 import { createMetricsRegistry, sampleLatency } from "./metrics.js";
 import { isProxyRoute, proxyRoute } from "./proxy-routes.js";

@@ -64,7 +64,9 @@ Examples:
       upstream: { host: upstream.host, port: upstream.port },
       upstreamTls: values.toTls === true,
       upstreamInsecure: values.toInsecure === true,
-      faults: ((values.fault as string[] | undefined) ?? []).map((text) => parseFault(text, { directions: true })),
+      faults: ((values.fault as string[] | undefined) ?? []).map((text) =>
+        parseFault(text, { directions: true }),
+      ),
     });
     // POST /api/proxies builds more with the same engine settings (limits, TLS, --fault-share).
     attachLauncher(first, launch);

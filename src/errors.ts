@@ -50,6 +50,8 @@ export const ERROR_CODES = {
     "an IRC client did not answer the server's PING within --irc-ping-timeout; it was disconnected",
   ERR_FAULT_SYNTAX:
     "a --fault (or an /api/faults request) is not kind=value with a known kind and a valid value",
+  ERR_WORKER_RELAY:
+    "under --workers, an admin change did not reach every worker (no answer in time, or a worker refused it)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,10 +11,19 @@ import { type Address, formatAddress, parseAddress } from "../core/address.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
 import type { Service } from "../core/service.js";
-import { listenError } from "../errors.js";
+import { EchoplexError, listenError } from "../errors.js";
 import { AdminRefusals } from "./admin-refusals.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
-import { type FaultTargets, faultRoute, isFaultPath, PROXIES_PATH, type ProxyFleet } from "./fault-routes.js";
+import type { RelayedAnswer, RelayedRequest } from "./fault-relay.js";
+import {
+  error,
+  type FaultTargets,
+  faultRoute,
+  isFaultPath,
+  PROXIES_PATH,
+  type ProxyFleet,
+  readBody,
+} from "./fault-routes.js";
 import { findLauncher, type ProxyLauncher } from "./launcher.js";
 import { createMetricsRegistry, sampleLatency } from "./metrics.js";
 import { isProxyRoute, proxyRoute } from "./proxy-routes.js";
@@ -62,6 +71,8 @@ export interface AdminSource {
   readiness(): Promise<Readiness>;
   /** What /api/faults lists and changes; undefined: not here (under --workers). */
   faults?: FaultTargets;
+  /** Under --workers: answers the fault routes from every worker (see fault-relay.ts). */
+  relayFaults?(request: RelayedRequest): Promise<RelayedAnswer>;
 }
 
 /** Options of the HTTP side alone (what startAdminEndpoint needs). */
@@ -171,6 +182,12 @@ export async function startAdminEndpoint(
       refusals.note(req.method ?? "GET", path, status, value, logged);
       sendJson(res, status, value);
     };
+    if (source.relayFaults !== undefined && isFaultPath(path)) {
+      const body = await readBody(req);
+      if (body instanceof EchoplexError) return answer(false)(400, error(body.code, body.message));
+      const { status, value } = await source.relayFaults({ method: req.method ?? "GET", path, body });
+      return answer(false)(status, value);
+    }
     if (isProxyRoute(req, path)) {
       // "proxy not created", with the reason, is the route's own line.
       const logged = path === PROXIES_PATH && source.faults?.proxies !== undefined;

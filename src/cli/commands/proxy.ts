@@ -52,10 +52,17 @@ Examples:
   },
   // toxiproxy-server's start: only the admin endpoint, proxies created at run time.
   emptyStart: (values, positional, ctx) =>
-    values.to === undefined && positional.length === 0 ? proxyLauncher(values, ctx) : undefined,
+    values.to === undefined && positional.length === 0 && values.port === undefined
+      ? proxyLauncher(values, ctx)
+      : undefined,
   create(values, ctx) {
     const to = values.to as string | undefined;
-    if (to === undefined) throw new EchoplexError("ERR_BAD_OPTION", "proxy needs --to HOST:PORT");
+    if (to === undefined) {
+      throw new EchoplexError(
+        "ERR_BAD_OPTION",
+        "proxy needs its upstream: --to HOST:PORT (to: in a serve config)",
+      );
+    }
     const upstream = parseAddress(to);
     if (upstream.port === undefined) throw new EchoplexError("ERR_BAD_ADDRESS", `--to "${to}" needs a port`);
     const launch = proxyLauncher(values, ctx);

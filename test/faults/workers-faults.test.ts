@@ -55,31 +55,24 @@ async function acrossWorkers(admin: number, port: number, pids: number[]) {
   return trips;
 }
 
+/** `echoplex echo --workers 2 --admin`, once both workers listen. */
+async function startGroup(): Promise<{ admin: number; port: number }> {
+  const args = ["echo", "127.0.0.1:0", "--workers", "2", "--admin", "0", "--admin-token", TOKEN];
+  cli = await startCli([...args, "--log-level", "warn"], { count: 2 });
+  const admin = cli.ports.admin!;
+  await eventually(async () => (await workerPids(admin)).length === 2, "both workers to listen", 20_000);
+  return { admin, port: cli.port };
+}
+
 describe("--workers 2: faults changed at run time", () => {
   it("POST latency=200ms reaches every worker's fresh connections; DELETE removes it from all", async () => {
-    cli = await startCli(
-      [
-        "echo",
-        "127.0.0.1:0",
-        "--workers",
-        "2",
-        "--admin",
-        "0",
-        "--admin-token",
-        TOKEN,
-        "--log-level",
-        "warn",
-      ],
-      { count: 2 },
-    );
-    const admin = cli.ports.admin!;
-    await eventually(async () => (await workerPids(admin)).length === 2, "both workers to listen", 20_000);
+    const { admin, port } = await startGroup();
     const pids = await workerPids(admin);
 
     const added = await api(admin, "POST", "/api/faults", { fault: `latency=${LATENCY_MS}ms` });
     expect(added.status, added.body).toBe(201);
     const { id } = (JSON.parse(added.body) as { added: Array<{ id: number }> }).added[0]!;
-    const slowed = await acrossWorkers(admin, cli.port, pids);
+    const slowed = await acrossWorkers(admin, port, pids);
     for (const t of slowed) {
       expect(t.ms).toBeGreaterThanOrEqual(LATENCY_MS);
       expect(t.ms).toBeLessThan(LATENCY_MS + 5000);
@@ -94,7 +87,7 @@ describe("--workers 2: faults changed at run time", () => {
     const removed = await api(admin, "DELETE", `/api/faults/${id}`);
     expect(removed.status, removed.body).toBe(200);
     expect(JSON.parse(removed.body)).toEqual({ removed: 1 });
-    for (const t of await acrossWorkers(admin, cli.port, pids)) expect(t.ms).toBeLessThan(LATENCY_MS);
+    for (const t of await acrossWorkers(admin, port, pids)) expect(t.ms).toBeLessThan(LATENCY_MS);
     expect((await api(admin, "DELETE", `/api/faults/${id}`)).status).toBe(404);
     // Proxies are not created per worker: a clear 501.
     const create = await api(admin, "POST", "/api/proxies", { name: "x", listen: "127.0.0.1:0" });
@@ -103,23 +96,7 @@ describe("--workers 2: faults changed at run time", () => {
   });
 
   it("a worker restarted after the change takes the group's faults", async () => {
-    cli = await startCli(
-      [
-        "echo",
-        "127.0.0.1:0",
-        "--workers",
-        "2",
-        "--admin",
-        "0",
-        "--admin-token",
-        TOKEN,
-        "--log-level",
-        "warn",
-      ],
-      { count: 2 },
-    );
-    const admin = cli.ports.admin!;
-    await eventually(async () => (await workerPids(admin)).length === 2, "both workers to listen", 20_000);
+    const { admin, port } = await startGroup();
     const before = await workerPids(admin);
     expect((await api(admin, "POST", "/api/faults", { fault: `latency=${LATENCY_MS}ms` })).status).toBe(201);
     process.kill(before[0]!, "SIGKILL");
@@ -134,7 +111,7 @@ describe("--workers 2: faults changed at run time", () => {
     const after = await workerPids(admin);
     const fresh = after.find((pid) => !before.includes(pid))!;
     // The hand-over follows the new worker's start closely: wait for its listing to show it.
-    const trips = await acrossWorkers(admin, cli.port, [fresh]);
+    const trips = await acrossWorkers(admin, port, [fresh]);
     for (const t of trips.filter((x) => x.worker === fresh)) expect(t.ms).toBeGreaterThanOrEqual(LATENCY_MS);
   });
 });

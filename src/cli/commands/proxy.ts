@@ -43,6 +43,12 @@ Examples:
         "proxy needs LISTEN --to HOST:PORT, or --admin ADDR alone to start empty and create proxies with POST /api/proxies",
       );
     }
+    if (((values.fault as string[] | undefined) ?? []).length > 0) {
+      throw new EchoplexError(
+        "ERR_USAGE",
+        'proxy --fault needs LISTEN --to HOST:PORT; a proxy created with POST /api/proxies takes "faults" in its body',
+      );
+    }
     if ((values.workers as number) > 1) {
       throw new EchoplexError(
         "ERR_USAGE",

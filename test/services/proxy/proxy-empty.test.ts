@@ -46,7 +46,7 @@ describe("echoplex proxy started empty (--admin alone)", () => {
     expect(await cli.stop()).toBe(0);
   });
 
-  it("LISTEN without --to, or neither LISTEN nor --admin: one usage line and exit 2", async () => {
+  it("LISTEN without --to, neither LISTEN nor --admin, or --fault with no proxy: one usage line and exit 2", async () => {
     const noUpstream = await runCli(["proxy", "127.0.0.1:0"]);
     expect(noUpstream.code).toBe(2);
     expect(noUpstream.stderr.trim().split("\n")).toEqual([
@@ -56,6 +56,10 @@ describe("echoplex proxy started empty (--admin alone)", () => {
     expect(nothing.code).toBe(2);
     expect(nothing.stderr.trim().split("\n")).toHaveLength(1);
     expect(nothing.stderr).toMatch(/--admin ADDR alone to start empty/);
+    // A fault with no proxy to put it on is not silently dropped.
+    const faultOnNothing = await runCli(["proxy", "--admin", "127.0.0.1:0", "--fault", "latency=1s"]);
+    expect(faultOnNothing.code).toBe(2);
+    expect(faultOnNothing.stderr).toMatch(/proxy --fault needs LISTEN --to/);
   });
 
   it("a refused POST /api/proxies is answered 4xx with its code, counted by code and logged at warn", async () => {

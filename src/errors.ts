@@ -52,6 +52,8 @@ export const ERROR_CODES = {
     "a --fault (or an /api/faults request) is not kind=value with a known kind and a valid value",
   ERR_REUSEPORT_UNSUPPORTED:
     "--workers-balance reuseport on a runtime or platform that cannot listen with SO_REUSEPORT (Node < 22.12, not Linux/FreeBSD)",
+  ERR_WORKER_RELAY:
+    "under --workers, an admin change did not reach every worker (no answer in time, or a worker refused it)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

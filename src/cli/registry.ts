@@ -6,6 +6,7 @@ import { chatService } from "./commands/chat.js";
 import { cmdService } from "./commands/cmd.js";
 import { echoService } from "./commands/echo.js";
 import { httpService } from "./commands/http.js";
+import { proxyService } from "./commands/proxy.js";
 import { sinkService } from "./commands/sink.js";
 import { commonEntryShape, refineTls } from "./config-schema.js";
 import { entryShape } from "./option-schema.js";
@@ -38,3 +39,6 @@ export const SERVICES: readonly RegisteredService[] = [
   sinkService,
   httpService,
 ].map(registerService);
+
+/** Services `serve` starts only when its config file or --only names them (a proxy needs its upstream). */
+export const NAMED_ONLY: readonly RegisteredService[] = [proxyService].map(registerService);

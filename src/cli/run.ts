@@ -8,6 +8,7 @@ import type { ListenInfo } from "../core/server.js";
 import type { Service } from "../core/service.js";
 // The admin endpoint (and prom-client with it) is loaded only with --admin: a server without it does not pay its memory.
 import type { AdminEndpoint } from "../observability/admin.js";
+import type { ProxyLauncher } from "../observability/launcher.js";
 import type { WorkerGroup } from "../observability/worker-aggregation.js";
 import { isClusterWorker, onPrimaryShutdown, reportListening } from "./cluster-worker.js";
 import { formatListening, type ListeningRow } from "./listening.js";
@@ -39,6 +40,8 @@ export interface RunFlags extends AdminFlags {
    * endpoint is off (suggesting --admin at this address).
    */
   table?: { suggestAdmin: string };
+  /** What POST /api/proxies builds with when no runnable brought a launcher (a proxy started empty). */
+  launcher?: ProxyLauncher;
 }
 
 /**
@@ -110,6 +113,7 @@ export async function runGroup(
           address: flags.admin,
           logger,
           ...(flags.adminToken === undefined ? {} : { token: flags.adminToken }),
+          ...(flags.launcher === undefined ? {} : { launcher: flags.launcher }),
         });
       }
     } catch (err) {

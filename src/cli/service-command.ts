@@ -5,6 +5,7 @@ import type { TlsOptions } from "node:tls";
 import { Command } from "commander";
 import type { LogFormat, Logger, LogLevel } from "../core/logger.js";
 import type { Service } from "../core/service.js";
+import type { ProxyLauncher } from "../observability/launcher.js";
 import type { OptionSpec, OptionValues } from "../options/spec.js";
 import { isClusterWorker } from "./cluster-worker.js";
 import { addDeclaredOptions, valuesFromCommand } from "./option-commander.js";
@@ -31,8 +32,17 @@ export interface ServiceDefinition {
    * join a Redis chat from a process that serves no one).
    */
   primaryOnlyForks?: boolean;
-  /** Checks across options of the command line (run before anything starts). */
-  checkCommand?(values: OptionValues): void;
+  /** Checks across options of the command line and its `[addresses...]` (run before anything starts). */
+  checkCommand?(values: OptionValues, positional: readonly string[]): void;
+  /**
+   * A launcher when the command starts with nothing to listen on (the proxy with `--admin`
+   * and no LISTEN/--to): the admin endpoint then builds the services (POST /api/proxies).
+   */
+  emptyStart?(
+    values: OptionValues,
+    positional: readonly string[],
+    ctx: ServiceContext,
+  ): ProxyLauncher | undefined;
   /** Doors beyond the `[addresses...]`, from options (chat's `--irc`: `irc+ADDR`). */
   extraAddresses?(values: OptionValues): string[];
   /** Builds the service (not listening yet); its `describe().summary` is its start-up line. */
@@ -83,7 +93,7 @@ export function serviceCommand(def: ServiceDefinition): Command {
     }
     const values = valuesFromCommand(cmd, def.options);
     const logger = cliLogger(values.logLevel as LogLevel, values.logFormat as LogFormat);
-    def.checkCommand?.(values);
+    def.checkCommand?.(values, positional);
     const addresses = listenAddressesOf(def, positional, values);
     const run = {
       workers: values.workers as number,
@@ -95,7 +105,12 @@ export function serviceCommand(def: ServiceDefinition): Command {
       await runServers([], logger, run);
       return;
     }
-    const service = def.create(values, { logger, tls: await tlsOf(def, values) });
-    await runServers([{ service, addresses }], logger, run);
+    const ctx = { logger, tls: await tlsOf(def, values) };
+    const launcher = def.emptyStart?.(values, positional, ctx);
+    if (launcher !== undefined) {
+      await runServers([], logger, { ...run, launcher });
+      return;
+    }
+    await runServers([{ service: def.create(values, ctx), addresses }], logger, run);
   });
 }

@@ -48,6 +48,16 @@ const NONE: FaultSettings = {
 
 let nextId = 1;
 
+/** The id the next fault of this process gets (exported with the faults under --workers). */
+export function nextFaultId(): number {
+  return nextId;
+}
+
+/** Ids continue from `next` (a worker taking over its peers' faults keeps their ids in step). */
+export function continueFaultIds(next: number): void {
+  nextId = Math.max(nextId, next);
+}
+
 export class FaultRegistry {
   private list: ActiveFault[] = [];
   private folded = new Map<FaultDirection | "any", FaultSettings>();
@@ -94,6 +104,12 @@ export class FaultRegistry {
     if (this.list.length === before) return false;
     this.changed();
     return true;
+  }
+
+  /** Replaces every fault with `faults`, ids kept (under --workers: the group's faults). */
+  restore(faults: readonly ActiveFault[]): void {
+    this.list = [...faults];
+    this.changed();
   }
 
   /** Removes every fault; returns how many there were. */

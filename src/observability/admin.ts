@@ -11,10 +11,20 @@ import { type Address, formatAddress, parseAddress } from "../core/address.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { ListenInfo } from "../core/server.js";
 import type { Service } from "../core/service.js";
-import { listenError } from "../errors.js";
+import { EchoplexError, listenError } from "../errors.js";
+import { AdminRefusals } from "./admin-refusals.js";
 import { TokenCheck, tokenCookie } from "./auth.js";
-import { type FaultTargets, faultRoute, isFaultPath, type ProxyFleet } from "./fault-routes.js";
-import { findLauncher } from "./launcher.js";
+import type { RelayedAnswer, RelayedRequest } from "./fault-relay.js";
+import {
+  error,
+  type FaultTargets,
+  faultRoute,
+  isFaultPath,
+  PROXIES_PATH,
+  type ProxyFleet,
+  readBody,
+} from "./fault-routes.js";
+import { findLauncher, type ProxyLauncher } from "./launcher.js";
 import { createMetricsRegistry, sampleLatency } from "./metrics.js";
 import { isProxyRoute, proxyRoute } from "./proxy-routes.js";
 import {
@@ -40,6 +50,8 @@ export interface AdminOptions {
   latencySampleEvery?: number;
   /** Include prom-client's process metrics; default true. */
   processMetrics?: boolean;
+  /** Builds proxies for POST /api/proxies when none of the services brings a launcher (a proxy started empty). */
+  launcher?: ProxyLauncher;
 }
 
 export interface AdminServer extends AdminEndpoint {
@@ -59,6 +71,8 @@ export interface AdminSource {
   readiness(): Promise<Readiness>;
   /** What /api/faults lists and changes; undefined: not here (under --workers). */
   faults?: FaultTargets;
+  /** Under --workers: answers the fault routes from every worker (see fault-relay.ts). */
+  relayFaults?(request: RelayedRequest): Promise<RelayedAnswer>;
 }
 
 /** Options of the HTTP side alone (what startAdminEndpoint needs). */
@@ -76,7 +90,7 @@ export async function startAdmin(servers: readonly Service[], options: AdminOpti
   });
   const startedAt = Date.now();
   const launched = new Set<Service>();
-  const launch = findLauncher(servers);
+  const launch = findLauncher(servers) ?? options.launcher;
   const proxies: ProxyFleet | undefined =
     launch === undefined
       ? undefined
@@ -128,6 +142,7 @@ export async function startAdminEndpoint(
   const token =
     options.token === undefined || options.token === "" ? undefined : new TokenCheck(options.token);
   let lastAuthWarn = 0;
+  const refusals = new AdminRefusals(logger);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://admin");
@@ -162,10 +177,23 @@ export async function startAdminEndpoint(
         "unauthorized: send Authorization: Bearer <token>, or open /?token=<token>\n",
       );
     }
-    if (isProxyRoute(req, path))
-      return proxyRoute(req, path, source.faults, (status, value) => sendJson(res, status, value), logger);
-    if (isFaultPath(path))
-      return faultRoute(req, path, source.faults, (status, value) => sendJson(res, status, value));
+    // A refused API call is counted (and logged, unless its route logs it with more).
+    const answer = (logged: boolean) => (status: number, value: unknown) => {
+      refusals.note(req.method ?? "GET", path, status, value, logged);
+      sendJson(res, status, value);
+    };
+    if (source.relayFaults !== undefined && isFaultPath(path)) {
+      const body = await readBody(req);
+      if (body instanceof EchoplexError) return answer(false)(400, error(body.code, body.message));
+      const { status, value } = await source.relayFaults({ method: req.method ?? "GET", path, body });
+      return answer(false)(status, value);
+    }
+    if (isProxyRoute(req, path)) {
+      // "proxy not created", with the reason, is the route's own line.
+      const logged = path === PROXIES_PATH && source.faults?.proxies !== undefined;
+      return proxyRoute(req, path, source.faults, answer(logged), logger);
+    }
+    if (isFaultPath(path)) return faultRoute(req, path, source.faults, answer(false));
     switch (path) {
       case "/":
         res.setHeader(
@@ -175,7 +203,7 @@ export async function startAdminEndpoint(
         return send(res, 200, "text/html; charset=utf-8", STATUS_PAGE);
       case "/metrics": {
         const { contentType, text } = await source.metrics();
-        return send(res, 200, contentType, text);
+        return send(res, 200, contentType, text + (await refusals.registry.metrics()));
       }
       case "/readyz": {
         const ready = await source.readiness();

@@ -2,7 +2,6 @@
 // services or to one by name), remove one by id or all; /api/proxies the same per proxy,
 // toxiproxy-style. JSON in and out; the endpoint's token check runs before these routes.
 // The admin endpoint itself is never faulted.
-import type { IncomingMessage } from "node:http";
 import type { Service } from "../core/service.js";
 import { EchoplexError } from "../errors.js";
 import { parseFault } from "../faults/parse.js";
@@ -33,6 +32,9 @@ export interface ProxyFleet {
 
 type Reply = (status: number, value: unknown) => void;
 
+/** What the routes read of a request: its method and body (an HTTP request, or one relayed to a worker). */
+export type RouteRequest = AsyncIterable<Buffer> & { readonly method?: string | undefined };
+
 export function isFaultPath(path: string): boolean {
   return (
     path === FAULTS_PATH ||
@@ -55,7 +57,7 @@ export function listFaults(services: readonly Service[]): unknown {
 }
 
 export async function faultRoute(
-  req: IncomingMessage,
+  req: RouteRequest,
   path: string,
   targets: FaultTargets | undefined,
   reply: Reply,
@@ -111,7 +113,7 @@ export function describeProxy(s: Service, registry: FaultRegistry): unknown {
 
 /** POST adds a fault to `chosen` (or to the one `"service"` names), DELETE removes one by id or all. */
 async function changeFaults(
-  req: IncomingMessage,
+  req: RouteRequest,
   chosen: ReadonlyArray<[Service, FaultRegistry]>,
   id: string | undefined,
   reply: Reply,
@@ -172,17 +174,24 @@ export function methodError(allowed: string): unknown {
   return error("ERR_BAD_OPTION", `method not allowed here (allowed: ${allowed})`);
 }
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+/** The body as text, or an error past MAX_BODY_BYTES. */
+export async function readBody(req: AsyncIterable<Buffer>): Promise<string | EchoplexError> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of req) {
     size += chunk.length;
     if (size > MAX_BODY_BYTES)
       return new EchoplexError("ERR_BAD_OPTION", `body over ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export async function readJson(req: AsyncIterable<Buffer>): Promise<unknown> {
+  const body = await readBody(req);
+  if (body instanceof EchoplexError) return body;
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    const value: unknown = JSON.parse(body);
     if (typeof value === "object" && value !== null) return value;
   } catch {
     // answered below

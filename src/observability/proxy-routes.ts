@@ -1,7 +1,6 @@
 // POST /api/proxies creates a proxy at run time, GET/DELETE /api/proxies/NAME shows or
 // removes one (toxiproxy's /proxies). A removed proxy drains as at shutdown: what is in
 // flight is delivered, then its listener and connections close.
-import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { parseAddress } from "../core/address.js";
 import type { Logger } from "../core/logger.js";
@@ -14,6 +13,7 @@ import {
   type FaultTargets,
   methodError,
   PROXIES_PATH,
+  type RouteRequest,
   readJson,
   withRegistry,
 } from "./fault-routes.js";
@@ -40,20 +40,31 @@ const EXPECTED =
   'expected a JSON object such as {"name":"redis","listen":"127.0.0.1:0","upstream":"127.0.0.1:6379"}';
 
 /** True for the requests this module answers (the rest of /api/proxies is the fault routes'). */
-export function isProxyRoute(req: IncomingMessage, path: string): boolean {
+export function isProxyRoute(req: RouteRequest, path: string): boolean {
   return (path === PROXIES_PATH && req.method === "POST") || ONE_PROXY.test(path);
 }
 
+/** True for the requests that create or delete a proxy (not its faults). */
+export function changesFleet(method: string, path: string): boolean {
+  return (path === PROXIES_PATH && method === "POST") || (ONE_PROXY.test(path) && method === "DELETE");
+}
+
+/** The answer where proxies cannot be created or deleted. */
+export const NO_FLEET = error(
+  "ERR_BAD_OPTION",
+  "proxies cannot be created or deleted here (not a proxy command, or under --workers, where each worker would need its own); their faults can be changed",
+);
+
 export async function proxyRoute(
-  req: IncomingMessage,
+  req: RouteRequest,
   path: string,
   targets: FaultTargets | undefined,
   reply: Reply,
   logger?: Logger,
 ): Promise<void> {
   const fleet = targets?.proxies;
-  if (targets === undefined || fleet === undefined) {
-    return reply(501, error("ERR_BAD_OPTION", "proxies cannot be created here (not a proxy, or --workers)"));
+  if (targets === undefined || (fleet === undefined && req.method !== "GET" && req.method !== "HEAD")) {
+    return reply(501, NO_FLEET);
   }
   if (path === PROXIES_PATH) {
     // A refused proxy is logged with its reason: whoever scripted the call may not read the answer.
@@ -73,6 +84,7 @@ export async function proxyRoute(
     case "HEAD":
       return reply(200, describeProxy(service, registry));
     case "DELETE":
+      if (fleet === undefined) return reply(501, NO_FLEET);
       await service.shutdown();
       fleet.removed(service);
       return reply(204, undefined);
@@ -84,7 +96,7 @@ export async function proxyRoute(
 /** Names being created: a second POST with the same name before the first listens is a conflict too. */
 const pending = new Set<string>();
 
-async function create(req: IncomingMessage, targets: FaultTargets, reply: Reply): Promise<void> {
+async function create(req: RouteRequest, targets: FaultTargets, reply: Reply): Promise<void> {
   const fleet = targets.proxies!;
   const body = await readJson(req);
   if (body instanceof EchoplexError) {

@@ -7,6 +7,7 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import type { Logger } from "../core/logger.js";
 import type { Service } from "../core/service.js";
 import type { AdminSource } from "./admin.js";
+import { answerRelay, FaultRelay, type RelayQuery, type RelayWorker } from "./fault-relay.js";
 import { createMetricsRegistry, type MetricsOptions } from "./metrics.js";
 import {
   type ListedPeer,
@@ -23,11 +24,13 @@ import {
 type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
 /** What the primary asks; `limit: null` means every peer (JSON has no Infinity). */
-type AdminQuery =
+type SnapshotQuery =
   | { kind: "metrics" }
   | { kind: "stats" }
   | { kind: "peers"; limit: number | null }
   | { kind: "readiness" };
+
+type AdminQuery = SnapshotQuery | RelayQuery;
 
 interface Answers {
   metrics: WorkerMetrics;
@@ -71,6 +74,8 @@ export function answerPrimary(servers: readonly Service[], options: MetricsOptio
         return peersSnapshot(servers, query.limit ?? Number.POSITIVE_INFINITY);
       case "readiness":
         return readiness(servers);
+      default:
+        return answerRelay(servers, query);
     }
   };
   process.on("message", (message: unknown) => {
@@ -111,7 +116,12 @@ export function clusterAdminSource(group: WorkerGroup, logger?: Logger): AdminSo
   const waiting = new Map<number, Waiting>();
   let nextId = 1;
   const startedAt = Date.now();
-  cluster.on("message", (_worker: Worker, message: unknown) => {
+  cluster.on("message", (worker: Worker, message: unknown) => {
+    // A worker that starts listening (late, or restarted) takes the faults changed at run time.
+    if ((message as { type?: unknown } | null)?.type === "echoplex:listening") {
+      relay.workerListening(relayWorker(worker));
+      return;
+    }
     if (!isAdminMessage(message) || message.type === "echoplex:admin-request") return;
     const w = waiting.get(message.id);
     if (w === undefined) return; // answered after its timeout
@@ -157,9 +167,22 @@ export function clusterAdminSource(group: WorkerGroup, logger?: Logger): AdminSo
     });
   };
 
+  const relayWorker = (worker: Worker): RelayWorker => ({
+    pid: worker.process.pid ?? 0,
+    ask: (query) => askOne(worker, query),
+  });
+  const relay = new FaultRelay(
+    () =>
+      group
+        .workers()
+        .filter((w) => w.isConnected())
+        .map(relayWorker),
+    logger,
+  );
+
   /** Every live worker's answer; a worker that fails to answer is logged and left out. */
-  async function askAll<K extends AdminQuery["kind"]>(
-    query: Extract<AdminQuery, { kind: K }>,
+  async function askAll<K extends keyof Answers>(
+    query: Extract<SnapshotQuery, { kind: K }>,
   ): Promise<Array<{ pid: number; value: Answers[K] }>> {
     const workers = group.workers().filter((w) => w.isConnected());
     const settled = await Promise.allSettled(workers.map((w) => askOne(w, query)));
@@ -174,6 +197,7 @@ export function clusterAdminSource(group: WorkerGroup, logger?: Logger): AdminSo
   }
 
   return {
+    relayFaults: (request) => relay.request(request),
     async metrics() {
       const answers = await askAll({ kind: "metrics" });
       const registry = AggregatorRegistry.aggregate(answers.map((a) => a.value));

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { SERVICES } from "../../src/cli/registry.js";
+import { NAMED_ONLY, SERVICES } from "../../src/cli/registry.js";
 import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { httpGet } from "../helpers/http.js";
 import { connectClient } from "../helpers/net.js";
@@ -199,7 +199,7 @@ services:
     const unknown = await runCli(["serve", "--only", "echo,nope"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(
-      `--only: unknown service "nope" (known: ${SERVICES.map((s) => s.name).join(", ")})`,
+      `--only: unknown service "nope" (known: ${[...SERVICES, ...NAMED_ONLY].map((s) => s.name).join(", ")})`,
     );
   });
 });

@@ -1,5 +1,9 @@
 // Talks to the admin endpoint over real HTTP and reads Prometheus text format.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { until } from "./until.js";
+
+const run = promisify(execFile);
 
 export interface HttpReply {
   status: number;
@@ -74,4 +78,25 @@ export async function eventually(
   timeoutMs = 10_000,
 ): Promise<void> {
   await until(check, what, timeoutMs, 50);
+}
+
+/** What curl got: the status and the body. */
+export interface CurlReply {
+  status: number;
+  body: string;
+}
+
+/** curl against the admin endpoint, as a user scripts it: `-X METHOD`, a JSON body with -d, a bearer token. */
+export async function adminCurl(
+  port: number,
+  method: string,
+  path: string,
+  options: { body?: string; token?: string } = {},
+): Promise<CurlReply> {
+  const args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, `http://127.0.0.1:${port}${path}`];
+  if (options.token !== undefined) args.push("-H", `Authorization: Bearer ${options.token}`);
+  if (options.body !== undefined) args.push("-H", "Content-Type: application/json", "-d", options.body);
+  const { stdout } = await run("curl", ["--max-time", "20", ...args]);
+  const cut = stdout.lastIndexOf("\n");
+  return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) };
 }

@@ -2,13 +2,14 @@
 import { Command, Option } from "commander";
 import type { LogFormat, Logger, LogLevel } from "../../core/logger.js";
 import { EchoplexError } from "../../errors.js";
+import type { ProxyLauncher } from "../../observability/launcher.js";
 import { PROCESS_OPTIONS } from "../../options/shared.js";
 import { loadConfig, type ServeConfig } from "../config.js";
 import type { CommonEntry } from "../config-schema.js";
 import { addDeclaredOptions, givenOnCommandLine, valuesFromCommand } from "../option-commander.js";
 import { valuesFromEntry } from "../option-schema.js";
 import { cliLogger, resolveListenAddress } from "../options.js";
-import { type RegisteredService, SERVICES } from "../registry.js";
+import { NAMED_ONLY, type RegisteredService, SERVICES } from "../registry.js";
 import { type Runnable, runGroup } from "../run.js";
 import { listenAddressesOf, tlsOf } from "../service-command.js";
 
@@ -35,13 +36,15 @@ function parseHost(text: string): string {
 /** Where `serve` suggests the admin endpoint when it is off. */
 const SUGGESTED_ADMIN = "127.0.0.1:9090";
 
-/** Which services to start: --only, else those in the config, else all; minus `enabled: false`. */
+/** Which services to start: --only, else those in the config, else all but the named-only; minus `enabled: false`. */
 function selectServices(
   registry: readonly RegisteredService[],
+  namedOnly: readonly RegisteredService[],
   config: ServeConfig,
   only: string | undefined,
 ): RegisteredService[] {
-  const byName = new Map(registry.map((s) => [s.name, s]));
+  const known = [...registry, ...namedOnly];
+  const byName = new Map(known.map((s) => [s.name, s]));
   let names: string[];
   if (only !== undefined) {
     names = only
@@ -52,7 +55,7 @@ function selectServices(
       if (!byName.has(name)) {
         throw new EchoplexError(
           "ERR_BAD_OPTION",
-          `--only: unknown service "${name}" (known: ${registry.map((s) => s.name).join(", ")})`,
+          `--only: unknown service "${name}" (known: ${known.map((s) => s.name).join(", ")})`,
         );
       }
     }
@@ -68,13 +71,16 @@ function selectServices(
   return selected;
 }
 
+/** A service to run, or (a proxy entry with no upstream and no address) the launcher of the proxies POST /api/proxies creates. */
+type Prepared = { runnable: Runnable } | { launcher: ProxyLauncher };
+
 async function prepare(
   service: RegisteredService,
   entry: CommonEntry,
   logger: Logger,
   /** --host: where a service listens when its entry names no host. */
   defaultHost: string | undefined,
-): Promise<Runnable> {
+): Promise<Prepared> {
   const def = service.definition;
   const values = valuesFromEntry(def.options, entry as Record<string, unknown>);
   let addresses: Runnable["addresses"];
@@ -91,16 +97,25 @@ async function prepare(
       cause: err,
     });
   }
-  return { service: def.create(values, { logger, tls: await tlsOf(def, values) }), addresses };
+  const ctx = { logger, tls: await tlsOf(def, values) };
+  const launcher = written.length === 0 ? def.emptyStart?.(values, written, ctx) : undefined;
+  if (launcher !== undefined) return { launcher };
+  return { runnable: { service: def.create(values, ctx), addresses } };
 }
 
-export function serveCommand(registry: readonly RegisteredService[] = SERVICES): Command {
+export function serveCommand(
+  registry: readonly RegisteredService[] = SERVICES,
+  namedOnly: readonly RegisteredService[] = NAMED_ONLY,
+): Command {
   const cmd = new Command("serve")
     .description(
-      `run several services in one process (${registry.map((s) => `${s.name} :${s.defaultPort}`).join(", ")})`,
+      `run several services in one process (${registry.map((s) => `${s.name} :${s.defaultPort}`).join(", ")}; ${namedOnly.map((s) => s.name).join(", ")} when named)`,
     )
     .option("-c, --config <file>", "JSON or YAML file choosing services, addresses and options")
-    .option("--only <names>", "comma-separated services to start (default: all, or those in the config)")
+    .option(
+      "--only <names>",
+      `comma-separated services to start (default: those in the config, else all but ${namedOnly.map((s) => s.name).join(", ")})`,
+    )
     .addOption(
       new Option(
         "--host <host>",
@@ -119,7 +134,8 @@ Examples:
   echoplex serve --config examples/serve.yaml`,
   );
   return cmd.action(async (flags: ServeFlags) => {
-    const config: ServeConfig = flags.config === undefined ? {} : await loadConfig(flags.config, registry);
+    const config: ServeConfig =
+      flags.config === undefined ? {} : await loadConfig(flags.config, [...registry, ...namedOnly]);
     const given = valuesFromCommand(cmd, PROCESS_OPTIONS);
     const fromConfig: Record<string, unknown> = {
       logLevel: config.log?.level,
@@ -135,12 +151,20 @@ Examples:
       return (givenOnCommandLine(cmd, spec) ? given[name] : (fromConfig[name] ?? given[name])) as T;
     };
     const logger = cliLogger(value<LogLevel>("logLevel"), value<LogFormat>("logFormat"));
-    const runnables: Runnable[] = [];
-    for (const service of selectServices(registry, config, flags.only)) {
-      const entry = (config.services?.[service.name] ?? service.schema.parse({})) as CommonEntry;
-      runnables.push(await prepare(service, entry, logger, flags.host));
-    }
     const admin = value<string | undefined>("admin");
+    const runnables: Runnable[] = [];
+    let launcher: ProxyLauncher | undefined;
+    for (const service of selectServices(registry, namedOnly, config, flags.only)) {
+      const entry = (config.services?.[service.name] ?? service.schema.parse({})) as CommonEntry;
+      const prepared = await prepare(service, entry, logger, flags.host);
+      if ("runnable" in prepared) runnables.push(prepared.runnable);
+      else if (admin === undefined) {
+        throw new EchoplexError(
+          "ERR_CONFIG",
+          `services.${service.name}: needs "to" (the upstream) and an address, or admin: to start empty and create proxies with POST /api/proxies`,
+        );
+      } else launcher = prepared.launcher;
+    }
     const adminToken = value<string | undefined>("adminToken");
     const workers = value<number | undefined>("workers");
     const workersBalance = value<string | undefined>("workersBalance");
@@ -151,6 +175,7 @@ Examples:
       ...(workers === undefined ? {} : { workers }),
       ...(workersBalance === undefined ? {} : { workersBalance }),
       table: { suggestAdmin: SUGGESTED_ADMIN },
+      ...(launcher === undefined ? {} : { launcher }),
     });
   });
 }

@@ -9,7 +9,7 @@ export const PROXY_OPTIONS: readonly OptionSpec[] = [
     flag: "--to",
     kind: "address",
     placeholder: "host:port",
-    help: "the upstream every connection is forwarded to (required)",
+    help: "the upstream every connection is forwarded to (required with LISTEN; --admin alone starts with no proxy)",
   },
   {
     name: "toTls",

@@ -1,36 +1,24 @@
 // Proxies created and deleted at run time through the admin API (toxiproxy's
 // POST /proxies), driven with curl as a user would, to a real redis-server.
 import { connect } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { parseMetrics } from "../../helpers/admin.js";
-import { jsonLogs, type RunningCli, startCli } from "../../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { adminCurl, type CurlReply, parseMetrics } from "../../helpers/admin.js";
+import { jsonLogs, type RunningCli } from "../../helpers/cli.js";
 import { connectClient } from "../../helpers/net.js";
-import { type RunningRedis, startRedis } from "../../helpers/redis.js";
+import { proxySuite } from "../../helpers/proxy-suite.js";
 import { until } from "../../helpers/until.js";
-import { pingMs, run } from "./ping.js";
+import { pingMs } from "./ping.js";
 
 const TOKEN = "t0ken-for-tests";
-let redis: RunningRedis;
-let cli: RunningCli | undefined;
+const suite = proxySuite();
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  await cli?.stop();
-  cli = undefined;
-});
-
-async function proxy(): Promise<RunningCli> {
-  cli = await startCli(
+function proxy(): Promise<RunningCli> {
+  return suite.start(
     [
       "proxy",
       "127.0.0.1:0",
       "--to",
-      `127.0.0.1:${redis.port}`,
+      `127.0.0.1:${suite.redis.port}`,
       "--admin",
       "0",
       "--admin-token",
@@ -38,30 +26,22 @@ async function proxy(): Promise<RunningCli> {
       "--log-level",
       "warn",
     ],
-    { count: 2 },
+    2,
   );
-  return cli;
 }
 
-interface CurlReply {
-  status: number;
-  body: string;
-}
-
-/** curl against the admin endpoint: `-X METHOD`, a JSON body with -d, the token unless `token: null`. */
-async function curl(
+/** curl against the admin endpoint with the token, unless `token: null`. */
+function curl(
   admin: number,
   method: string,
   path: string,
   options: { body?: string; token?: string | null } = {},
 ): Promise<CurlReply> {
-  const args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, `http://127.0.0.1:${admin}${path}`];
   const token = options.token === undefined ? TOKEN : options.token;
-  if (token !== null) args.push("-H", `Authorization: Bearer ${token}`);
-  if (options.body !== undefined) args.push("-H", "Content-Type: application/json", "-d", options.body);
-  const { stdout } = await run("curl", args);
-  const cut = stdout.lastIndexOf("\n");
-  return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) };
+  return adminCurl(admin, method, path, {
+    ...(options.body === undefined ? {} : { body: options.body }),
+    ...(token === null ? {} : { token }),
+  });
 }
 
 /** Resolves with the connect error's code (ECONNREFUSED), or "connected". */
@@ -77,7 +57,7 @@ function tryConnect(port: number): Promise<string> {
 }
 
 const redisProxy = (name: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ name, listen: "127.0.0.1:0", upstream: `127.0.0.1:${redis.port}`, ...extra });
+  JSON.stringify({ name, listen: "127.0.0.1:0", upstream: `127.0.0.1:${suite.redis.port}`, ...extra });
 
 describe("echoplex proxy: proxies created at run time (POST /api/proxies)", () => {
   it("creates a proxy to redis-server, slows it with latency=50ms, deletes it and its port refuses", async () => {
@@ -86,7 +66,11 @@ describe("echoplex proxy: proxies created at run time (POST /api/proxies)", () =
     const created = await curl(admin, "POST", "/api/proxies", { body: redisProxy("redis") });
     expect(created.status).toBe(201);
     const described = JSON.parse(created.body) as { name: string; listen: string; summary: string };
-    expect(described).toMatchObject({ name: "redis", summary: `to 127.0.0.1:${redis.port}`, faults: [] });
+    expect(described).toMatchObject({
+      name: "redis",
+      summary: `to 127.0.0.1:${suite.redis.port}`,
+      faults: [],
+    });
     const port = Number(/:(\d+)$/.exec(described.listen)![1]);
     expect(port).toBeGreaterThan(0);
 
@@ -111,7 +95,7 @@ describe("echoplex proxy: proxies created at run time (POST /api/proxies)", () =
         peers: Array<{ service: string; details: Record<string, unknown> }>;
       };
       expect(peers.peers.find((x) => x.service === "redis")?.details).toMatchObject({
-        upstream: `127.0.0.1:${redis.port}`,
+        upstream: `127.0.0.1:${suite.redis.port}`,
       });
     } finally {
       client.destroy();

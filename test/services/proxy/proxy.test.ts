@@ -3,33 +3,20 @@
 // client that does not read: the proxy pauses the upstream and its memory stays bounded.
 import { readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { adminGet, adminJson, parseMetrics } from "../../helpers/admin.js";
-import { type RunningCli, runCli, startCli } from "../../helpers/cli.js";
+import { type RunningCli, runCli } from "../../helpers/cli.js";
 import { connectClient, type TestClient } from "../../helpers/net.js";
-import { type RunningRedis, startRedis } from "../../helpers/redis.js";
+import { proxySuite } from "../../helpers/proxy-suite.js";
 import { pingMs, run } from "./ping.js";
 
-let redis: RunningRedis;
-let cli: RunningCli | undefined;
+const suite = proxySuite();
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  await cli?.stop();
-  cli = undefined;
-});
-
-async function proxy(to: number, ...args: string[]): Promise<RunningCli> {
-  cli = await startCli(
+function proxy(to: number, ...args: string[]): Promise<RunningCli> {
+  return suite.start(
     ["proxy", "127.0.0.1:0", "--to", `127.0.0.1:${to}`, "--admin", "0", "--log-level", "warn", ...args],
-    { count: 2 },
+    2,
   );
-  return cli;
 }
 
 async function metric(admin: number, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -42,20 +29,20 @@ async function metric(admin: number, name: string, labels: Record<string, string
 
 describe("echoplex proxy", () => {
   it("redis-cli PING answers through the proxy; latency=50ms makes it at least 50 ms slower", async () => {
-    const direct = await pingMs(redis.port);
-    const plain = await proxy(redis.port);
+    const direct = await pingMs(suite.redis.port);
+    const plain = await proxy(suite.redis.port);
     const { stdout } = await run("redis-cli", ["-p", String(plain.ports.proxy), "SET", "k", "v"]);
     expect(stdout.trim()).toBe("OK");
     expect((await run("redis-cli", ["-p", String(plain.ports.proxy), "GET", "k"])).stdout.trim()).toBe("v");
     await plain.stop();
-    const slowed = await proxy(redis.port, "--fault", "latency=50ms");
+    const slowed = await proxy(suite.redis.port, "--fault", "latency=50ms");
     const through = await pingMs(slowed.ports.proxy!);
     expect(through - direct).toBeGreaterThanOrEqual(50);
     expect(await metric(slowed.ports.admin!, "echoplex_proxy_upstream_connections_total")).toBe(5);
   });
 
   it("faults per direction through the admin API; peers show the upstream", async () => {
-    const p = await proxy(redis.port);
+    const p = await proxy(suite.redis.port);
     const admin = p.ports.admin!;
     const client = await connectClient(p.ports.proxy!);
     try {
@@ -66,7 +53,7 @@ describe("echoplex proxy", () => {
         "/api/peers",
       );
       expect(peers.peers[0]!.details).toMatchObject({
-        upstream: `127.0.0.1:${redis.port}`,
+        upstream: `127.0.0.1:${suite.redis.port}`,
         bytesUp: 6,
         bytesDown: 7,
       });
@@ -87,7 +74,7 @@ describe("echoplex proxy", () => {
         {
           name: "proxy",
           listen: `127.0.0.1:${p.ports.proxy}`,
-          summary: `to 127.0.0.1:${redis.port}`,
+          summary: `to 127.0.0.1:${suite.redis.port}`,
           faults: [{ id: expect.any(Number), kind: "latency", direction: "up", fault: "up:latency=300ms" }],
         },
       ]);

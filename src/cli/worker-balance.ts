@@ -12,11 +12,17 @@ import { EchoplexError } from "../errors.js";
 export type WorkerBalance = "shared" | "round-robin" | "reuseport";
 
 /**
- * What `auto` picks on Node. Today's behaviour until `benchmarks/workers.sh` has compared
- * the three on a quiet machine; on a Node without reusePort a `reuseport` here means `shared`.
+ * What `auto` picks on Node, measured by `benchmarks/workers.sh` (2026-12-05, docs/BENCHMARKS.md):
+ * on Node 24 reuseport led in pp-100c and pipe16-100c (1.05 and 4.58 × seed001, shared 0.57
+ * and 3.06); on Node 20, which has no reusePort, `reuseport` here means `shared`, which led there.
  */
-export const AUTO_BALANCE_ON_NODE: WorkerBalance = "shared";
-/** What `auto` picks on Bun (whose node:cluster has the same three: checked on Bun 1.4 with ss). */
+export const AUTO_BALANCE_ON_NODE: WorkerBalance = "reuseport";
+/**
+ * What `auto` picks on Bun (whose node:cluster has the same three: checked on Bun 1.4 with ss):
+ * shared led in pp-100c (0.93 × seed001; reuseport 0.78), round-robin and reuseport in
+ * pipe16-100c (4.00 and 3.94; shared 3.10). Many connections, each waiting for its reply,
+ * are the commoner load: shared.
+ */
 export const AUTO_BALANCE_ON_BUN: WorkerBalance = "shared";
 
 /** The primary tells each worker the mode, and under reuseport the first worker's ports. */

@@ -2,12 +2,11 @@
 // CLI's echo (udp://) and chat services prints latency from the due send time and from
 // the actual send side by side, and a load generator stalled mid-run (SIGSTOP, as a GC
 // pause or a busy machine would) shows its late sends only in the corrected figures.
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BenchResult } from "../../src/bench/result.js";
 import type { StatsSnapshot } from "../../src/observability/snapshot.js";
 import { adminJson, eventually } from "../helpers/admin.js";
-import { CLI, type RunningCli, runCli, startCli } from "../helpers/cli.js";
+import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { bench } from "./helpers.js";
 
 let udpEcho: RunningCli;
@@ -45,34 +44,24 @@ async function messagesIn(server: RunningCli): Promise<number> {
  */
 async function stalledBench(args: string[], server: RunningCli, after: number, stallMs: number) {
   const before = await messagesIn(server);
-  const proc = spawn(process.execPath, [CLI, "bench", ...args, "--json"]);
-  let stdout = "";
-  let stderr = "";
-  proc.stdout.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
+  let proc: ChildProcess | undefined;
+  const run = bench(args, 60_000, (p) => {
+    proc = p;
   });
-  proc.stderr.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once("close", (code) => resolve(code)));
-  const kill = setTimeout(() => proc.kill("SIGKILL"), 60_000);
+  // Awaited below; if the wait fails first, its outcome must not go unhandled.
+  run.catch(() => {});
   try {
     await eventually(
       async () => (await messagesIn(server)) - before >= after,
       `the server to read ${after} messages of the bench`,
       30_000,
     );
-    proc.kill("SIGSTOP");
+    proc!.kill("SIGSTOP");
     await new Promise((r) => setTimeout(r, stallMs));
-    proc.kill("SIGCONT");
-    const code = await exited;
-    const line = stdout.trim().split("\n").at(-1) ?? "";
-    expect(line.startsWith("{"), `no JSON (exit ${code}):\n${stdout}\n${stderr}`).toBe(true);
-    return { code, result: JSON.parse(line) as BenchResult };
   } finally {
-    clearTimeout(kill);
-    proc.kill("SIGCONT");
+    proc?.kill("SIGCONT");
   }
+  return await run;
 }
 
 describe("open loop over UDP and chat: corrected and uncorrected latency", () => {

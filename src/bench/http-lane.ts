@@ -22,7 +22,11 @@ export interface LaneOwner {
 export function requestBytes(url: URL, method: "GET" | "POST", body: string): Buffer {
   // Keep-alive said aloud, as autocannon says it: HTTP/1.1 implies it, but some servers (and
   // node:http's fast path) treat the explicit header as the common case.
-  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, "Connection: keep-alive"];
+  const lines = [
+    `${method} ${url.pathname}${url.search} HTTP/1.1`,
+    `Host: ${url.host}`,
+    "Connection: keep-alive",
+  ];
   const payload = method === "POST" ? Buffer.from(body) : Buffer.alloc(0);
   if (method === "POST") lines.push("Content-Type: text/plain", `Content-Length: ${payload.length}`);
   return Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"), payload]);

@@ -145,6 +145,8 @@ export interface ScriptBenchOptions extends Common {
   file: string;
   /** Seed of every user's ctx.random(). */
   seed: number;
+  /** --workers: the id (ctx.vu) of this process's first user, so that ids stay distinct across workers. */
+  firstVu?: number;
 }
 
 export type BenchOptions =

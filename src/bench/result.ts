@@ -12,6 +12,8 @@ export interface ScriptExtras {
   failed: number;
   /** Latency of each ctx.mark step, microseconds. */
   steps: Record<string, LatencySummary>;
+  /** Each step's histogram, compressed, for the workers' merge (not printed in the JSON). */
+  stepHistograms?: Record<string, string>;
   /** The first failure, with its step, for diagnosis. */
   firstError?: string;
 }
@@ -231,5 +233,33 @@ export function mergeResults(parts: readonly BenchResult[]): BenchResult {
       holdSeconds: Math.max(...c.map((x) => x.holdSeconds)),
     };
   }
+  if (first.script) merged.script = mergeScript(parts.map((p) => p.script!));
   return merged;
+}
+
+/** The workers' scripted runs as one: counts added, each step's histograms merged. */
+function mergeScript(parts: readonly ScriptExtras[]): ScriptExtras {
+  const byStep = new Map<string, string[]>();
+  for (const p of parts) {
+    for (const [name, h] of Object.entries(p.stepHistograms ?? {})) {
+      byStep.set(name, [...(byStep.get(name) ?? []), h]);
+    }
+  }
+  const steps: Record<string, LatencySummary> = {};
+  const stepHistograms: Record<string, string> = {};
+  for (const [name, encoded] of byStep) {
+    const h = mergeHistograms(encoded);
+    steps[name] = summarize(h);
+    stepHistograms[name] = encodeHistogram(h);
+  }
+  const firstError = parts.find((p) => p.firstError !== undefined)?.firstError;
+  return {
+    file: parts[0]!.file,
+    seed: parts[0]!.seed,
+    iterations: parts.reduce((n, p) => n + p.iterations, 0),
+    failed: parts.reduce((n, p) => n + p.failed, 0),
+    steps,
+    stepHistograms,
+    ...(firstError === undefined ? {} : { firstError }),
+  };
 }

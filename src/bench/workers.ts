@@ -27,6 +27,8 @@ const share = (total: number, n: number, i: number) => Math.floor(total / n) + (
 /** Worker i's part of the run: its share of connections, rate and request count. */
 function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
   const parts: BenchOptions[] = [];
+  // Scripts: each worker's users take the next ids, so per-user state and random streams stay distinct.
+  let firstVu = 0;
   for (let i = 0; i < n; i++) {
     const conns = share(options.conns, n, i);
     if (conns === 0) continue;
@@ -40,7 +42,9 @@ function splitOptions(options: BenchOptions, n: number): BenchOptions[] {
         ? {}
         : { connStages: scaleStages(options.connStages, conns / options.conns) }),
     };
-    parts.push({ ...options, conns, stop, rate: options.rate / n, ...stages });
+    const vu = options.mode === "script" ? { firstVu } : {};
+    firstVu += conns;
+    parts.push({ ...options, conns, stop, rate: options.rate / n, ...stages, ...vu });
   }
   return parts;
 }
@@ -52,12 +56,6 @@ interface WorkersHandle {
 }
 
 export function startWorkers(options: BenchOptions, n: number): WorkersHandle {
-  if (options.mode === "script") {
-    throw new EchoplexError(
-      "ERR_BAD_OPTION",
-      "--workers does not apply to script mode yet: raise --conns instead",
-    );
-  }
   if (options.mode === "chat") {
     throw new EchoplexError(
       "ERR_BAD_OPTION",

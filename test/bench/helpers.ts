@@ -1,4 +1,5 @@
 // Runs `echoplex bench ... --json` as a child process and parses its result.
+import type { ChildProcess } from "node:child_process";
 import type { BenchResult } from "../../src/bench/result.js";
 import { runCli } from "../helpers/cli.js";
 
@@ -9,8 +10,12 @@ export interface BenchRun {
   stderr: string;
 }
 
-export async function bench(args: string[], timeoutMs = 30_000): Promise<BenchRun> {
-  const out = await runCli(["bench", ...args, "--json"], { timeoutMs });
+export async function bench(
+  args: string[],
+  timeoutMs = 30_000,
+  onSpawn?: (proc: ChildProcess) => void,
+): Promise<BenchRun> {
+  const out = await runCli(["bench", ...args, "--json"], { timeoutMs, ...(onSpawn ? { onSpawn } : {}) });
   const line = out.stdout.trim().split("\n").at(-1) ?? "";
   let result: BenchResult;
   try {

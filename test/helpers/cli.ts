@@ -93,9 +93,12 @@ export async function runCli(
     env?: NodeJS.ProcessEnv;
     /** Called with all of stderr so far on each new chunk (to wait for a line while it runs). */
     onStderr?: (soFar: string) => void;
+    /** Called with the child once started (to signal it while it runs). */
+    onSpawn?: (proc: ChildProcess) => void;
   } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env } });
+  options.onSpawn?.(proc);
   let stdout = "";
   let stderr = "";
   proc.stdout.setEncoding("utf8").on("data", (d: string) => {

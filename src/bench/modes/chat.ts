@@ -1,6 +1,7 @@
 // Chat mode: fan-out load for a broadcast server. Receivers only read; senders
 // write lines carrying a per-run marker, their index, a sequence number and the
-// (intended) send time. A barrier makes sure every receiver is registered before
+// due send time, then the actual one (open loop: a pacer that fell behind sends
+// late; latency from the due time is the corrected figure). A barrier makes sure every receiver is registered before
 // timing starts; lines are matched by the marker, so servers may add nick
 // prefixes or other lines. In closed loop each sender keeps `pipeline` messages
 // not yet delivered to every receiver.
@@ -128,11 +129,11 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
       for (const s of dirty) s.flush();
       dirty.length = 0;
     };
-    const pad = "x".repeat(Math.max(0, options.size - marker.length - 24));
-    const send = (s: Sender, at: number) => {
+    const pad = "x".repeat(Math.max(0, options.size - marker.length - 36));
+    const send = (s: Sender, at: number, now = at) => {
       markDirty(s);
       const seq = s.seq++;
-      s.pending += `${marker}${s.index} ${seq} ${Math.round(at * 1000)} ${pad}\n`;
+      s.pending += `${marker}${s.index} ${seq} ${Math.round(at * 1000)} ${Math.round(now * 1000)} ${pad}\n`;
       s.remaining[seq & s.mask] = alive;
       s.outstanding++;
       recorder!.onSent(at);
@@ -176,16 +177,19 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
           rec.error("malformed");
           return;
         }
+        const sentAt = line[parsedEnd] === SPACE ? parseUint(line, parsedEnd + 1) : -1;
+        // Latency from the actual send, when the line says it (open loop only).
+        const uncorrected = closedLoop || sentAt < 0 || parsedEnd < 0 ? -1 : now - sentAt / 1000;
         lastProgress = now;
         if (seq <= seen[s]!) {
           extras.duplicateOrReordered++;
-          rec.onReply(now, now - ts / 1000, line.length + 1, "mismatch");
+          rec.onReply(now, now - ts / 1000, line.length + 1, "mismatch", uncorrected);
           rec.mismatch(() => `receiver ${r}: message ${seq} of sender ${s} after message ${seen[s]}`);
           return;
         }
         seen[s] = seq;
         extras.delivered++;
-        rec.onReply(now, now - ts / 1000, line.length + 1, "ok");
+        rec.onReply(now, now - ts / 1000, line.length + 1, "ok", uncorrected);
         const sender = senderByIndex[s];
         if (sender) onDelivered(sender, seq, now);
       });
@@ -242,7 +246,10 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
       );
     }
 
-    const rec = new Recorder(options.stop, { intervals: options.intervals === true });
+    const rec = new Recorder(options.stop, {
+      uncorrected: !closedLoop,
+      intervals: options.intervals === true,
+    });
     recorder = rec;
     for (const kind of failures) rec.error(kind);
     if (extras.receiversSynced < alive) rec.error("barrier");
@@ -297,8 +304,8 @@ export function runChat(options: ChatBenchOptions): ChatRunning {
           paceOf(options),
           b,
           start,
-          (at) => {
-            send(senders[next]!, at);
+          (at, now) => {
+            send(senders[next]!, at, now);
             next = (next + 1) % senders.length;
           },
           flushDirty,

@@ -2,7 +2,8 @@
 // number, and each reply is matched by that number rather than by order, so a datagram
 // lost, answered twice or overtaken is counted as such. Nothing is retransmitted: a
 // request unanswered after --timeout frees its place in the pipeline and stays lost
-// unless its answer still comes.
+// unless its answer still comes. Open loop: latency from the request's due time
+// (corrected) and from its send (uncorrected), the pacer's lag between them.
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
@@ -112,8 +113,13 @@ class Lane {
   duplicated = 0;
   reordered = 0;
   private highest = -1;
-  /** Send times of requests not answered yet (those given up on too: a late answer still counts). */
+  /** Actual send times of requests not answered yet (those given up on too: a late answer still counts). */
   private readonly sentAt = new Map<number, number>();
+  /**
+   * Open loop: the due times of the same requests. A pacer that fell behind sends late;
+   * latency from the due time keeps that delay (corrected), from the send it is hidden.
+   */
+  private readonly dueAt: Map<number, number> | undefined;
   private readonly answered = new SeqBits();
   private readonly givenUp = new SeqBits();
   /** The oldest request that may still be waited for. */
@@ -133,6 +139,7 @@ class Lane {
     this.request = Buffer.from(payload);
     this.digits = Math.min(SEQ_DIGITS, payload.length);
     this.requestSeq = new SeqDigits(this.request, 0, this.digits);
+    this.dueAt = run.closedLoop ? undefined : new Map();
     socket.on("message", (msg: Buffer) => this.onMessage(msg));
     // An ICMP error (the server went away) is counted; the requests it concerns stay lost.
     socket.on("error", (err) => run.rec.error(errorKind(err)));
@@ -142,10 +149,12 @@ class Lane {
     return this.sentAt.size;
   }
 
-  issue(at: number): void {
+  /** Sends request due at `at` now (`now`: the pacer's batch time; closed loop, the same). */
+  issue(at: number, now = at): void {
     const seq = this.sendSeq++;
     this.requestSeq.set(seq);
-    this.sentAt.set(seq, at);
+    this.sentAt.set(seq, now);
+    this.dueAt?.set(seq, at);
     this.run.outstanding++;
     this.run.rec.onSent(at);
     // dgram keeps the buffer until the datagram leaves: each gets its own copy.
@@ -170,7 +179,12 @@ class Lane {
     else this.highest = seq;
     const sentAt = this.sentAt.get(seq)!;
     this.sentAt.delete(seq);
-    run.rec.onReply(now, now - sentAt, msg.length, "ok");
+    const dueAt = this.dueAt?.get(seq);
+    if (dueAt === undefined) run.rec.onReply(now, now - sentAt, msg.length, "ok");
+    else {
+      this.dueAt!.delete(seq);
+      run.rec.onReply(now, now - dueAt, msg.length, "ok", now - sentAt);
+    }
     if (this.givenUp.has(seq)) return;
     run.outstanding--;
     if (run.closedLoop && run.budget.take(now)) this.issue(now);
@@ -239,7 +253,10 @@ export function runUdpEcho(options: EchoBenchOptions & { target: UdpTarget; pref
         throw connectFailure(err, where);
       },
     );
-    const recorder = new Recorder(options.stop, { intervals: options.intervals === true });
+    const recorder = new Recorder(options.stop, {
+      uncorrected: options.rate > 0,
+      intervals: options.intervals === true,
+    });
     rec = recorder;
     const run: Shared = {
       rec: recorder,
@@ -290,11 +307,11 @@ export function runUdpEcho(options: EchoBenchOptions & { target: UdpTarget; pref
           paceOf(options),
           run.budget,
           start,
-          (at) => {
+          (at, now) => {
             const lane = lanes[next]!;
             next = (next + 1) % lanes.length;
             if (lane.inflight >= MAX_OPEN_LOOP_INFLIGHT) recorder.error("backlog");
-            else lane.issue(at);
+            else lane.issue(at, now);
           },
           () => {},
         );

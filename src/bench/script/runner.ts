@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { EchoplexError } from "../../errors.js";
-import { type LatencySummary, summarize } from "../histogram.js";
+import { encodeHistogram, type LatencySummary, summarize } from "../histogram.js";
 import type { BenchTarget, StopRule } from "../options.js";
 import { Budget } from "../pacing.js";
 import { Recorder } from "../recorder.js";
@@ -26,6 +26,8 @@ export interface ScriptPlan {
   stop: StopRule;
   timeoutMs: number;
   seed: number;
+  /** The id (ctx.vu) of the first user here: under --workers each process has its own range. */
+  firstVu?: number;
   intervals?: boolean;
 }
 
@@ -116,7 +118,8 @@ export function runScript(plan: ScriptPlan) {
       }
       link?.end();
     };
-    await Promise.all(links.map((l, vu) => user(vu, l)));
+    const firstVu = plan.firstVu ?? 0;
+    await Promise.all(links.map((l, i) => user(firstVu + i, l)));
     return rec;
   })();
   return {
@@ -129,7 +132,11 @@ export function runScript(plan: ScriptPlan) {
     },
     extras: (): ScriptExtras => {
       const summary: Record<string, LatencySummary> = {};
-      for (const [name, h] of steps.histograms) summary[name] = summarize(h);
+      const encoded: Record<string, string> = {};
+      for (const [name, h] of steps.histograms) {
+        summary[name] = summarize(h);
+        encoded[name] = encodeHistogram(h);
+      }
       const iterations = recorder?.sent ?? 0;
       return {
         file: plan.file,
@@ -137,6 +144,7 @@ export function runScript(plan: ScriptPlan) {
         iterations,
         failed,
         steps: summary,
+        stepHistograms: encoded,
         ...(firstError === undefined ? {} : { firstError }),
       };
     },

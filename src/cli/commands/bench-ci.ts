@@ -191,6 +191,10 @@ export function finishCi(
     }
   }
   const { histogram: _h, intervals: _i, uncorrectedHistogram: _u, ...shown } = result;
+  if (shown.script !== undefined) {
+    const { stepHistograms: _s, ...script } = shown.script;
+    shown.script = script;
+  }
   const out = flags.json
     ? `${JSON.stringify(changes === undefined ? shown : { ...shown, compare: changes })}\n`
     : format(result) + (changes === undefined ? "" : formatComparison(flags.compare ?? "", changes));

@@ -1,5 +1,6 @@
 // `echoplex bench MODE TARGET`: the load generator. Flags become BenchOptions;
 // the run happens in this process or in --workers child processes.
+import { availableParallelism } from "node:os";
 import { Argument, Command, Option } from "commander";
 import {
   BENCH_MODES,
@@ -311,8 +312,8 @@ export function benchCommand(): Command {
     )
     .option("--json", "print the result as one JSON object")
     .addOption(
-      new Option("--workers <n>", "spread the load over this many processes")
-        .argParser(positive("--workers"))
+      new Option("--workers <n>", "spread the load over this many processes (auto: one per core)")
+        .argParser((v) => (v === "auto" ? availableParallelism() : positive("--workers")(v)))
         .default(1),
     )
     .option("--no-progress", "no live progress line (shown only when stderr is a terminal)");

@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../errors.js";
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 import { shortUsage, usageError } from "./usage.js";
+import { holdYoungGeneration } from "./young-generation.js";
 
 const require = createRequire(import.meta.url);
 const { version } = require("../../package.json") as { version: string };
@@ -18,33 +19,40 @@ export { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
  * validation, histograms: about 40 MiB of RSS together). In the order `--help` lists them,
  * each with the one line that lists it (here, so `echoplex` alone loads none of them).
  */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; serves?: true }> = {
   echo: {
     summary: "echo every line back with a prefix (or frames, or raw bytes)",
+    serves: true,
     load: async () => (await import("./commands/echo.js")).echoCommand(),
   },
   cmd: {
     summary: "command protocol: ECHO, UPPER, TIME, PING, … one reply per line",
+    serves: true,
     load: async () => (await import("./commands/cmd.js")).cmdCommand(),
   },
   chat: {
     summary: "chat server for nc and telnet: rooms, nicks, private messages",
+    serves: true,
     load: async () => (await import("./commands/chat.js")).chatCommand(),
   },
   sink: {
     summary: "record every line (or frame) peers send, to the log or a file",
+    serves: true,
     load: async () => (await import("./commands/sink.js")).sinkCommand(),
   },
   http: {
     summary: "answer every HTTP request after a delay",
+    serves: true,
     load: async () => (await import("./commands/http.js")).httpCommand(),
   },
   proxy: {
     summary: "TCP proxy to one upstream, with injected faults",
+    serves: true,
     load: async () => (await import("./commands/proxy.js")).proxyCommand(),
   },
   serve: {
     summary: "run several services in one process",
+    serves: true,
     load: async () => (await import("./commands/serve.js")).serveCommand(),
   },
   client: {
@@ -108,6 +116,9 @@ export async function main(argv: string[]): Promise<void> {
     // Each command on one line: its name and summary (its arguments are in its own help).
     .configureHelp({ subcommandTerm: (cmd) => cmd.name() });
   const names = commandsFor(argv);
+  // A server holds its heap small from the start, before loading its modules grows it
+  // (young-generation.ts has the measurements); the client and the load generator do not.
+  if (names.length === 1 && COMMANDS[names[0]!]!.serves) holdYoungGeneration();
   const commands = await Promise.all(names.map((name) => COMMANDS[name]!.load()));
   for (const [i, cmd] of commands.entries()) program.addCommand(cmd.summary(COMMANDS[names[i]!]!.summary));
   program.addCommand(helpCommand(program));

@@ -15,7 +15,6 @@ import { formatListening, type ListeningRow } from "./listening.js";
 import type { AdminFlags } from "./options.js";
 import type { Supervisor } from "./supervisor.js";
 import { adoptBalance, resolveBalance, type WorkerBalance } from "./worker-balance.js";
-import { holdYoungGeneration } from "./young-generation.js";
 
 export interface Runnable {
   /** Its start-up line comes from `service.describe()`; the admin endpoint reads it as it is. */
@@ -75,8 +74,6 @@ export async function runGroup(
   // Checked before anything listens: `reuseport` where the runtime cannot is a usage error.
   const balance = resolveBalance(flags.workersBalance);
   if (workers > 1 && !isClusterWorker()) return supervise(runnables, logger, flags, workers, balance);
-  // This process serves: its heap stays small (see young-generation.ts for the measurements).
-  holdYoungGeneration();
   // A worker may be asked to stop before it has finished starting.
   let stopRequested = false;
   let drain = () => {

@@ -3,7 +3,10 @@
 // chat `/nick` reply), then reads the server's VmRSS and, when the server runs with the
 // preloaded gc-on-signal.mjs, its heap after a full collection. Prints one JSON line.
 //
-//   node benchmarks/idle-conns.mjs [--n 10000] [--mode echo|chat] [--snapshot] [-- server argv…]
+//   node benchmarks/idle-conns.mjs [--n 10000] [--mode echo|chat|irc] [--snapshot] [-- server argv…]
+// irc: chat users through the IRC door, user i in channel #r<i % 100>: 10,000 users at rest
+// without the 10,000² join announcements of one nc room (each IRC user registers, joins and
+// waits for the end of the channel's NAMES).
 // Without a server argv it runs `echoplex MODE` from dist/ (build first). --snapshot sends
 // SIGUSR1 before and after (start the server with --heapsnapshot-signal=SIGUSR1).
 // --burst M (chat): after the users are at rest, one more user sends M-byte-free lines
@@ -38,13 +41,14 @@ const serverArgv =
         "--import",
         here("./gc-on-signal.mjs"),
         here("../dist/cli/main.js"),
-        MODE,
+        MODE === "irc" ? "chat" : MODE,
         "127.0.0.1:0",
+        ...(MODE === "irc" ? ["--irc", "127.0.0.1:0"] : []),
         "--log-level",
         "warn",
         "--max-connections",
         "20000",
-        ...(MODE === "chat" ? ["--history", "0"] : []),
+        ...(MODE === "echo" ? [] : ["--history", "0"]),
         // The burst is one sender's: flood control would drop most of it.
         ...(BURST > 0 ? ["--flood-rate", "0"] : []),
       ];
@@ -92,7 +96,10 @@ async function measure(label) {
 
 let port = 0;
 for (let i = 0; i < 400 && !port; i++) {
-  const m = /listening on [^\s]*:(\d+)/.exec(out) ?? /listening on .*?(\d{4,5})/.exec(out);
+  const m =
+    MODE === "irc"
+      ? /listening on irc:\/\/[^\s]*:(\d+)/.exec(out)
+      : (/listening on [^\s]*:(\d+)/.exec(out) ?? /listening on .*?(\d{4,5})/.exec(out));
   if (m) port = Number(m[1]);
   else await sleep(50);
 }
@@ -106,15 +113,23 @@ function open(i) {
   return new Promise((resolve, reject) => {
     const s = connect({ host: "127.0.0.1", port });
     let got = false;
+    let tail = ""; // a reply may be cut between two reads
     s.on("data", (d) => {
-      if (!got && d.includes(10)) {
+      if (MODE === "irc" && !got) tail = (tail + d.toString("latin1")).slice(-600);
+      // IRC: at rest once the channel's NAMES list has ended (366); nc and echo: the first line.
+      if (!got && (MODE === "irc" ? tail.includes(" 366 ") : d.includes(10))) {
         got = true;
         resolve(s);
       }
       if (got && BURST) for (let k = d.indexOf(10); k >= 0; k = d.indexOf(10, k + 1)) received++;
     });
     s.on("error", reject);
-    s.on("connect", () => s.write(MODE === "chat" ? `/nick u${i}\n` : "hello\n"));
+    const hello = {
+      chat: `/nick u${i}\n`,
+      irc: `NICK u${i}\r\nUSER u${i} 0 * :user ${i}\r\nJOIN #r${i % 100}\r\n`,
+      echo: "hello\n",
+    };
+    s.on("connect", () => s.write(hello[MODE]));
   });
 }
 const t0 = Date.now();

@@ -5,8 +5,8 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EchoplexError } from "../errors.js";
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
+import { keepServerHeapSmall } from "./heap-size.js";
 import { shortUsage, usageError } from "./usage.js";
-import { holdYoungGeneration } from "./young-generation.js";
 
 const require = createRequire(import.meta.url);
 const { version } = require("../../package.json") as { version: string };
@@ -116,9 +116,9 @@ export async function main(argv: string[]): Promise<void> {
     // Each command on one line: its name and summary (its arguments are in its own help).
     .configureHelp({ subcommandTerm: (cmd) => cmd.name() });
   const names = commandsFor(argv);
-  // A server holds its heap small from the start, before loading its modules grows it
-  // (young-generation.ts has the measurements); the client and the load generator do not.
-  if (names.length === 1 && COMMANDS[names[0]!]!.serves) holdYoungGeneration();
+  // A server keeps its heap near what it holds (heap-size.ts has the measurements);
+  // the client and the load generator exit when done.
+  if (names.length === 1 && COMMANDS[names[0]!]!.serves) keepServerHeapSmall();
   const commands = await Promise.all(names.map((name) => COMMANDS[name]!.load()));
   for (const [i, cmd] of commands.entries()) program.addCommand(cmd.summary(COMMANDS[names[i]!]!.summary));
   program.addCommand(helpCommand(program));

@@ -90,7 +90,10 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
     startedAt.delete(worker);
     listeningWorkers.delete(worker);
     if (shuttingDown) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) {
+      // Counted from our own map, not cluster.workers: node:cluster keeps a worker listed
+      // until its IPC channel's "disconnect" has also come, which may follow "exit"; the
+      // last worker's exit then found itself still listed, and the primary never exited.
+      if (startedAt.size === 0) {
         logger.info("all workers exited");
         exit(0);
       }
@@ -119,8 +122,10 @@ export function runPrimary(count: number, logger: Logger, options: PrimaryOption
     logger.info({ signal, workers: count }, "signal received, draining all workers");
     // An IPC message rather than a signal: a terminal's Ctrl-C also reaches the
     // workers directly, and a forwarded second signal would force them to exit.
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.send(shutdownMessage);
-    if (Object.keys(cluster.workers ?? {}).length === 0) exit(0);
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (worker?.isConnected()) worker.send(shutdownMessage);
+    }
+    if (startedAt.size === 0) exit(0);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

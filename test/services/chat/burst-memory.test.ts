@@ -1,6 +1,7 @@
 // Issue 19: a chat burst must not leave the server holding a turn's worth of copies for
 // every recipient. One sender writes 2000 lines at once to 300 users (600,000 deliveries);
-// the server's peak RSS over its pre-burst RSS is what a user of a small VM notices.
+// the server's peak RSS over its pre-burst RSS, and whether it gives that memory back once
+// the burst is over, is what a user of a small VM notices.
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,9 +12,22 @@ const LINES = 2000;
 /**
  * Measured on a 2-core VM (benchmarks/results/2026-12-04-light-connections.md): the peak
  * rose 48–49 MiB above the pre-burst RSS while each recipient's whole turn of replies
- * was copied before any left; 8–19 MiB once queued replies leave at 16 KiB.
+ * was copied before any left; 8–19 MiB once queued replies leave at 16 KiB. On Node 20
+ * the young generation is now held small (src/cli/heap-size.ts): the 300 users at rest
+ * cost ~10 MiB less, so the pre-burst RSS is lower (64–68 MiB, was 75–78) and the same
+ * peak reads higher above it: 23–29 MiB above it, at an absolute peak of 89–97 MiB
+ * (93–102 without the hold). Hence 36 here; the assertion after the burst is the new one.
  */
-const MAX_PEAK_GROWTH_MIB = 30;
+const MAX_PEAK_GROWTH_MIB = 36;
+/**
+ * And after the burst, RSS comes back within this factor of the RSS before it (the issue's
+ * bar), once the server is idle: V8's memory reducer on Node 20, whose young generation
+ * echoplex holds small, and echoplex's idle trim on Node >= 22 (src/cli/heap-size.ts).
+ * Measured: 1.08–1.11 after 11 s (500 users, 1,000,000 deliveries); without either
+ * remedy RSS stayed at 1.38 ×.
+ */
+const MAX_AFTER_BURST_RATIO = 1.2;
+const AFTER_BURST_WITHIN_MS = 25_000;
 
 function statusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -45,7 +59,7 @@ afterEach(async () => {
 });
 
 describe("chat burst memory", () => {
-  it(`one sender's ${LINES} lines to ${USERS} users: every line arrives, the peak RSS stays within ${MAX_PEAK_GROWTH_MIB} MiB of the RSS before`, async () => {
+  it(`one sender's ${LINES} lines to ${USERS} users: every line arrives, the peak RSS stays within ${MAX_PEAK_GROWTH_MIB} MiB of the RSS before, and comes back within ${MAX_AFTER_BURST_RATIO} × of it`, async () => {
     cli = await startCli([
       "chat",
       "127.0.0.1:0",
@@ -57,6 +71,7 @@ describe("chat burst memory", () => {
       "0",
     ]);
     const pid = cli.proc.pid!;
+    const rssAtStart = statusKiB(pid, "VmRSS");
     const users: Array<{ socket: Socket; lines: () => number }> = [];
     for (let i = 0; i < USERS; i += 50) {
       users.push(
@@ -83,11 +98,20 @@ describe("chat burst memory", () => {
     expect(received()).toBe(true);
     const peakGrowthMiB = (statusKiB(pid, "VmHWM") - Math.max(rssBefore, 0)) / 1024;
     console.log(
-      `chat burst: ${USERS} users, ${LINES * (USERS - 1)} deliveries; RSS before ${(rssBefore / 1024).toFixed(1)} MiB ` +
+      `chat burst: ${USERS} users, ${LINES * (USERS - 1)} deliveries; RSS at start ${(rssAtStart / 1024).toFixed(1)} MiB, before ${(rssBefore / 1024).toFixed(1)} MiB ` +
         `(peak so far ${(hwmBefore / 1024).toFixed(1)}), peak ${peakGrowthMiB.toFixed(1)} MiB above it, ` +
         `RSS now ${(statusKiB(pid, "VmRSS") / 1024).toFixed(1)} MiB`,
     );
     expect(peakGrowthMiB).toBeLessThan(MAX_PEAK_GROWTH_MIB);
+    // The users stay connected and quiet: the memory the burst needed is given back.
+    const burstDone = Date.now();
+    const back = () => statusKiB(pid, "VmRSS") <= rssBefore * MAX_AFTER_BURST_RATIO;
+    await until(back, AFTER_BURST_WITHIN_MS);
+    console.log(
+      `chat burst: RSS ${(statusKiB(pid, "VmRSS") / 1024).toFixed(1)} MiB ${Date.now() - burstDone} ms after, ` +
+        `${(statusKiB(pid, "VmRSS") / rssBefore).toFixed(2)} × the RSS before`,
+    );
+    expect(statusKiB(pid, "VmRSS") / rssBefore).toBeLessThanOrEqual(MAX_AFTER_BURST_RATIO);
     for (const u of users) u.socket.destroy();
   }, 180_000);
 });

@@ -19,23 +19,22 @@ import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 /** How often the event loop's utilisation is read. */
-export const TRIM_CHECK_MS = 2000;
+const TRIM_CHECK_MS = 2000;
 /** Below this event-loop utilisation over a whole interval, the server is idle. */
 const IDLE_UTILISATION = 0.02;
 /** Heap growth (physical bytes) since the last trim that makes another one worth its pause. */
 const GROWTH_WORTH_TRIMMING = 8 * 1024 * 1024;
 
 /** The V8 flags that size the young generation: if the user gave one, theirs stands. */
-const USER_FLAGS = /--(max-|min-)?semi-space-(size|growth-factor)|--semi-space-growth-factor/;
+const USER_FLAGS = /--(max-|min-)?semi-space-(size|growth-factor)/;
 
 export type HeapPolicy = "trim-when-idle" | "hold-young-generation" | "none";
 
 /** True when this process was started with its own young-generation flag. */
-export function userSizedYoungGeneration(
-  execArgv: readonly string[] = process.execArgv,
-  nodeOptions: string = process.env.NODE_OPTIONS ?? "",
-): boolean {
-  return execArgv.some((arg) => USER_FLAGS.test(arg)) || USER_FLAGS.test(nodeOptions);
+function userSizedYoungGeneration(): boolean {
+  return (
+    process.execArgv.some((arg) => USER_FLAGS.test(arg)) || USER_FLAGS.test(process.env.NODE_OPTIONS ?? "")
+  );
 }
 
 /** What this runtime gets (see the module comment for why). */

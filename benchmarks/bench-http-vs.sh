@@ -7,11 +7,11 @@
 # shell's `times`, less its start-up, over the requests it counted), the ratios of bench to autocannon and to
 # wrk, and the medians. Loopback only; every run is bounded by DUR.
 # Knobs (env): CONNS=50 DUR=5 REPEATS=3, PIN=0 to let the scheduler place every process,
-# CLI=path/to/dist/cli/main.js to measure another build of echoplex (before and after a change).
+# CLI=path/to/dist/cli/echoplex.cjs to measure another build of echoplex (before and after a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS=${CONNS:-50} DUR=${DUR:-5} REPEATS=${REPEATS:-3} PIN=${PIN:-1}
-CLI=${CLI:-dist/cli/main.js}
+CLI=${CLI:-dist/cli/echoplex.cjs}
 AUTOCANNON=node_modules/autocannon/autocannon.js
 WRK=${WRK:-/usr/bin/wrk}
 [ -f "$AUTOCANNON" ] || { echo "bench-http-vs: no $AUTOCANNON (npm ci)" >&2; exit 1; }

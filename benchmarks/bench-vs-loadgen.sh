@@ -16,7 +16,7 @@ SERVER=${SERVER:-echoplex}
 CONNS=${CONNS:-100} PIPELINE=${PIPELINE:-1} SIZE=${SIZE:-64} DUR=${DUR:-5} WARMUP=${WARMUP:-1} REPEATS=${REPEATS:-3}
 PIN=${PIN:-1}
 [ -x "$LOADGEN" ] || { echo "bench-vs-loadgen: no $LOADGEN (run $HARNESS/setup.sh)" >&2; exit 1; }
-[ -f dist/cli/main.js ] || npm run build >/dev/null
+[ -f dist/cli/echoplex.cjs ] || npm run build >/dev/null
 on() { if [ "$PIN" = 1 ] && command -v taskset >/dev/null; then taskset -c "$@"; else shift; "$@"; fi; }
 # The server's prefix is a plain command, not a function: a function put in the background
 # runs in a subshell, whose pid ($!) is not the server's, and the server would outlive the script.
@@ -29,7 +29,7 @@ while port_busy "$port"; do port=$((port + 1)); done
 log=$(mktemp)
 # taskset execs the server, so $! is the server itself.
 case $SERVER in
-  echoplex) "${SERVER_ON[@]}" node dist/cli/main.js echo "127.0.0.1:$port" --log-level warn >"$log" 2>&1 & ;;
+  echoplex) "${SERVER_ON[@]}" node dist/cli/echoplex.cjs echo "127.0.0.1:$port" --log-level warn >"$log" 2>&1 & ;;
   epoll-echo) "${SERVER_ON[@]}" "$HARNESS/bin/epoll-echo" --port "$port" --prefix 'ECHO: ' --host 127.0.0.1 >"$log" 2>&1 & ;;
   *) echo "bench-vs-loadgen: SERVER is echoplex or epoll-echo" >&2; exit 2 ;;
 esac
@@ -50,7 +50,7 @@ for r in $(seq "$REPEATS"); do
   lg_mps=$(json_field msgs_per_s <<<"$lg")
   lg_pct=$(json_field loadgen_pct <<<"$lg")
   lg_us=$(awk -v p="$lg_pct" -v m="$lg_mps" 'BEGIN { if (m > 0) printf "%.2f", p * 1e4 / m; else print 0 }')
-  eb=$(on 0 node dist/cli/main.js bench echo "127.0.0.1:$port" --conns "$CONNS" --pipeline "$PIPELINE" \
+  eb=$(on 0 node dist/cli/echoplex.cjs bench echo "127.0.0.1:$port" --conns "$CONNS" --pipeline "$PIPELINE" \
     --size "$SIZE" --duration "${DUR}s" --warmup "${WARMUP}s" --prefix 'ECHO: ' --json --no-progress || true)
   eb_mps=$(json_field msgsPerSec <<<"$eb")
   eb_us=$(json_field windowCpuUsPerReply <<<"$eb")

@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { connectSender, probeLine, type Sender } from "./fanout-sender.js";
 
-const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
+const CLI = new URL("../dist/cli/echoplex.cjs", import.meta.url).pathname;
 const RECEIVERS_JS = new URL("./fanout-receivers.mjs", import.meta.url).pathname;
 const { values } = parseArgs({
   options: {

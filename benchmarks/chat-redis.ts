@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { type RunningRedis, startRedis } from "../test/helpers/redis.js";
 
-const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
+const CLI = new URL("../dist/cli/echoplex.cjs", import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
     receivers: { type: "string", default: "100" },

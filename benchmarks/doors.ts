@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 const here = (p: string) => new URL(p, import.meta.url).pathname;
-const CLI = here("../dist/cli/main.js");
+const CLI = here("../dist/cli/echoplex.cjs");
 const CLIENT = here("./doors-client.mjs");
 const { values } = parseArgs({
   options: {

@@ -40,7 +40,7 @@ const serverArgv =
         "--expose-gc",
         "--import",
         here("./gc-on-signal.mjs"),
-        here("../dist/cli/main.js"),
+        here("../dist/cli/echoplex.cjs"),
         MODE === "irc" ? "chat" : MODE,
         "127.0.0.1:0",
         ...(MODE === "irc" ? ["--irc", "127.0.0.1:0"] : []),

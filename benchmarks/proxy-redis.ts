@@ -13,7 +13,7 @@ import { startHaproxy } from "../test/helpers/haproxy.js";
 import { startRedis } from "../test/helpers/redis.js";
 
 const run = promisify(execFile);
-const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
+const CLI = new URL("../dist/cli/echoplex.cjs", import.meta.url).pathname;
 const NODE_PIPE = new URL("./node-pipe-proxy.mjs", import.meta.url).pathname;
 const { values } = parseArgs({
   options: {

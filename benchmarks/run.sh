@@ -46,7 +46,7 @@ fi
 
 # Absolute paths of each runtime's binary: the harness needs the server's own pid.
 source "$ROOT/benchmarks/runtimes.sh"
-CLI=$ROOT/dist/cli/main.js
+CLI=$ROOT/dist/cli/echoplex.cjs
 FAST=$HARNESS/node-baselines/fast-echo.js
 EXTRAS=()
 NAMES="seed001-echo epoll-echo"

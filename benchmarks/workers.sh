@@ -24,7 +24,7 @@ WORKERS=${WORKERS:-auto}
 SCEN=${SCEN:-pp-100c pipe16-100c}
 DUR=${DUR:-5} WARMUP=${WARMUP:-1} REPEATS=${REPEATS:-3}
 CHAT=${CHAT:-1} CHAT_CONNS=${CHAT_CONNS:-500} CHAT_MSGS=${CHAT_MSGS:-2000}
-CLI=$ROOT/dist/cli/main.js
+CLI=$ROOT/dist/cli/echoplex.cjs
 for b in loadgen seed001-echo seed004-chat; do
   [ -x "$BIN/$b" ] || { echo "workers.sh: no $BIN/$b (run $HARNESS/setup.sh)" >&2; exit 1; }
 done

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { connect, createServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 
-const CLI = new URL("../dist/cli/main.js", import.meta.url).pathname;
+const CLI = new URL("../dist/cli/echoplex.cjs", import.meta.url).pathname;
 
 interface Case {
   name: string;

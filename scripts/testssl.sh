@@ -18,11 +18,11 @@ if ! command -v testssl >/dev/null 2>&1 && ! command -v testssl.sh >/dev/null 2>
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends testssl.sh >/dev/null
 fi
 TESTSSL=$(command -v testssl || command -v testssl.sh)
-[ -f dist/cli/main.js ] || npm run build >/dev/null
+[ -f dist/cli/echoplex.cjs ] || npm run build >/dev/null
 
 SERVICE=${SERVICE:-echo}
 out=$(mktemp)
-node dist/cli/main.js "$SERVICE" 127.0.0.1:0 --tls-self-signed --log-level warn >"$out" 2>&1 &
+node dist/cli/echoplex.cjs "$SERVICE" 127.0.0.1:0 --tls-self-signed --log-level warn >"$out" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$out"' EXIT
 

@@ -20,7 +20,8 @@ export type WorkerMessage =
   | { type: "result"; result: BenchResult }
   | { type: "error"; code: string; message: string };
 
-const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
+// From dist/bench/ (this module) or dist/cli/ (the CLI bundle, scripts/bundle-cli.mjs).
+const WORKER = fileURLToPath(new URL("../bench/worker.js", import.meta.url));
 
 const share = (total: number, n: number, i: number) => Math.floor(total / n) + (i < total % n ? 1 : 0);
 

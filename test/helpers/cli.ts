@@ -1,9 +1,9 @@
-// Runs the real CLI (dist/cli/main.js, built by `pretest`) as a child process.
+// Runs the real CLI (dist/cli/echoplex.cjs, built by `pretest`) as a child process.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 
-export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../dist/cli/echoplex.cjs", import.meta.url));
 
 export interface RunningCli {
   proc: ChildProcess;

@@ -133,7 +133,7 @@ export const CHAT_WEB_SCRIPT = String.raw`"use strict";
   }
   function connect() {
     timer = 0;
-    setState("connecting", everConnected ? "reconnecting…" : "connecting…");
+    setState("connecting", everConnected ? "reconnecting\u2026" : "connecting\u2026");
     welcomed = false; whoAsked = 0; quietWho = 0; expectHistory = false;
     var socket = new WebSocket(url);
     ws = socket;

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { type RunningCli, startCli } from "../helpers/cli.js";
 
 /**
@@ -32,6 +33,29 @@ async function settledRss(pid: number): Promise<number> {
   return last;
 }
 
+/** NODE_OPTIONS for a CLI that reports, on SIGUSR2, which heavy modules it has loaded. */
+function probeEnv(): NodeJS.ProcessEnv {
+  const probe = join(tmpdir(), `echoplex-light-probe-${process.pid}.cjs`);
+  writeFileSync(
+    probe,
+    `process.on("SIGUSR2", () => process.stderr.write("LOADED " + JSON.stringify({
+      tls: process.moduleLoadList.includes("NativeModule tls"),
+      ws: Object.keys(require.cache).some((f) => f.includes("/node_modules/ws/")),
+      ioredis: Object.keys(require.cache).some((f) => f.includes("/node_modules/ioredis/")),
+    }) + "\\n"));\n`,
+  );
+  return { NODE_OPTIONS: `--require ${probe}` };
+}
+
+async function loadedModules(running: RunningCli): Promise<Record<string, boolean>> {
+  const reports = () => running.stderr().match(/LOADED .*/g) ?? [];
+  const before = reports().length;
+  running.proc.kill("SIGUSR2");
+  const deadline = Date.now() + 10_000;
+  while (reports().length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return JSON.parse(reports().at(-1)!.slice("LOADED ".length)) as Record<string, boolean>;
+}
+
 let cli: RunningCli | undefined;
 let bare: ReturnType<typeof spawn> | undefined;
 afterEach(async () => {
@@ -43,34 +67,19 @@ afterEach(async () => {
 
 describe("a light start", () => {
   it("a TCP echo server loads neither node:tls nor the ws package, and idles within 9 MiB (Node 20) of a bare node:net server", async () => {
-    // Reports, on SIGUSR2, which of the heavy modules the process has loaded.
-    const probe = join(tmpdir(), `echoplex-light-probe-${process.pid}.cjs`);
-    writeFileSync(
-      probe,
-      `process.on("SIGUSR2", () => process.stderr.write("LOADED " + JSON.stringify({
-        tls: process.moduleLoadList.includes("NativeModule tls"),
-        ws: Object.keys(require.cache).some((f) => f.includes("/node_modules/ws/")),
-      }) + "\\n"));\n`,
-    );
-    cli = await startCli(["echo", "127.0.0.1:0", "--log-level", "warn"], {
-      env: { NODE_OPTIONS: `--require ${probe}` },
-    });
+    cli = await startCli(["echo", "127.0.0.1:0", "--log-level", "warn"], { env: probeEnv() });
     bare = spawn(process.execPath, [
       "-e",
       "require('net').createServer((s) => s.pipe(s)).listen(0, '127.0.0.1', () => console.log('up'))",
     ]);
     await new Promise((resolve) => bare!.stdout!.once("data", resolve));
     const [ours, theirs] = await Promise.all([settledRss(cli.proc.pid!), settledRss(bare.pid!)]);
-    cli.proc.kill("SIGUSR2");
-    const deadline = Date.now() + 10_000;
-    while (!cli.stderr().includes("LOADED ") && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    const loaded = JSON.parse(/LOADED (.*)/.exec(cli.stderr())![1]!) as Record<string, boolean>;
+    const loaded = await loadedModules(cli);
     const overMiB = (ours - theirs) / 1024;
     console.log(
       `idle echo ${(ours / 1024).toFixed(1)} MiB, bare node:net ${(theirs / 1024).toFixed(1)} MiB: +${overMiB.toFixed(1)} MiB`,
     );
-    expect(loaded).toEqual({ tls: false, ws: false });
+    expect(loaded).toEqual({ tls: false, ws: false, ioredis: false });
     expect(overMiB).toBeLessThan(MAX_OVER_BARE_MIB);
     // The server still answers.
     const { connect } = await import("node:net");
@@ -83,5 +92,24 @@ describe("a light start", () => {
       s.on("error", reject);
     });
     expect(reply).toBe("ECHO: hi\n");
+  });
+  it("a chat server without --redis never loads ioredis; once a user opens /ws on the HTTP service, it loads ws", async () => {
+    cli = await startCli(["chat", "127.0.0.1:0", "--log-level", "warn"], { env: probeEnv() });
+    expect(await loadedModules(cli)).toEqual({ tls: false, ws: false, ioredis: false });
+    await cli.stop("SIGKILL");
+
+    cli = await startCli(["http", "127.0.0.1:0", "--log-level", "warn"], { env: probeEnv() });
+    expect(await loadedModules(cli)).toEqual({ tls: false, ws: false, ioredis: false });
+    // The route still works: the server loads the package at the first upgrade.
+    const ws = new WebSocket(`ws://127.0.0.1:${cli.port}/ws`);
+    const echoed = await new Promise<string>((resolve, reject) => {
+      ws.once("open", () => ws.send("ping"));
+      ws.once("message", (data) => resolve(String(data)));
+      ws.once("error", reject);
+    });
+    ws.close();
+    expect(echoed).toBe("ping");
+    // (The ws package itself loads node:tls.)
+    expect(await loadedModules(cli)).toMatchObject({ ws: true, ioredis: false });
   });
 });

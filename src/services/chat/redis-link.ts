@@ -2,7 +2,7 @@
 // subscription on the other) and its health: `up` while both are ready, `degraded`
 // when one drops or a command fails or hangs (users are told once), `up` again when
 // the re-registration after an outage succeeds (and users are told so).
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import type { Logger } from "../../core/logger.js";
 import { EchoplexError } from "../../errors.js";
 import {
@@ -74,6 +74,9 @@ export class RedisLink {
       retryStrategy: (times) => Math.min(MAX_RETRY_DELAY_MS, 100 * 2 ** Math.min(times - 1, 5)),
       lazyConnect: true,
     };
+    // Loaded here, not at start: a chat server without --redis never loads ioredis
+    // (its ~80 files are 10 MiB of an idle chat server's RSS, docs/BENCHMARKS.md).
+    const { Redis } = await import("ioredis");
     const cmd = new Redis(this.options.url, {
       ...base,
       commandTimeout: this.options.commandTimeoutMs ?? 2000,

@@ -3,7 +3,8 @@
 // close, the idle guard and the drain (shutdown.ts) — on the engine's listen, clock,
 // ticker, warning throttle and drain helpers. What runServers and the admin endpoint see.
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import type * as Https from "node:https";
+import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type { Address } from "../../core/address.js";
 import type { PeerInfo } from "../../core/connection.js";
@@ -122,7 +123,9 @@ export class HttpResponder implements Service {
     this.faults?.onActivate(() => this.peerSet.attachFaultsToAll());
 
     if (options.tls !== undefined) {
-      const server = createHttpsServer({
+      // node:https (and node:tls, OpenSSL's state with it) only for an https:// responder.
+      const https = createRequire(import.meta.url)("node:https") as typeof Https;
+      const server = https.createServer({
         ...withTlsDefaults(options.tls),
         ...nodeServerOptions(s),
         allowHalfOpen: true,

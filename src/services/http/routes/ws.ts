@@ -1,9 +1,14 @@
 // /ws: a WebSocket echo (the `ws` package on the HTTP server's upgrade event): every
 // message comes back as sent (text stays text, binary stays binary), up to --max-bytes.
 import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
 import type { Route } from "./types.js";
+
+// The ws package is loaded at the first upgrade, not at start: an HTTP server nobody opens
+// /ws on never loads its files (5 MiB of an idle `echoplex http`, docs/BENCHMARKS.md).
+const loadWs = () => createRequire(import.meta.url)("ws") as typeof import("ws");
 
 export const WS_ROUTE: Route = {
   path: "/ws",
@@ -20,12 +25,10 @@ export const WS_ROUTE: Route = {
 };
 
 export class WsEcho {
-  private readonly wss: WebSocketServer;
+  private wss: WebSocketServer | undefined;
   private readonly clients = new Set<WebSocket>();
 
-  constructor(maxBytes: number) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: maxBytes });
-  }
+  constructor(private readonly maxBytes: number) {}
 
   /** The server's 'upgrade' event: /ws becomes an echo; any other path is refused. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -34,6 +37,7 @@ export class WsEcho {
       socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       return;
     }
+    this.wss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: this.maxBytes });
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.clients.add(ws);
       ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));

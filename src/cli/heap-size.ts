@@ -6,14 +6,15 @@
 // idle connections (5.6 KB each, 3.4 KB without it) and of a chat server's RSS after a burst.
 // Two remedies, chosen per V8 by measurement (docs/BENCHMARKS.md, "The young generation"):
 // - V8 ≥ 12 (Node ≥ 22): V8 keeps its sizes while busy, and once the event loop has been
-//   nearly idle for a whole interval after the heap grew, one memory-reducing collection
-//   (the "last resort" flavour) shrinks the young generation and returns the pages. Holding
+//   nearly idle for two intervals after the heap grew, one memory-reducing collection (the
+//   "last resort" flavour; at most one in 30 s) shrinks the young generation and returns
+//   the pages. Holding
 //   it small instead cost up to 5 × the CPU per message with 4 KiB messages on Node 24.
 // - V8 11 (Node 20): that collection does not shrink the young generation, so it is held at
 //   its starting size (--semi-space-growth-factor=1; V8 reads the flag at each resize).
 //   There, holding it cost no CPU per message with 4 KiB messages (it saved some).
 // A user who sizes the young generation themselves (a node flag, NODE_OPTIONS) keeps their
-// choice. Bun runs JavaScriptCore, which none of this describes: nothing is done there.
+// choice, and neither is done: that is also how to turn this off. Bun runs JavaScriptCore, which none of this describes: nothing is done there.
 import { performance } from "node:perf_hooks";
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -27,6 +28,13 @@ const TRIM_CHECK_MS = 2000;
  * 40 MiB heap) lands on a server doing almost nothing.
  */
 const IDLE_UTILISATION = 0.05;
+/** Idle for this many intervals in a row: a lull between bursts of traffic is not idle. */
+const IDLE_INTERVALS = 2;
+/**
+ * At most one trim in this long: light, steady traffic regrows the young generation, and
+ * must not turn the trim into a pause every few seconds.
+ */
+const MIN_TRIM_GAP_MS = 30_000;
 /** Growth since the last trim (of the heap's pages or the young generation) worth a pause. */
 const GROWTH_WORTH_TRIMMING = 8 * 1024 * 1024;
 
@@ -44,9 +52,8 @@ function userSizedYoungGeneration(): boolean {
 
 /** What this runtime gets (see the module comment for why). */
 export function heapPolicy(): HeapPolicy {
-  if (process.versions.bun !== undefined) return "none";
-  if (Number(process.versions.v8.split(".")[0]) >= 12) return "trim-when-idle";
-  return userSizedYoungGeneration() ? "none" : "hold-young-generation";
+  if (process.versions.bun !== undefined || userSizedYoungGeneration()) return "none";
+  return Number(process.versions.v8.split(".")[0]) >= 12 ? "trim-when-idle" : "hold-young-generation";
 }
 
 /** Applies this runtime's policy to a server process; returns it. */
@@ -72,11 +79,14 @@ function trimWhenIdle(): void {
   const collect = runInNewContext("gc") as Collect;
   let previous = performance.eventLoopUtilization();
   let trimmedAt = heapNow();
+  let lastTrim = Number.NEGATIVE_INFINITY;
+  let idleIntervals = 0;
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const utilisation = performance.eventLoopUtilization(now, previous).utilization;
     previous = now;
-    if (utilisation > IDLE_UTILISATION) return;
+    idleIntervals = utilisation > IDLE_UTILISATION ? 0 : idleIntervals + 1;
+    if (idleIntervals < IDLE_INTERVALS || performance.now() - lastTrim < MIN_TRIM_GAP_MS) return;
     // Worth its pause when either grew by a few pages: the young generation's size (a rush of
     // short-lived allocations doubles it, touched or not) or the pages the heap holds.
     const heap = heapNow();
@@ -85,6 +95,7 @@ function trimWhenIdle(): void {
       return;
     collect({ type: "major", execution: "sync", flavor: "last-resort" });
     trimmedAt = heapNow();
+    lastTrim = performance.now();
     // The collection is not the server's work: the next interval is measured after it.
     previous = performance.eventLoopUtilization();
   }, TRIM_CHECK_MS);

@@ -77,6 +77,8 @@ export class RedisLink {
     // Loaded here, not at start: a chat server without --redis never loads ioredis
     // (its ~80 files are 10 MiB of an idle chat server's RSS, docs/BENCHMARKS.md).
     const { Redis } = await import("ioredis");
+    // Closed while the package loaded: open nothing that close() would not see.
+    if (this.state === "closed") return;
     const cmd = new Redis(this.options.url, {
       ...base,
       commandTimeout: this.options.commandTimeoutMs ?? 2000,

@@ -20,6 +20,14 @@ const LINES = 2000;
  */
 const MAX_PEAK_GROWTH_MIB = 36;
 /**
+ * The absolute peak, tighter than the 30 MiB bound above allowed when it was set: Node 20
+ * then started this burst at 75–78 MiB (a peak up to 105–108 passed), Node 24 at about
+ * 90 (up to ~120). Measured 2026-12-05 with the CLI as one file and no ioredis without
+ * --redis: peaks of 80–87 MiB on Node 20 and 91–102 on Node 24 (their servers idle at
+ * 49.6 and 57.7 MiB).
+ */
+const MAX_PEAK_MIB = Number(process.versions.node.split(".")[0]) === 20 ? 98 : 112;
+/**
  * And after the burst, RSS comes back within this factor of the RSS before it (the issue's
  * bar), once the server is idle: V8's memory reducer on Node 20, whose young generation
  * echoplex holds small, and echoplex's idle trim on Node >= 22 (src/cli/heap-size.ts).
@@ -59,7 +67,7 @@ afterEach(async () => {
 });
 
 describe("chat burst memory", () => {
-  it(`one sender's ${LINES} lines to ${USERS} users: every line arrives, the peak RSS stays within ${MAX_PEAK_GROWTH_MIB} MiB of the RSS before, and comes back within ${MAX_AFTER_BURST_RATIO} × of it`, async () => {
+  it(`one sender's ${LINES} lines to ${USERS} users: every line arrives, the peak RSS stays within ${MAX_PEAK_GROWTH_MIB} MiB of the RSS before and under ${MAX_PEAK_MIB} MiB, and comes back within ${MAX_AFTER_BURST_RATIO} × of it`, async () => {
     cli = await startCli([
       "chat",
       "127.0.0.1:0",
@@ -103,6 +111,7 @@ describe("chat burst memory", () => {
         `RSS now ${(statusKiB(pid, "VmRSS") / 1024).toFixed(1)} MiB`,
     );
     expect(peakGrowthMiB).toBeLessThan(MAX_PEAK_GROWTH_MIB);
+    expect(statusKiB(pid, "VmHWM") / 1024).toBeLessThan(MAX_PEAK_MIB);
     // The users stay connected and quiet: the memory the burst needed is given back.
     const burstDone = Date.now();
     const back = () => statusKiB(pid, "VmRSS") <= rssBefore * MAX_AFTER_BURST_RATIO;
